@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Architectural state of one software x86-64 CPU (struct cpu), shared by cpu/ and kvm/.
+#ifndef SWKVM_CPU_STATE_H
+#define SWKVM_CPU_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* General-purpose registers in encoding order (SDM Vol.2 §2.1.5, Table 2-2). */
+enum cpu_gpr {
+	CPU_RAX, CPU_RCX, CPU_RDX, CPU_RBX, CPU_RSP, CPU_RBP, CPU_RSI, CPU_RDI,
+	CPU_R8, CPU_R9, CPU_R10, CPU_R11, CPU_R12, CPU_R13, CPU_R14, CPU_R15,
+	CPU_NR_GPRS
+};
+
+/* Segment registers: the first six in the Sreg encoding order (SDM Vol.2 §3.1.1.3). */
+enum cpu_sreg {
+	CPU_ES, CPU_CS, CPU_SS, CPU_DS, CPU_FS, CPU_GS, CPU_LDTR, CPU_TR, CPU_NR_SREGS
+};
+
+/* A segment register with its hidden descriptor cache (same fields as struct kvm_segment). */
+struct cpu_segment {
+	uint64_t base;
+	uint32_t limit;		/* byte granular, already expanded by G */
+	uint16_t selector;
+	uint8_t type;		/* descriptor type field, bits 0-3 */
+	uint8_t s, dpl, present, avl, l, db, g;
+	uint8_t unusable;
+};
+
+struct cpu_dtable {
+	uint64_t base;
+	uint16_t limit;
+};
+
+/* RFLAGS bits (SDM Vol.1 §3.4.3). */
+#define CPU_FLAG_CF	(1u << 0)
+#define CPU_FLAG_FIXED1	(1u << 1)
+#define CPU_FLAG_PF	(1u << 2)
+#define CPU_FLAG_AF	(1u << 4)
+#define CPU_FLAG_ZF	(1u << 6)
+#define CPU_FLAG_SF	(1u << 7)
+#define CPU_FLAG_TF	(1u << 8)
+#define CPU_FLAG_IF	(1u << 9)
+#define CPU_FLAG_DF	(1u << 10)
+#define CPU_FLAG_OF	(1u << 11)
+#define CPU_FLAG_IOPL	(3u << 12)
+#define CPU_FLAG_NT	(1u << 14)
+#define CPU_FLAG_RF	(1u << 16)
+#define CPU_FLAG_VM	(1u << 17)
+#define CPU_FLAG_AC	(1u << 18)
+#define CPU_FLAG_VIF	(1u << 19)
+#define CPU_FLAG_VIP	(1u << 20)
+#define CPU_FLAG_ID	(1u << 21)
+#define CPU_FLAGS_ARITH	(CPU_FLAG_CF | CPU_FLAG_PF | CPU_FLAG_AF | CPU_FLAG_ZF | CPU_FLAG_SF | CPU_FLAG_OF)
+
+/* Control register bits used across layers (SDM Vol.3 §2.5). */
+#define CPU_CR0_PE	(1ull << 0)
+#define CPU_CR0_MP	(1ull << 1)
+#define CPU_CR0_EM	(1ull << 2)
+#define CPU_CR0_TS	(1ull << 3)
+#define CPU_CR0_ET	(1ull << 4)
+#define CPU_CR0_NE	(1ull << 5)
+#define CPU_CR0_WP	(1ull << 16)
+#define CPU_CR0_AM	(1ull << 18)
+#define CPU_CR0_NW	(1ull << 29)
+#define CPU_CR0_CD	(1ull << 30)
+#define CPU_CR0_PG	(1ull << 31)
+
+#define CPU_CR4_VME	(1ull << 0)
+#define CPU_CR4_PVI	(1ull << 1)
+#define CPU_CR4_TSD	(1ull << 2)
+#define CPU_CR4_DE	(1ull << 3)
+#define CPU_CR4_PSE	(1ull << 4)
+#define CPU_CR4_PAE	(1ull << 5)
+#define CPU_CR4_MCE	(1ull << 6)
+#define CPU_CR4_PGE	(1ull << 7)
+#define CPU_CR4_PCE	(1ull << 8)
+#define CPU_CR4_OSFXSR	(1ull << 9)
+#define CPU_CR4_OSXMMEXCPT (1ull << 10)
+#define CPU_CR4_UMIP	(1ull << 11)
+#define CPU_CR4_LA57	(1ull << 12)
+#define CPU_CR4_FSGSBASE (1ull << 16)
+#define CPU_CR4_PCIDE	(1ull << 17)
+#define CPU_CR4_OSXSAVE	(1ull << 18)
+#define CPU_CR4_SMEP	(1ull << 20)
+#define CPU_CR4_SMAP	(1ull << 21)
+#define CPU_CR4_PKE	(1ull << 22)
+
+#define CPU_EFER_SCE	(1ull << 0)
+#define CPU_EFER_LME	(1ull << 8)
+#define CPU_EFER_LMA	(1ull << 10)
+#define CPU_EFER_NXE	(1ull << 11)
+
+/* Exception vectors (SDM Vol.3 Table 6-1). */
+enum cpu_vector {
+	CPU_DE = 0, CPU_DB = 1, CPU_NMI = 2, CPU_BP = 3, CPU_OF = 4, CPU_BR = 5,
+	CPU_UD = 6, CPU_NM = 7, CPU_DF = 8, CPU_TS = 10, CPU_NP = 11, CPU_SS = 12,
+	CPU_GP = 13, CPU_PF = 14, CPU_MF = 16, CPU_AC = 17, CPU_MC = 18, CPU_XM = 19,
+};
+
+struct cpu_host_ops;
+struct cpu_internal;	/* decoder/executor/TLB state, private to cpu/ */
+
+struct cpu {
+	/* ---- architectural state: kvm/ reads it, writes it then calls cpu_state_changed() ---- */
+	uint64_t gpr[CPU_NR_GPRS];
+	uint64_t rip;
+	struct cpu_segment seg[CPU_NR_SREGS];
+	struct cpu_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8;
+	uint64_t efer;
+	uint64_t dr[8];		/* DR0-DR3, DR6 at [6], DR7 at [7]; [4],[5] unused */
+	uint64_t xcr0;
+
+	/* Interruptibility (SDM Vol.3 §25.4.2 names; KVM_GET_VCPU_EVENTS reports them). */
+	uint8_t shadow;		/* CPU_SHADOW_* bits: blocking by STI / by MOV SS */
+	bool nmi_blocked;	/* between NMI delivery and the next IRET */
+
+	/* ---- host linkage ---- */
+	const struct cpu_host_ops *ops;
+	void *opaque;
+	/*
+	 * The CPU returns CPU_EXIT_REQUEST when either word is non-zero. Both may be
+	 * written by other threads or signal handlers; the CPU only reads them.
+	 */
+	const volatile uint32_t *attention;
+	const volatile uint8_t *attention2;
+
+	/* ---- everything else is private to cpu/ ---- */
+	struct cpu_internal *in;
+};
+
+#define CPU_SHADOW_STI	1
+#define CPU_SHADOW_MOVSS 2
+
+#endif
