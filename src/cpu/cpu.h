@@ -100,6 +100,15 @@ enum cpu_exit_reason cpu_run(struct cpu *cpu, struct cpu_exit *out);
 /* Answers to I/O events (see the I/O model above). */
 void cpu_complete_read(struct cpu *cpu, const void *data, unsigned size);
 void cpu_complete_write(struct cpu *cpu);
+/*
+ * After cpu_complete_read()/cpu_complete_write(): replay and commit only the pending
+ * instruction (KVM completes userspace I/O on re-entry before it looks at
+ * immediate_exit). Returns CPU_EXIT_NONE when the instruction committed, or the exit
+ * it produced instead (another I/O event of the same instruction, a fault that became
+ * a shutdown, ...). Does not look at *attention. With no pending event it does nothing
+ * and returns CPU_EXIT_NONE.
+ */
+enum cpu_exit_reason cpu_finish_io(struct cpu *cpu, struct cpu_exit *out);
 /* True while an I/O event awaits its answer (the instruction has not committed). */
 bool cpu_io_pending(const struct cpu *cpu);
 /* Drops a pending I/O event without completing it (state is as before the insn). */
