@@ -94,9 +94,10 @@ struct cpu_dtable {
 
 /* Exception vectors (SDM Vol.3 Table 6-1). */
 enum cpu_vector {
-	CPU_DE = 0, CPU_DB = 1, CPU_NMI = 2, CPU_BP = 3, CPU_OF = 4, CPU_BR = 5,
-	CPU_UD = 6, CPU_NM = 7, CPU_DF = 8, CPU_TS = 10, CPU_NP = 11, CPU_SS = 12,
-	CPU_GP = 13, CPU_PF = 14, CPU_MF = 16, CPU_AC = 17, CPU_MC = 18, CPU_XM = 19,
+	CPU_EXC_DE = 0, CPU_EXC_DB = 1, CPU_EXC_NMI = 2, CPU_EXC_BP = 3, CPU_EXC_OF = 4,
+	CPU_EXC_BR = 5, CPU_EXC_UD = 6, CPU_EXC_NM = 7, CPU_EXC_DF = 8, CPU_EXC_TS = 10,
+	CPU_EXC_NP = 11, CPU_EXC_SS = 12, CPU_EXC_GP = 13, CPU_EXC_PF = 14, CPU_EXC_MF = 16,
+	CPU_EXC_AC = 17, CPU_EXC_MC = 18, CPU_EXC_XM = 19,
 };
 
 struct cpu_host_ops;
@@ -124,7 +125,7 @@ struct cpu {
 	 * The CPU returns CPU_EXIT_REQUEST when either word is non-zero. Both may be
 	 * written by other threads or signal handlers; the CPU only reads them.
 	 */
-	const volatile uint32_t *attention;
+	const _Atomic uint32_t *attention;
 	const volatile uint8_t *attention2;
 
 	/* ---- everything else is private to cpu/ ---- */
