@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The VM level: KVM_CREATE_VM, the VM fd's ioctls, vCPU creation, VM-wide requests.
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kvm/iobus.h"
+#include "kvm/kvm_host.h"
+#include "kvm/timer.h"
+#include "kvm/uaccess.h"
+
+static void kvm_destroy_vm(struct kobj *obj)
+{
+	struct kvm *kvm = (struct kvm *)obj;
+
+	for (int i = 0; i < SWKVM_MAX_VCPUS; i++) {
+		struct kvm_vcpu *vcpu = atomic_load(&kvm->vcpus[i]);
+		if (vcpu)
+			kvm_vcpu_destroy(vcpu);
+	}
+	/* Devices have cancelled their timers by now; stop the thread. */
+	kvm_timers_destroy(kvm);
+	kvm_io_bus_destroy(kvm);
+	kvm_free_memslots(kvm);
+	pthread_mutex_destroy(&kvm->lock);
+	pthread_mutex_destroy(&kvm->slots_lock);
+	free(kvm);
+}
+
+int kvm_dev_ioctl_create_vm(unsigned long type)
+{
+	struct kvm *kvm;
+	int fd;
+
+	/* x86 supports only KVM_X86_DEFAULT_VM (0) here: kvm_arch_init_vm() -> -EINVAL. */
+	if (type != 0)
+		return -EINVAL;
+	kvm = calloc(1, sizeof(*kvm));
+	if (!kvm)
+		return -ENOMEM;
+	pthread_mutex_init(&kvm->lock, NULL);
+	pthread_mutex_init(&kvm->slots_lock, NULL);
+	for (int as = 0; as < SWKVM_ADDRESS_SPACES; as++) {
+		struct kvm_memslots *s = calloc(1, sizeof(*s));
+		if (!s) {
+			kvm_destroy_vm(&kvm->obj);
+			return -ENOMEM;
+		}
+		atomic_store(&kvm->memslots[as], s);
+	}
+	kvm->obj.type = KOBJ_VM;
+	kvm->obj.release = kvm_destroy_vm;
+	/* The kernel creates the VM file O_RDWR | O_CLOEXEC (anon_inode_getfd). */
+	fd = kobj_install(&kvm->obj, "kvm-vm", 0, true);
+	if (fd < 0)
+		kvm_destroy_vm(&kvm->obj);
+	return fd;
+}
+
+void kvm_make_all_cpus_request_wait(struct kvm *kvm, unsigned req)
+{
+	int n = atomic_load(&kvm->online_vcpus);
+
+	for (int i = 0; i < n; i++)
+		kvm_make_request(atomic_load(&kvm->vcpus[i]), req);
+	/*
+	 * Wait until every vCPU that is inside KVM_RUN has seen the request. A vCPU
+	 * outside KVM_RUN holds no memslot pointers and handles it on its next entry.
+	 * vCPUs check requests between guest instructions, so this wait is short.
+	 */
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *vcpu = atomic_load(&kvm->vcpus[i]);
+		unsigned spins = 0;
+
+		while (atomic_load(&vcpu->mode) == IN_GUEST_MODE &&
+		       (atomic_load(&vcpu->requests) & (1u << req))) {
+			if (++spins < 64) {
+				sched_yield();
+			} else {
+				struct timespec ts = { 0, 20000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+}
+
+static long kvm_vm_ioctl_set_memory_region(struct kvm *kvm, unsigned long arg)
+{
+	struct kvm_userspace_memory_region mem;
+	long r;
+
+	if (copy_from_user(&mem, ARG_PTR(arg), sizeof(mem)))
+		return -EFAULT;
+	pthread_mutex_lock(&kvm->slots_lock);
+	r = kvm_set_memory_region(kvm, &mem);
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
+/* kvm_vm_ioctl(): virt/kvm/kvm_main.c */
+long kvm_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
+{
+	switch (ioctl) {
+	case KVM_CREATE_VCPU:
+		return kvm_vm_ioctl_create_vcpu(kvm, arg);
+	case KVM_SET_USER_MEMORY_REGION:
+		return kvm_vm_ioctl_set_memory_region(kvm, arg);
+	case KVM_CHECK_EXTENSION:
+		return kvm_vm_ioctl_check_extension(kvm, (long)arg);
+	default:
+		return kvm_arch_vm_ioctl(kvm, ioctl, arg);
+	}
+}
+
+/* kvm_arch_vm_ioctl(): arch/x86/kvm/x86.c */
+long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
+{
+	switch (ioctl) {
+	case KVM_SET_TSS_ADDR:
+		/*
+		 * kvm_vm_ioctl_set_tss_addr(): the three pages must fit below 4 GiB. With
+		 * unrestricted guests (and on a software CPU) nothing else happens.
+		 */
+		if (arg > (unsigned int)(-3 * (int)PAGE_SIZE))
+			return -EINVAL;
+		pthread_mutex_lock(&kvm->lock);
+		kvm->tss_addr = arg;
+		pthread_mutex_unlock(&kvm->lock);
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}

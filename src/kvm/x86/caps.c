@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// KVM_CHECK_EXTENSION: every capability swkvm implements, and nothing else.
+#include <unistd.h>
+
+#include "kvm/kvm_host.h"
+
+/*
+ * kvm_vm_ioctl_check_extension_generic() + kvm_vm_ioctl_check_extension() (x86).
+ * A capability appears here only once the code behind it exists and is tested;
+ * everything else answers 0 so VMMs stay on paths we support.
+ */
+long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
+{
+	(void)kvm;
+	switch (ext) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_HLT:
+	case KVM_CAP_SYNC_MMU:		/* guest memory is the VMM's mapping itself */
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_INTERNAL_ERROR_DATA:
+	case KVM_CAP_READONLY_MEM:
+		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return SWKVM_USER_MEM_SLOTS;
+	case KVM_CAP_NR_VCPUS: {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		return n < 1 ? 1 : n > SWKVM_MAX_VCPUS ? SWKVM_MAX_VCPUS : n;
+	}
+	case KVM_CAP_MAX_VCPUS:
+		return SWKVM_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return SWKVM_MAX_VCPU_IDS;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Interrupt plumbing between the in-hypervisor chips (PIC, IOAPIC, LAPIC, PIT) and vCPUs.
+//
+// The chips (i8259.c, ioapic.c, lapic.c, i8254.c) are plain structs with bus handlers
+// and save/restore functions. This header is the contract between them and the
+// vCPU/VM side (irq.c, x86.c): who calls whom, from which thread.
+#ifndef SWKVM_KVM_X86_IRQ_H
+#define SWKVM_KVM_X86_IRQ_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct kvm;
+struct kvm_vcpu;
+struct kvm_lapic;
+
+/* ---- provided by the VM/vCPU side (irq.c, x86.c) ---- */
+
+/*
+ * Something changed that may let `vcpu` take an interrupt, NMI, INIT or SIPI: make it
+ * re-evaluate (KVM_REQ_EVENT) and wake it if it sleeps in HLT. Any thread.
+ */
+void kvm_vcpu_kick(struct kvm_vcpu *vcpu);
+int kvm_nr_vcpus(struct kvm *kvm);
+struct kvm_vcpu *kvm_get_vcpu(struct kvm *kvm, int idx);	/* idx < kvm_nr_vcpus() */
+int kvm_vcpu_id(struct kvm_vcpu *vcpu);				/* the initial APIC ID */
+struct kvm_lapic *kvm_vcpu_lapic(struct kvm_vcpu *vcpu);	/* NULL without an irqchip */
+bool kvm_vcpu_is_bsp(struct kvm_vcpu *vcpu);
+/* Guest TSC of `vcpu` and its rate; the LAPIC's TSC-deadline timer compares against it. */
+uint64_t kvm_read_guest_tsc(struct kvm_vcpu *vcpu);
+uint32_t kvm_guest_tsc_khz(struct kvm_vcpu *vcpu);
+
+/*
+ * GSI routing (irq_route.c): raise or lower GSI `irq` from `irq_source_id`
+ * (KVM_USERSPACE_IRQ_SOURCE_ID = 0, KVM_PIT_IRQ_SOURCE_ID = 2). Returns >0 delivered,
+ * 0 coalesced, <0 masked, as kvm_set_irq().
+ */
+#define KVM_USERSPACE_IRQ_SOURCE_ID	0
+#define KVM_IRQFD_RESAMPLE_IRQ_SOURCE_ID 1
+#define KVM_PIT_IRQ_SOURCE_ID		2
+int kvm_set_irq(struct kvm *kvm, int irq_source_id, uint32_t irq, int level, bool line_status);
+
+/* ---- provided by the chips ---- */
+
+/* An interrupt message as the IOAPIC, MSIs and IPIs describe it (KVM's kvm_lapic_irq). */
+struct kvm_lapic_irq {
+	uint32_t vector;
+	uint16_t delivery_mode;		/* APIC_DM_* in ICR bit positions (0x000 fixed ... 0x700 ExtINT) */
+	uint16_t dest_mode;		/* 0 physical, APIC_DEST_LOGICAL (0x800) logical */
+	bool level;			/* assert (INIT level de-assert has level=false) */
+	uint16_t trig_mode;		/* 0 edge, 1 level */
+	uint32_t shorthand;		/* 0, APIC_DEST_SELF, ALLINC, ALLBUT (ICR bit positions) */
+	uint32_t dest_id;
+	bool msi_redir_hint;
+};
+
+/* lapic.c: deliver `irq` to every matching LAPIC; returns the number of LAPICs that took it, -1 if none. */
+int kvm_irq_delivery_to_apic(struct kvm *kvm, struct kvm_lapic *src, struct kvm_lapic_irq *irq);
+/* lapic.c: the vCPU side asks before each guest entry; -1 when nothing is deliverable. */
+int kvm_apic_has_interrupt(struct kvm_vcpu *vcpu);
+/* lapic.c: acknowledge the highest deliverable vector (IRR -> ISR) and return it. */
+int kvm_get_apic_interrupt(struct kvm_vcpu *vcpu);
+/* lapic.c: LINT0 in ExtINT mode and unmasked (or APIC disabled on the BSP): take PIC interrupts. */
+bool kvm_apic_accept_pic_intr(struct kvm_vcpu *vcpu);
+/* lapic.c: pending INIT / SIPI / NMI / SMI for the vCPU side (APIC_PENDING_* bits); clears them. */
+#define APIC_PENDING_INIT	(1u << 0)
+#define APIC_PENDING_SIPI	(1u << 1)
+#define APIC_PENDING_NMI	(1u << 2)
+#define APIC_PENDING_SMI	(1u << 3)
+unsigned kvm_apic_take_pending_events(struct kvm_vcpu *vcpu, uint8_t *sipi_vector);
+
+/* ioapic.c: a LAPIC EOI of a level-triggered `vector` (EOI broadcast, remote IRR). */
+void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode);
+/* i8259.c: INTR output of the master PIC; and INTA: the vector to deliver (spurious 7/15 rules). */
+bool kvm_pic_intr_output(struct kvm *kvm);
+int kvm_pic_read_irq(struct kvm *kvm);
+
+#endif

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// x86 vCPU: creation and reset, the KVM_RUN loop and its exits, and the arch vCPU ioctls.
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kvm/iobus.h"
+#include "kvm/kvm_host.h"
+#include "kvm/uaccess.h"
+#include "kvm/x86/x86.h"
+
+/* ---- memory: the CPU's view of guest-physical memory through this vCPU's memslots ---- */
+
+static uint8_t *vcpu_gpa_page(void *opaque, uint64_t gfn, bool write)
+{
+	struct kvm_vcpu *vcpu = opaque;
+	struct kvm_memory_slot *slot = kvm_gfn_to_memslot(vcpu->slots, gfn);
+
+	if (!slot)
+		return NULL;
+	if (write) {
+		if (slot->flags & KVM_MEM_READONLY)
+			return NULL;	/* writes to read-only memory become MMIO exits */
+		kvm_mark_page_dirty(slot, gfn);
+	}
+	return kvm_slot_hva(slot, gfn);
+}
+
+static uint64_t vcpu_read_tsc(void *opaque)
+{
+	struct kvm_vcpu *vcpu = opaque;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* 1 GHz nominal: nanoseconds since the epoch of the vCPU, plus its offset. */
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + vcpu->arch.tsc_offset;
+}
+
+static const struct cpu_host_ops vcpu_cpu_ops = {
+	.gpa_page = vcpu_gpa_page,
+	.read_tsc = vcpu_read_tsc,
+};
+
+/* kvm_vcpu_reset(): the RESET state plus what KVM puts on top of the CPU's. */
+static void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init_event)
+{
+	cpu_reset(vcpu->cpu, init_event);
+	/* EDX holds the processor signature; KVM uses 0x600 until CPUID says otherwise. */
+	vcpu->cpu->gpr[CPU_RDX] = 0x600;
+	if (!init_event)
+		vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
+				  (vcpu->vcpu_id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	cpu_state_changed(vcpu->cpu);
+}
+
+int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	vcpu->cpu = cpu_create(&vcpu_cpu_ops, vcpu);
+	if (!vcpu->cpu)
+		return -ENOMEM;
+	vcpu->cpu->attention = &vcpu->requests;
+	vcpu->cpu->attention2 = &vcpu->run->immediate_exit;
+	/* cpuid_query_maxphyaddr(): 36 until the guest CPUID has leaf 0x80000008. */
+	vcpu->arch.maxphyaddr = 36;
+	kvm_vcpu_reset(vcpu, false);
+	return 0;
+}
+
+void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->cpu)
+		cpu_destroy(vcpu->cpu);
+	free(vcpu->arch.cpuid_entries);
+}
+
+int kvm_vcpu_get_cpl(struct kvm_vcpu *vcpu)
+{
+	struct cpu *cpu = vcpu->cpu;
+
+	if (!(cpu->cr0 & CPU_CR0_PE))
+		return 0;
+	if (cpu_get_rflags(cpu) & CPU_FLAG_VM)
+		return 3;
+	/* VMX reports CPL from SS.DPL (vmx_get_cpl()) */
+	return cpu->seg[CPU_SS].dpl;
+}
+
+/* ---- exits ---- */
+
+static int handle_io(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
+{
+	struct kvm_run *run = vcpu->run;
+
+	/* In-hypervisor devices first; the CPU replays the instruction with the answer. */
+	if (e->io.write) {
+		if (kvm_io_bus_write(vcpu, KVM_PIO_BUS, e->io.port, e->io.size, &e->io.data) == 0) {
+			cpu_complete_write(vcpu->cpu);
+			return 1;
+		}
+	} else {
+		uint32_t val = 0;
+		if (kvm_io_bus_read(vcpu, KVM_PIO_BUS, e->io.port, e->io.size, &val) == 0) {
+			cpu_complete_read(vcpu->cpu, &val, e->io.size);
+			return 1;
+		}
+	}
+	vcpu->stat.io_exits++;
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = e->io.write ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN;
+	run->io.size = e->io.size;
+	run->io.port = e->io.port;
+	/* One element per exit: Firecracker treats size*count bytes as one access. */
+	run->io.count = 1;
+	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+	if (e->io.write)
+		memcpy(vcpu->pio_data, &e->io.data, e->io.size);
+	vcpu->pending = PENDING_PIO;
+	vcpu->pio_in = !e->io.write;
+	vcpu->pio_size = e->io.size;
+	return 0;
+}
+
+static int handle_mmio(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (e->mmio.write) {
+		/* The instruction has committed; only the store remains to be delivered. */
+		if (kvm_io_bus_write(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, e->mmio.data) == 0)
+			return 1;
+	} else {
+		uint8_t val[8] = { 0 };
+		if (kvm_io_bus_read(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, val) == 0) {
+			cpu_complete_read(vcpu->cpu, val, e->mmio.size);
+			return 1;
+		}
+	}
+	vcpu->stat.mmio_exits++;
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = e->mmio.gpa;
+	run->mmio.len = e->mmio.size;
+	run->mmio.is_write = e->mmio.write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (e->mmio.write) {
+		memcpy(run->mmio.data, e->mmio.data, e->mmio.size);
+	} else {
+		vcpu->pending = PENDING_MMIO_READ;
+		vcpu->mmio_size = e->mmio.size;
+	}
+	return 0;
+}
+
+/*
+ * handle_emulation_failure() (arch/x86/kvm/x86.c): queue #UD; at CPL 0 also report
+ * KVM_INTERNAL_ERROR_EMULATION with the instruction bytes. The guest is never left
+ * spinning on the instruction: the #UD is delivered on the next entry.
+ */
+static int handle_unhandled(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
+{
+	struct kvm_run *run = vcpu->run;
+
+	vcpu->stat.insn_emulation_fail++;
+	cpu_queue_exception(vcpu->cpu, CPU_EXC_UD, false, 0);
+	if (kvm_vcpu_get_cpl(vcpu) != 0)
+		return 1;
+
+	memset(&run->emulation_failure, 0, sizeof(run->emulation_failure));
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->emulation_failure.flags = KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+	run->emulation_failure.insn_size = e->unhandled.len;
+	memset(run->emulation_failure.insn_bytes, 0x90, sizeof(run->emulation_failure.insn_bytes));
+	memcpy(run->emulation_failure.insn_bytes, e->unhandled.insn,
+	       e->unhandled.len < 15 ? e->unhandled.len : 15);
+	/*
+	 * prepare_emulation_failure_exit(): after flags, insn_size and the 16 bytes come
+	 * five words of vendor exit information and the last vm-entry CPU. A software
+	 * CPU has no VMX exit reason; they are reported as zero.
+	 */
+	run->emulation_failure.ndata = 3 + 5 + 1;
+	return 0;
+}
+
+static void inject_gp(struct kvm_vcpu *vcpu)
+{
+	cpu_queue_exception(vcpu->cpu, CPU_EXC_GP, true, 0);
+}
+
+static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
+{
+	struct cpu *cpu = vcpu->cpu;
+	uint64_t data;
+
+	vcpu->stat.exits++;
+	switch (e->reason) {
+	case CPU_EXIT_NONE:
+	case CPU_EXIT_REQUEST:
+		return 1;
+	case CPU_EXIT_IO:
+		return handle_io(vcpu, e);
+	case CPU_EXIT_MMIO:
+		return handle_mmio(vcpu, e);
+	case CPU_EXIT_HLT:
+		/* kvm_emulate_halt() without an in-kernel LAPIC: let userspace decide. */
+		vcpu->stat.halt_exits++;
+		vcpu->run->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	case CPU_EXIT_SHUTDOWN:
+		vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	case CPU_EXIT_CPUID:
+		vcpu->stat.cpuid_exits++;
+		kvm_emulate_cpuid(vcpu);
+		cpu_skip_insn(cpu, e->insn_len);
+		return 1;
+	case CPU_EXIT_RDMSR:
+		vcpu->stat.msr_exits++;
+		if (kvm_get_msr(vcpu, e->msr.index, &data, false)) {
+			inject_gp(vcpu);
+			return 1;
+		}
+		cpu->gpr[CPU_RAX] = (uint32_t)data;
+		cpu->gpr[CPU_RDX] = data >> 32;
+		cpu_skip_insn(cpu, e->insn_len);
+		return 1;
+	case CPU_EXIT_WRMSR:
+		vcpu->stat.msr_exits++;
+		if (kvm_set_msr(vcpu, e->msr.index, e->msr.data, false)) {
+			inject_gp(vcpu);
+			return 1;
+		}
+		cpu_skip_insn(cpu, e->insn_len);
+		return 1;
+	case CPU_EXIT_UNHANDLED:
+		return handle_unhandled(vcpu, e);
+	}
+	/* A reason this file does not know: never crash, report it. */
+	vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	vcpu->run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	vcpu->run->internal.ndata = 1;
+	vcpu->run->internal.data[0] = e->reason;
+	return 0;
+}
+
+/* complete_userspace_io: hand userspace's answer to the CPU and commit the instruction. */
+static int complete_userspace_io(struct kvm_vcpu *vcpu)
+{
+	struct cpu_exit e;
+	enum vcpu_pending_io p = vcpu->pending;
+
+	vcpu->pending = PENDING_NONE;
+	switch (p) {
+	case PENDING_NONE:
+		return 1;
+	case PENDING_PIO:
+		if (vcpu->pio_in)
+			cpu_complete_read(vcpu->cpu, vcpu->pio_data, vcpu->pio_size);
+		else
+			cpu_complete_write(vcpu->cpu);
+		break;
+	case PENDING_MMIO_READ:
+		cpu_complete_read(vcpu->cpu, vcpu->run->mmio.data, vcpu->mmio_size);
+		break;
+	}
+	if (cpu_finish_io(vcpu->cpu, &e) == CPU_EXIT_NONE)
+		return 1;
+	return handle_exit(vcpu, &e);
+}
+
+static void vcpu_process_requests(struct kvm_vcpu *vcpu)
+{
+	if (!atomic_load(&vcpu->requests))
+		return;
+	if (kvm_check_request(vcpu, KVM_REQ_MMU_RELOAD)) {
+		vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
+		cpu_flush_mem(vcpu->cpu);
+	}
+	kvm_check_request(vcpu, KVM_REQ_KICK);
+	kvm_check_request(vcpu, KVM_REQ_SYNC);
+	kvm_check_request(vcpu, KVM_REQ_EVENT);
+}
+
+static int vcpu_run(struct kvm_vcpu *vcpu)
+{
+	struct cpu_exit e;
+	int r;
+
+	for (;;) {
+		vcpu_process_requests(vcpu);
+		/*
+		 * A VMM's kick sets immediate_exit from a signal handler; the kernel sees
+		 * the signal itself (kvm_handle_signal_exit) and reports KVM_EXIT_INTR.
+		 */
+		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_RELAXED)) {
+			vcpu->run->exit_reason = KVM_EXIT_INTR;
+			vcpu->stat.signal_exits++;
+			return -EINTR;
+		}
+		cpu_run(vcpu->cpu, &e);
+		r = handle_exit(vcpu, &e);
+		if (r <= 0)
+			return r;
+	}
+}
+
+/* post_kvm_run_save() */
+static void post_kvm_run_save(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = (cpu_get_rflags(vcpu->cpu) & CPU_FLAG_IF) != 0;
+	run->cr8 = vcpu->cpu->cr8;
+	run->apic_base = vcpu->apic_base;
+	run->ready_for_interrupt_injection = cpu_interrupt_allowed(vcpu->cpu);
+}
+
+/* kvm_arch_vcpu_ioctl_run(): arch/x86/kvm/x86.c */
+int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	bool wants_to_run = !__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED);
+	int r;
+
+	run->flags = 0;
+	/* No KVM_CAP_SYNC_REGS: every sync field is invalid. */
+	if (run->kvm_valid_regs || run->kvm_dirty_regs) {
+		r = -EINVAL;
+		goto out;
+	}
+	/* Without an in-kernel LAPIC, userspace owns CR8 through kvm_run (kvm_set_cr8()). */
+	if (run->cr8 > 15) {
+		r = -EINVAL;
+		goto out;
+	}
+	vcpu->cpu->cr8 = run->cr8;
+
+	atomic_store(&vcpu->mode, IN_GUEST_MODE);
+	vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
+	kvm_check_request(vcpu, KVM_REQ_MMU_RELOAD);
+	cpu_flush_mem(vcpu->cpu);
+
+	/* Pending userspace I/O is completed before immediate_exit is looked at. */
+	r = complete_userspace_io(vcpu);
+	if (r <= 0)
+		goto out_mode;
+	if (!wants_to_run) {
+		r = -EINTR;
+		goto out_mode;
+	}
+	r = vcpu_run(vcpu);
+out_mode:
+	atomic_store(&vcpu->mode, OUTSIDE_GUEST_MODE);
+out:
+	post_kvm_run_save(vcpu);
+	return r;
+}
+
+/* ---- KVM_GET/SET_REGS ---- */
+
+static void kvm_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *regs)
+{
+	struct cpu *c = vcpu->cpu;
+
+	regs->rax = c->gpr[CPU_RAX];
+	regs->rbx = c->gpr[CPU_RBX];
+	regs->rcx = c->gpr[CPU_RCX];
+	regs->rdx = c->gpr[CPU_RDX];
+	regs->rsi = c->gpr[CPU_RSI];
+	regs->rdi = c->gpr[CPU_RDI];
+	regs->rsp = c->gpr[CPU_RSP];
+	regs->rbp = c->gpr[CPU_RBP];
+	regs->r8 = c->gpr[CPU_R8];
+	regs->r9 = c->gpr[CPU_R9];
+	regs->r10 = c->gpr[CPU_R10];
+	regs->r11 = c->gpr[CPU_R11];
+	regs->r12 = c->gpr[CPU_R12];
+	regs->r13 = c->gpr[CPU_R13];
+	regs->r14 = c->gpr[CPU_R14];
+	regs->r15 = c->gpr[CPU_R15];
+	regs->rip = c->rip;
+	regs->rflags = cpu_get_rflags(c);
+}
+
+static void kvm_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *regs)
+{
+	struct cpu *c = vcpu->cpu;
+
+	c->gpr[CPU_RAX] = regs->rax;
+	c->gpr[CPU_RBX] = regs->rbx;
+	c->gpr[CPU_RCX] = regs->rcx;
+	c->gpr[CPU_RDX] = regs->rdx;
+	c->gpr[CPU_RSI] = regs->rsi;
+	c->gpr[CPU_RDI] = regs->rdi;
+	c->gpr[CPU_RSP] = regs->rsp;
+	c->gpr[CPU_RBP] = regs->rbp;
+	c->gpr[CPU_R8] = regs->r8;
+	c->gpr[CPU_R9] = regs->r9;
+	c->gpr[CPU_R10] = regs->r10;
+	c->gpr[CPU_R11] = regs->r11;
+	c->gpr[CPU_R12] = regs->r12;
+	c->gpr[CPU_R13] = regs->r13;
+	c->gpr[CPU_R14] = regs->r14;
+	c->gpr[CPU_R15] = regs->r15;
+	c->rip = regs->rip;
+	/* __set_regs(): bit 1 of RFLAGS always reads as 1 */
+	cpu_set_rflags(c, regs->rflags | CPU_FLAG_FIXED1);
+	cpu_state_changed(c);
+}
+
+/* ---- KVM_GET/SET_SREGS ---- */
+
+static void seg_to_kvm(const struct cpu_segment *s, struct kvm_segment *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->base = s->base;
+	k->limit = s->limit;
+	k->selector = s->selector;
+	k->type = s->type;
+	k->present = s->present;
+	k->dpl = s->dpl;
+	k->db = s->db;
+	k->s = s->s;
+	k->l = s->l;
+	k->g = s->g;
+	k->avl = s->avl;
+	k->unusable = s->unusable;
+}
+
+static void seg_from_kvm(struct cpu_segment *s, const struct kvm_segment *k)
+{
+	s->base = k->base;
+	s->limit = k->limit;
+	s->selector = k->selector;
+	s->type = k->type & 0xf;
+	s->present = k->present & 1;
+	s->dpl = k->dpl & 3;
+	s->db = k->db & 1;
+	s->s = k->s & 1;
+	s->l = k->l & 1;
+	s->g = k->g & 1;
+	s->avl = k->avl & 1;
+	/* vmx_segment_access_rights(): a non-present segment is unusable. */
+	s->unusable = (k->unusable || !k->present) ? 1 : 0;
+}
+
+static void kvm_get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	struct cpu *c = vcpu->cpu;
+	static const int order[8] = { CPU_CS, CPU_DS, CPU_ES, CPU_FS, CPU_GS, CPU_SS, CPU_TR, CPU_LDTR };
+	struct kvm_segment *out[8] = { &sregs->cs, &sregs->ds, &sregs->es, &sregs->fs,
+				       &sregs->gs, &sregs->ss, &sregs->tr, &sregs->ldt };
+
+	memset(sregs, 0, sizeof(*sregs));
+	for (int i = 0; i < 8; i++)
+		seg_to_kvm(&c->seg[order[i]], out[i]);
+	sregs->gdt.base = c->gdt.base;
+	sregs->gdt.limit = c->gdt.limit;
+	sregs->idt.base = c->idt.base;
+	sregs->idt.limit = c->idt.limit;
+	sregs->cr0 = c->cr0;
+	sregs->cr2 = c->cr2;
+	sregs->cr3 = c->cr3;
+	sregs->cr4 = c->cr4;
+	sregs->cr8 = c->cr8;
+	sregs->efer = c->efer;
+	sregs->apic_base = vcpu->apic_base;
+	/* interrupt_bitmap: no userspace-injected interrupt is pending in this model yet. */
+}
+
+static bool kvm_is_illegal_gpa(struct kvm_vcpu *vcpu, uint64_t gpa)
+{
+	return (gpa >> vcpu->arch.maxphyaddr) != 0;
+}
+
+/* kvm_is_valid_cr0() */
+static bool kvm_is_valid_cr0(uint64_t cr0)
+{
+	if (cr0 >> 32)
+		return false;
+	if ((cr0 & CPU_CR0_NW) && !(cr0 & CPU_CR0_CD))
+		return false;
+	if ((cr0 & CPU_CR0_PG) && !(cr0 & CPU_CR0_PE))
+		return false;
+	return true;
+}
+
+/* kvm_is_valid_sregs(): arch/x86/kvm/x86.c */
+static bool kvm_is_valid_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	if ((sregs->efer & CPU_EFER_LME) && (sregs->cr0 & CPU_CR0_PG)) {
+		/* In 64-bit mode (maybe in a compatibility segment) PAE and LMA must be set. */
+		if (!(sregs->cr4 & CPU_CR4_PAE) || !(sregs->efer & CPU_EFER_LMA))
+			return false;
+		if (kvm_is_illegal_gpa(vcpu, sregs->cr3))
+			return false;
+	} else {
+		/* Not in 64-bit mode: LMA is clear and CS cannot be a 64-bit segment. */
+		if ((sregs->efer & CPU_EFER_LMA) || sregs->cs.l)
+			return false;
+	}
+	return kvm_is_valid_cr4(vcpu, sregs->cr4) && kvm_is_valid_cr0(sregs->cr0);
+}
+
+static int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	struct cpu *c = vcpu->cpu;
+	const struct kvm_segment *in[8] = { &sregs->cs, &sregs->ds, &sregs->es, &sregs->fs,
+					    &sregs->gs, &sregs->ss, &sregs->tr, &sregs->ldt };
+	static const int order[8] = { CPU_CS, CPU_DS, CPU_ES, CPU_FS, CPU_GS, CPU_SS, CPU_TR, CPU_LDTR };
+
+	if (!kvm_is_valid_sregs(vcpu, sregs))
+		return -EINVAL;
+	if (kvm_apic_base_invalid(vcpu, sregs->apic_base))
+		return -EINVAL;
+	if (sregs->cr8 > 15)
+		return -EINVAL;
+
+	vcpu->apic_base = sregs->apic_base;
+	c->gdt.base = sregs->gdt.base;
+	c->gdt.limit = sregs->gdt.limit;
+	c->idt.base = sregs->idt.base;
+	c->idt.limit = sregs->idt.limit;
+	c->cr2 = sregs->cr2;
+	c->cr3 = sregs->cr3;
+	c->cr8 = sregs->cr8;
+	c->efer = sregs->efer;
+	c->cr0 = sregs->cr0;
+	c->cr4 = sregs->cr4;
+	for (int i = 0; i < 8; i++)
+		seg_from_kvm(&c->seg[order[i]], in[i]);
+	cpu_state_changed(c);
+	return 0;
+}
+
+long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg)
+{
+	void *argp = ARG_PTR(arg);
+
+	switch (ioctl) {
+	case KVM_GET_REGS: {
+		struct kvm_regs regs;
+
+		kvm_get_regs(vcpu, &regs);
+		return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+	}
+	case KVM_SET_REGS: {
+		struct kvm_regs regs;
+
+		if (copy_from_user(&regs, argp, sizeof(regs)))
+			return -EFAULT;
+		kvm_set_regs(vcpu, &regs);
+		return 0;
+	}
+	case KVM_GET_SREGS: {
+		struct kvm_sregs sregs;
+
+		kvm_get_sregs(vcpu, &sregs);
+		return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
+	}
+	case KVM_SET_SREGS: {
+		struct kvm_sregs sregs;
+
+		if (copy_from_user(&sregs, argp, sizeof(sregs)))
+			return -EFAULT;
+		return kvm_set_sregs(vcpu, &sregs);
+	}
+	default:
+		/* kvm_arch_vcpu_ioctl()'s default on x86 */
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// x86-specific vCPU state of the hypervisor (what KVM keeps in struct kvm_vcpu_arch).
+#ifndef SWKVM_KVM_X86_X86_H
+#define SWKVM_KVM_X86_X86_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct kvm_vcpu;
+
+/* IA32_APIC_BASE (SDM Vol.3 §12.4.4) */
+#define APIC_DEFAULT_PHYS_BASE		0xfee00000ull
+#define MSR_IA32_APICBASE_BSP		(1ull << 8)
+#define MSR_IA32_APICBASE_EXTD		(1ull << 10)
+#define MSR_IA32_APICBASE_ENABLE	(1ull << 11)
+
+#define MSR_IA32_TSC		0x00000010
+#define MSR_IA32_APICBASE	0x0000001b
+#define MSR_EFER		0xc0000080
+
+struct kvm_vcpu_arch {
+	int maxphyaddr;			/* from the guest CPUID, 36 without leaf 0x80000008 */
+	struct kvm_cpuid_entry2 *cpuid_entries;	/* the guest's CPUID (KVM_SET_CPUID2) */
+	int cpuid_nent;
+	uint64_t tsc_offset;
+	struct kvm_lapic *apic;		/* in-hypervisor LAPIC (x86/lapic.c), NULL without an irqchip */
+};
+
+bool kvm_is_valid_cr4(struct kvm_vcpu *vcpu, uint64_t cr4);
+bool kvm_apic_base_invalid(struct kvm_vcpu *vcpu, uint64_t data);
+bool guest_cpuid_has(struct kvm_vcpu *vcpu, uint32_t leaf, int reg, int bit);
+struct kvm_cpuid_entry2 *kvm_find_cpuid_entry_index(struct kvm_vcpu *vcpu, uint32_t function,
+						     uint32_t index);
+
+enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
+
+#endif
