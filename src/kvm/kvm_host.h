@@ -31,6 +31,8 @@
 #define SWKVM_TASK_SIZE		0x00007ffffffff000ull
 /* MAXPHYADDR of the modelled CPU (CPUID 0x80000008.EAX[7:0]). */
 #define SWKVM_MAXPHYADDR	46
+/* The guest TSC counts nanoseconds of CLOCK_MONOTONIC: 1 GHz (x86/x86.c vcpu_read_tsc). */
+#define SWKVM_TSC_KHZ		1000000
 /* vCPU mmap: kvm_run, the PIO data page, the coalesced-MMIO ring page. */
 #define SWKVM_VCPU_MMAP_PAGES	(KVM_COALESCED_MMIO_PAGE_OFFSET + 1)
 
@@ -91,6 +93,11 @@ static inline uint8_t *kvm_slot_hva(const struct kvm_memory_slot *slot, uint64_t
 	return (uint8_t *)(uintptr_t)(slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT));
 }
 void kvm_mark_page_dirty(struct kvm_memory_slot *slot, uint64_t gfn);
+/* The slot with id `id` (bits 16-31: address space) in the current snapshot, or NULL. */
+struct kvm_memory_slot *kvm_id_to_memslot(struct kvm *kvm, uint32_t slot);
+size_t kvm_dirty_bitmap_bytes(const struct kvm_memory_slot *slot);
+long kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, void *argp);
+long kvm_vm_ioctl_clear_dirty_log(struct kvm *kvm, void *argp);
 
 /* ------------------------------------------------------------------------ */
 /* the VM (vm.c)                                                             */
@@ -103,8 +110,10 @@ struct kvm {
 	pthread_mutex_t slots_lock;	/* memslot updates */
 	struct kvm_memslots *_Atomic memslots[SWKVM_ADDRESS_SPACES];
 	uint64_t memslots_generation;
+	uint64_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
 
 	struct kvm_vcpu *_Atomic vcpus[SWKVM_MAX_VCPUS];
+	int max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID, 0 = SWKVM_MAX_VCPU_IDS */
 	atomic_int online_vcpus;
 	int created_vcpus;
 
@@ -125,6 +134,7 @@ struct kvm {
 int kvm_dev_ioctl_create_vm(unsigned long type);
 long kvm_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
+long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void *argp);
 /* KVM_CHECK_EXTENSION, on the system fd (kvm == NULL) and on a VM fd. */
 long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext);
 /* Sets `req` on every vCPU and waits until each running one has processed it. */
@@ -159,6 +169,7 @@ struct kvm_vcpu {
 	struct cpu *cpu;
 	_Atomic uint32_t requests;
 	_Atomic int mode;
+	int wake_fd;			/* eventfd: kvm_vcpu_kick() wakes a blocked vCPU */
 	struct kvm_memslots *slots;	/* snapshot this vCPU uses while in KVM_RUN */
 
 	enum vcpu_pending_io pending;

@@ -75,18 +75,29 @@ static struct kvm_memslots *build_memslots(struct kvm *kvm, int as_id,
 	return s;
 }
 
+static size_t dirty_bitmap_bytes(uint64_t npages);
+
 /*
  * Replaces the snapshot and waits until no vCPU can still be using the old one;
- * then `gone` (the slot version that left, if any) is freed.
+ * then `gone` (the slot version that left, if any) is freed. When `gone` is replaced
+ * by `merge` at the same place, dirty bits vCPUs set in `gone` until they reloaded
+ * are carried over (a FLAGS_ONLY change must not lose a write).
  */
 static void publish_memslots(struct kvm *kvm, int as_id, struct kvm_memslots *s,
-			     struct kvm_memory_slot *gone)
+			     struct kvm_memory_slot *gone, struct kvm_memory_slot *merge)
 {
 	struct kvm_memslots *old = atomic_exchange(&kvm->memslots[as_id], s);
 
 	kvm->stat.memslot_updates++;
 	kvm_make_all_cpus_request_wait(kvm, KVM_REQ_MMU_RELOAD);
 	free(old);
+	if (gone && merge && gone->dirty_bitmap && merge->dirty_bitmap &&
+	    gone->base_gfn == merge->base_gfn) {
+		size_t words = dirty_bitmap_bytes(gone->npages) / sizeof(long);
+		for (size_t i = 0; i < words; i++)
+			atomic_fetch_or((_Atomic unsigned long *)&merge->dirty_bitmap[i],
+					gone->dirty_bitmap[i]);
+	}
 	if (gone) {
 		free(gone->dirty_bitmap);
 		free(gone);
@@ -95,6 +106,7 @@ static void publish_memslots(struct kvm *kvm, int as_id, struct kvm_memslots *s,
 
 static size_t dirty_bitmap_bytes(uint64_t npages)
 {
+	/* kvm_dirty_bitmap_bytes(): whole longs */
 	return (npages + 8 * sizeof(long) - 1) / (8 * sizeof(long)) * sizeof(long);
 }
 
@@ -143,7 +155,7 @@ int kvm_set_memory_region(struct kvm *kvm, const struct kvm_userspace_memory_reg
 		s = build_memslots(kvm, (int)as_id, old, NULL);
 		if (!s)
 			return -ENOMEM;
-		publish_memslots(kvm, (int)as_id, s, old);
+		publish_memslots(kvm, (int)as_id, s, old, NULL);
 		return 0;
 	}
 
@@ -189,6 +201,10 @@ int kvm_set_memory_region(struct kvm *kvm, const struct kvm_userspace_memory_reg
 		/* FLAGS_ONLY keeps what was logged so far (a move starts clean). */
 		if (old && old->dirty_bitmap && base_gfn == old->base_gfn)
 			memcpy(slot->dirty_bitmap, old->dirty_bitmap, dirty_bitmap_bytes(npages));
+		else if (kvm->manual_dirty_log_protect & KVM_DIRTY_LOG_INITIALLY_SET)
+			/* Every page counts as dirty until userspace clears it (api.rst 7.18). */
+			for (uint64_t g = 0; g < npages; g++)
+				slot->dirty_bitmap[g / (8 * sizeof(long))] |= 1ul << (g % (8 * sizeof(long)));
 	}
 	s = build_memslots(kvm, (int)as_id, old, slot);
 	if (!s) {
@@ -196,7 +212,7 @@ int kvm_set_memory_region(struct kvm *kvm, const struct kvm_userspace_memory_reg
 		free(slot);
 		return -ENOMEM;
 	}
-	publish_memslots(kvm, (int)as_id, s, old);
+	publish_memslots(kvm, (int)as_id, s, old, slot);
 	return 0;
 }
 
@@ -211,4 +227,23 @@ void kvm_free_memslots(struct kvm *kvm)
 		}
 		free(s);
 	}
+}
+
+struct kvm_memory_slot *kvm_id_to_memslot(struct kvm *kvm, uint32_t slot)
+{
+	unsigned as_id = slot >> 16, id = (uint16_t)slot;
+	struct kvm_memslots *s;
+
+	if (as_id >= SWKVM_ADDRESS_SPACES || id >= SWKVM_USER_MEM_SLOTS)
+		return NULL;
+	s = atomic_load(&kvm->memslots[as_id]);
+	for (int i = 0; i < s->nr; i++)
+		if (s->sorted[i]->id == id)
+			return s->sorted[i];
+	return NULL;
+}
+
+size_t kvm_dirty_bitmap_bytes(const struct kvm_memory_slot *slot)
+{
+	return dirty_bitmap_bytes(slot->npages);
 }

@@ -2,6 +2,7 @@
 // The vCPU level: KVM_CREATE_VCPU, the vCPU fd and its mmap, and vCPU ioctl dispatch.
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -25,6 +26,8 @@ void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
 	kvm_arch_vcpu_destroy(vcpu);
 	if (vcpu->run)
 		munmap(vcpu->run, SWKVM_VCPU_MMAP_PAGES * PAGE_SIZE);
+	if (vcpu->wake_fd >= 0)
+		close(vcpu->wake_fd);
 	pthread_mutex_destroy(&vcpu->mutex);
 	free(vcpu);
 }
@@ -49,7 +52,7 @@ int kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 	void *map;
 	int fd, r;
 
-	if (id >= SWKVM_MAX_VCPU_IDS)
+	if (id >= (unsigned long)(kvm->max_vcpu_ids ? kvm->max_vcpu_ids : SWKVM_MAX_VCPU_IDS))
 		return -EINVAL;
 
 	pthread_mutex_lock(&kvm->lock);
@@ -71,6 +74,13 @@ int kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 	vcpu->vcpu_id = (int)id;
 	vcpu->vcpu_idx = kvm->created_vcpus;
 	pthread_mutex_init(&vcpu->mutex, NULL);
+	vcpu->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vcpu->wake_fd < 0) {
+		r = -errno;
+		pthread_mutex_destroy(&vcpu->mutex);
+		free(vcpu);
+		goto out_unlock;
+	}
 	vcpu->obj.type = KOBJ_VCPU;
 	vcpu->obj.release = vcpu_file_release;
 
@@ -108,6 +118,7 @@ out_close:
 	if (vcpu->run)
 		munmap(vcpu->run, SWKVM_VCPU_MMAP_PAGES * PAGE_SIZE);
 out_free:
+	close(vcpu->wake_fd);
 	pthread_mutex_destroy(&vcpu->mutex);
 	free(vcpu);
 out_unlock:

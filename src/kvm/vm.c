@@ -99,6 +99,47 @@ static long kvm_vm_ioctl_set_memory_region(struct kvm *kvm, unsigned long arg)
 	return r;
 }
 
+/* kvm_vm_ioctl_enable_cap_generic() and the x86 part: only capabilities we implement. */
+long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void *argp)
+{
+	struct kvm_enable_cap cap;
+	const uint64_t manual_caps = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return -EFAULT;
+	switch (cap.cap) {
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: {
+		/* INITIALLY_SET only together with PROTECT_ENABLE (kvm_vm_ioctl_enable_cap_generic). */
+		uint64_t allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+
+		if (cap.args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
+			allowed = manual_caps;
+		if (cap.flags || (cap.args[0] & ~allowed))
+			return -EINVAL;
+		kvm->manual_dirty_log_protect = cap.args[0];
+		return 0;
+	}
+	case KVM_CAP_MAX_VCPU_ID: {
+		/* x86: set once (the same value again is fine); checked at vCPU creation. */
+		long r = -EINVAL;
+
+		if (cap.flags || cap.args[0] > SWKVM_MAX_VCPU_IDS)
+			return -EINVAL;
+		pthread_mutex_lock(&kvm->lock);
+		if ((uint64_t)kvm->max_vcpu_ids == cap.args[0]) {
+			r = 0;
+		} else if (!kvm->max_vcpu_ids) {
+			kvm->max_vcpu_ids = (int)cap.args[0];
+			r = 0;
+		}
+		pthread_mutex_unlock(&kvm->lock);
+		return r;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
 /* kvm_vm_ioctl(): virt/kvm/kvm_main.c */
 long kvm_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 {
@@ -109,6 +150,12 @@ long kvm_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_set_memory_region(kvm, arg);
 	case KVM_CHECK_EXTENSION:
 		return kvm_vm_ioctl_check_extension(kvm, (long)arg);
+	case KVM_GET_DIRTY_LOG:
+		return kvm_vm_ioctl_get_dirty_log(kvm, ARG_PTR(arg));
+	case KVM_CLEAR_DIRTY_LOG:
+		return kvm_vm_ioctl_clear_dirty_log(kvm, ARG_PTR(arg));
+	case KVM_ENABLE_CAP:
+		return kvm_vm_ioctl_enable_cap(kvm, ARG_PTR(arg));
 	default:
 		return kvm_arch_vm_ioctl(kvm, ioctl, arg);
 	}

@@ -34,6 +34,8 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 		return SWKVM_MAX_VCPUS;
 	case KVM_CAP_MAX_VCPU_ID:
 		return SWKVM_MAX_VCPU_IDS;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
 	default:
 		return 0;
 	}

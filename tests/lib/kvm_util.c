@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// KVM-selftest-style framework: VM construction, 64-bit page tables, image mapping, ucalls.
+#include <fcntl.h>
+#include <inttypes.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+
+#define PAGE 4096ull
+#define PTE_P (1ull << 0)
+#define PTE_RW (1ull << 1)
+#define PTE_US (1ull << 2)
+#define PTE_PS (1ull << 7)
+#define PTE_ADDR 0x000ffffffffff000ull
+
+/* Guest-physical layout of vm_create_64() */
+#define LOW_MEM_SIZE (64ull << 20)
+#define GDT_GPA 0x1000ull
+#define STACK_TOP_GPA 0x80000ull
+#define PT_POOL_GPA 0x100000ull
+#define IMAGE_GPA 0x40000000ull
+
+GUEST_CODE void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct ucall uc;
+
+	uc.cmd = cmd;
+	uc.args[0] = a0;
+	uc.args[1] = a1;
+	uc.args[2] = a2;
+	uc.args[3] = a3;
+	__asm__ volatile("out %%al, %%dx" : : "a"(0), "d"(UCALL_PIO_PORT), "D"(&uc) : "memory");
+}
+
+struct vm *vm_create_empty(void)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		tap_bail("out of memory");
+	vm->kvm_fd = swkvm_open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		tap_bail("swkvm_open: %s", strerror(errno));
+	vm->fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		tap_bail("KVM_CREATE_VM: %s", strerror(errno));
+	return vm;
+}
+
+void *vm_add_memory(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r;
+	struct vm_region *reg;
+	void *hva;
+
+	if (vm->nr_regions == VM_MAX_REGIONS)
+		tap_bail("too many regions");
+	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (hva == MAP_FAILED)
+		tap_bail("mmap %" PRIu64 " bytes: %s", size, strerror(errno));
+	r = (struct kvm_userspace_memory_region){
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uintptr_t)hva,
+	};
+	if (kvm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r))
+		tap_bail("KVM_SET_USER_MEMORY_REGION slot %u: %s", slot, strerror(errno));
+	reg = &vm->regions[vm->nr_regions++];
+	*reg = (struct vm_region){ .slot = slot, .gpa = gpa, .size = size, .hva = hva, .flags = flags };
+	return hva;
+}
+
+struct vcpu *vm_add_vcpu(struct vm *vm, int id)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	int size;
+
+	if (!v || vm->nr_vcpus == VM_MAX_VCPUS)
+		tap_bail("cannot add vCPU");
+	v->fd = kvm_ioctl(vm->fd, KVM_CREATE_VCPU, id);
+	if (v->fd < 0)
+		tap_bail("KVM_CREATE_VCPU %d: %s", id, strerror(errno));
+	size = kvm_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v->run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED)
+		tap_bail("mmap vCPU: %s", strerror(errno));
+	v->id = id;
+	v->vm = vm;
+	vm->vcpus[vm->nr_vcpus++] = v;
+	return v;
+}
+
+void vm_free(struct vm *vm)
+{
+	int size = kvm_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		munmap(vm->vcpus[i]->run, (size_t)size);
+		swkvm_close(vm->vcpus[i]->fd);
+		free(vm->vcpus[i]);
+	}
+	swkvm_close(vm->fd);
+	swkvm_close(vm->kvm_fd);
+	for (int i = 0; i < vm->nr_regions; i++)
+		munmap(vm->regions[i].hva, vm->regions[i].size);
+	free(vm);
+}
+
+void *addr_gpa2hva(struct vm *vm, uint64_t gpa)
+{
+	for (int i = 0; i < vm->nr_regions; i++) {
+		struct vm_region *r = &vm->regions[i];
+		if (gpa >= r->gpa && gpa - r->gpa < r->size)
+			return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+static uint64_t *pte_at(struct vm *vm, uint64_t table_gpa, int index)
+{
+	return (uint64_t *)addr_gpa2hva(vm, table_gpa) + index;
+}
+
+static uint64_t alloc_page(struct vm *vm)
+{
+	uint64_t gpa = vm->next_free_gpa;
+
+	vm->next_free_gpa += PAGE;
+	if (vm->next_free_gpa > LOW_MEM_SIZE)
+		tap_bail("page-table pool exhausted");
+	memset(addr_gpa2hva(vm, gpa), 0, PAGE);
+	return gpa;
+}
+
+/* Next-level table for `gva` at `level` (4 = PML4 ... 2 = PD), created on demand. */
+static uint64_t next_table(struct vm *vm, uint64_t table, uint64_t gva, int level)
+{
+	uint64_t *e = pte_at(vm, table, (int)((gva >> (12 + 9 * (level - 1))) & 511));
+
+	if (!(*e & PTE_P))
+		*e = alloc_page(vm) | PTE_P | PTE_RW | PTE_US;
+	return *e & PTE_ADDR;
+}
+
+static void map_4k(struct vm *vm, uint64_t gva, uint64_t gpa)
+{
+	uint64_t t = vm->pml4_gpa;
+
+	for (int level = 4; level > 1; level--)
+		t = next_table(vm, t, gva, level);
+	*pte_at(vm, t, (int)((gva >> 12) & 511)) = gpa | PTE_P | PTE_RW | PTE_US;
+}
+
+void *addr_gva2hva(struct vm *vm, uint64_t gva)
+{
+	uint64_t t = vm->pml4_gpa;
+
+	for (int level = 4; level >= 1; level--) {
+		uint64_t *e = pte_at(vm, t, (int)((gva >> (12 + 9 * (level - 1))) & 511));
+		if (!e || !(*e & PTE_P))
+			return NULL;
+		if (level == 1 || (level <= 3 && (*e & PTE_PS))) {
+			uint64_t page_mask = (1ull << (12 + 9 * (level - 1))) - 1;
+			return addr_gpa2hva(vm, (*e & PTE_ADDR & ~page_mask) | (gva & page_mask));
+		}
+		t = *e & PTE_ADDR;
+	}
+	return NULL;
+}
+
+struct image_span {
+	uint64_t lo, hi;
+	struct { uint64_t addr, len; } seg[16];
+	int nseg;
+};
+
+static int find_image(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct image_span *span = data;
+
+	(void)size;
+	/* The first object is the main program. */
+	span->lo = UINT64_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uint64_t a, e;
+
+		if (ph->p_type != PT_LOAD || span->nseg == 16)
+			continue;
+		a = (info->dlpi_addr + ph->p_vaddr) & ~(PAGE - 1);
+		e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + PAGE - 1) & ~(PAGE - 1);
+		span->seg[span->nseg].addr = a;
+		span->seg[span->nseg++].len = e - a;
+		if (a < span->lo)
+			span->lo = a;
+		if (e > span->hi)
+			span->hi = e;
+	}
+	return 1;
+}
+
+struct vm *vm_create_64(struct vcpu **vcpup, void (*guest_code)(void))
+{
+	struct vm *vm = vm_create_empty();
+	struct image_span span = { 0 };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	uint64_t *gdt, pdpt, pd;
+	uint8_t *image;
+	struct vcpu *vcpu;
+
+	vm_add_memory(vm, 0, 0, LOW_MEM_SIZE, 0);
+	vm->next_free_gpa = PT_POOL_GPA;
+	vm->pml4_gpa = alloc_page(vm);
+
+	/* Identity map [0, 1 GiB) with 2 MiB pages: stacks, tables, test data. */
+	pdpt = next_table(vm, vm->pml4_gpa, 0, 4);
+	pd = next_table(vm, pdpt, 0, 3);
+	for (int i = 0; i < 512; i++)
+		*pte_at(vm, pd, i) = ((uint64_t)i << 21) | PTE_P | PTE_RW | PTE_US | PTE_PS;
+
+	/* A copy of the loaded test program at its own virtual addresses. */
+	dl_iterate_phdr(find_image, &span);
+	if (!span.nseg)
+		tap_bail("cannot find the program image");
+	vm->image_gva = span.lo;
+	vm->image_size = span.hi - span.lo;
+	vm->image_gpa = IMAGE_GPA;
+	image = vm_add_memory(vm, 1, IMAGE_GPA, vm->image_size, 0);
+	for (int i = 0; i < span.nseg; i++)
+		memcpy(image + (span.seg[i].addr - span.lo), (void *)(uintptr_t)span.seg[i].addr,
+		       span.seg[i].len);
+	for (uint64_t off = 0; off < vm->image_size; off += PAGE)
+		map_4k(vm, vm->image_gva + off, IMAGE_GPA + off);
+
+	/* GDT: null, 64-bit code (0x08), flat data (0x10), 32-bit code (0x18). */
+	gdt = addr_gpa2hva(vm, GDT_GPA);
+	gdt[0] = 0;
+	gdt[1] = 0x00af9b000000ffffull;
+	gdt[2] = 0x00cf93000000ffffull;
+	gdt[3] = 0x00cf9b000000ffffull;
+
+	vcpu = vm_add_vcpu(vm, 0);
+	sregs = vcpu_sregs(vcpu);
+	sregs.cs = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = 0x08,
+					 .type = 11, .present = 1, .s = 1, .l = 1, .g = 1 };
+	sregs.ds = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = 0x10,
+					 .type = 3, .present = 1, .s = 1, .db = 1, .g = 1 };
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.gdt.base = GDT_GPA;
+	sregs.gdt.limit = 4 * 8 - 1;
+	sregs.cr0 = 0x80050033;	/* PG WP NE ET MP PE */
+	sregs.cr4 = 0x620;	/* OSXMMEXCPT OSFXSR PAE */
+	sregs.efer = 0x500;	/* LMA LME */
+	sregs.cr3 = vm->pml4_gpa;
+	vcpu_set_sregs(vcpu, &sregs);
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = (uintptr_t)guest_code;
+	regs.rsp = STACK_TOP_GPA - 8;	/* as if called: RSP = 8 mod 16 at entry */
+	regs.rflags = 2;
+	vcpu_set_regs(vcpu, &regs);
+	*vcpup = vcpu;
+	return vm;
+}
+
+void vm_sync_to_guest(struct vm *vm, const void *host_var, size_t size)
+{
+	void *g = addr_gva2hva(vm, (uintptr_t)host_var);
+
+	if (!g)
+		tap_bail("variable %p is not in the guest image", host_var);
+	memcpy(g, host_var, size);
+}
+
+void vm_sync_from_guest(struct vm *vm, void *host_var, size_t size)
+{
+	void *g = addr_gva2hva(vm, (uintptr_t)host_var);
+
+	if (!g)
+		tap_bail("variable %p is not in the guest image", host_var);
+	memcpy(host_var, g, size);
+}
+
+int vcpu_run(struct vcpu *vcpu)
+{
+	return kvm_ioctl(vcpu->fd, KVM_RUN, 0);
+}
+
+const char *exit_reason_str(uint32_t reason)
+{
+	static const char *names[] = {
+		[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+		[KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL",
+		[KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
+		[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+		[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
+		[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	};
+	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+		return names[reason];
+	return "?";
+}
+
+uint64_t vcpu_get_ucall(struct vcpu *vcpu, struct ucall *uc)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	struct ucall *g;
+
+	memset(uc, 0, sizeof(*uc));
+	if (vcpu_run(vcpu) < 0) {
+		tap_diag("KVM_RUN failed: %s", strerror(errno));
+		return uc->cmd = UCALL_ABORT;
+	}
+	regs = vcpu_regs(vcpu);
+	if (run->exit_reason != KVM_EXIT_IO || run->io.port != UCALL_PIO_PORT) {
+		tap_diag("unexpected exit %s (%u) at rip 0x%llx", exit_reason_str(run->exit_reason),
+			 run->exit_reason, (unsigned long long)regs.rip);
+		if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+			tap_diag("  suberror %u, insn bytes %02x %02x %02x %02x",
+				 run->emulation_failure.suberror, run->emulation_failure.insn_bytes[0],
+				 run->emulation_failure.insn_bytes[1], run->emulation_failure.insn_bytes[2],
+				 run->emulation_failure.insn_bytes[3]);
+		return uc->cmd = UCALL_ABORT;
+	}
+	g = addr_gva2hva(vcpu->vm, regs.rdi);
+	if (!g) {
+		tap_diag("ucall pointer 0x%llx is not mapped", (unsigned long long)regs.rdi);
+		return uc->cmd = UCALL_ABORT;
+	}
+	memcpy(uc, g, sizeof(*uc));
+	if (uc->cmd == UCALL_ABORT)
+		/* The strings live in the image's rodata, identical in host and guest. */
+		tap_diag("guest assertion failed at line %" PRIu64 ": %s (0x%" PRIx64 " vs 0x%" PRIx64 ")",
+			 uc->args[0], (const char *)(uintptr_t)uc->args[1], uc->args[2], uc->args[3]);
+	return uc->cmd;
+}
+
+bool vcpu_expect_sync(struct vcpu *vcpu, uint64_t want, const char *what)
+{
+	struct ucall uc;
+	uint64_t cmd = vcpu_get_ucall(vcpu, &uc);
+
+	if (cmd != UCALL_SYNC) {
+		ok(0, "%s: expected a sync, got ucall %" PRIu64, what, cmd);
+		return false;
+	}
+	return is(uc.args[0], want, "%s", what);
+}
+
+struct kvm_regs vcpu_regs(struct vcpu *vcpu)
+{
+	struct kvm_regs r;
+
+	if (kvm_ioctl(vcpu->fd, KVM_GET_REGS, &r))
+		tap_bail("KVM_GET_REGS: %s", strerror(errno));
+	return r;
+}
+
+void vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs)
+{
+	if (kvm_ioctl(vcpu->fd, KVM_SET_REGS, regs))
+		tap_bail("KVM_SET_REGS: %s", strerror(errno));
+}
+
+struct kvm_sregs vcpu_sregs(struct vcpu *vcpu)
+{
+	struct kvm_sregs s;
+
+	if (kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &s))
+		tap_bail("KVM_GET_SREGS: %s", strerror(errno));
+	return s;
+}
+
+void vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	if (kvm_ioctl(vcpu->fd, KVM_SET_SREGS, sregs))
+		tap_bail("KVM_SET_SREGS: %s", strerror(errno));
+}

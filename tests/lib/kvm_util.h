@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// KVM-selftest-style framework: build VMs through the KVM API, run guest code, ucalls.
+//
+// Everything goes through the ioctl API exactly as a VMM would use the kernel's
+// /dev/kvm (via swkvm_ioctl in-process), so these tests also describe KVM's ABI.
+//
+// Guest code is C in the test itself: a 64-bit VM maps a copy of the test program's
+// loaded image at the same virtual addresses (GVA == host VA for code, rodata, data,
+// bss), and identity-maps the first 1 GiB of guest-physical memory for stacks and
+// page tables. Guest functions carry GUEST_CODE so the compiler emits only
+// general-purpose-register code without sanitizer or CET instrumentation.
+#ifndef SWKVM_TEST_KVM_UTIL_H
+#define SWKVM_TEST_KVM_UTIL_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "swkvm.h"
+#include "tap.h"
+
+#define kvm_ioctl(fd, req, arg) swkvm_ioctl((fd), (req), (arg))
+
+#define GUEST_CODE \
+	__attribute__((noinline, target("general-regs-only"), no_sanitize_address, \
+		       no_sanitize("undefined"), no_instrument_function))
+
+/* ---- ucall: guest-to-host calls over an OUT to UCALL_PIO_PORT, RDI -> struct ucall ---- */
+#define UCALL_PIO_PORT 0x1000
+
+enum { UCALL_NONE, UCALL_SYNC, UCALL_ABORT, UCALL_DONE };
+
+struct ucall {
+	uint64_t cmd;
+	uint64_t args[4];
+};
+
+GUEST_CODE void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
+
+#define GUEST_SYNC(v)		ucall(UCALL_SYNC, (uint64_t)(v), 0, 0, 0)
+#define GUEST_SYNC2(a, b)	ucall(UCALL_SYNC, (uint64_t)(a), (uint64_t)(b), 0, 0)
+#define GUEST_DONE()		ucall(UCALL_DONE, 0, 0, 0, 0)
+/* Reports the failing line and expression; the host test fails with them. */
+#define GUEST_ASSERT(cond)                                                               \
+	do {                                                                             \
+		if (!(cond))                                                             \
+			ucall(UCALL_ABORT, __LINE__, (uint64_t)(uintptr_t)#cond,         \
+			      (uint64_t)(uintptr_t)__FILE__, 0);                         \
+	} while (0)
+#define GUEST_ASSERT_EQ(a, b)                                                            \
+	do {                                                                             \
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                         \
+		if (a_ != b_)                                                            \
+			ucall(UCALL_ABORT, __LINE__, (uint64_t)(uintptr_t)#a " == " #b,  \
+			      a_, b_);                                                   \
+	} while (0)
+
+/* ---- VMs and vCPUs ---- */
+struct vcpu {
+	int fd;
+	int id;
+	struct kvm_run *run;
+	struct vm *vm;
+};
+
+struct vm_region {
+	uint32_t slot;
+	uint64_t gpa, size;
+	uint8_t *hva;
+	uint32_t flags;
+};
+
+#define VM_MAX_REGIONS 16
+#define VM_MAX_VCPUS 8
+
+struct vm {
+	int kvm_fd, fd;
+	struct vm_region regions[VM_MAX_REGIONS];
+	int nr_regions;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	int nr_vcpus;
+	/* 64-bit layout */
+	uint64_t pml4_gpa;
+	uint64_t next_free_gpa;		/* page allocator in the low region */
+	uint64_t image_gva, image_gpa, image_size;
+};
+
+/* Opens the system handle and creates an empty VM (no memory, no vCPUs). */
+struct vm *vm_create_empty(void);
+/* Anonymous host memory of `size` bytes at `gpa` in `slot`. Returns the host address. */
+void *vm_add_memory(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, uint32_t flags);
+struct vcpu *vm_add_vcpu(struct vm *vm, int id);
+void vm_free(struct vm *vm);
+
+/*
+ * A VM with `mem_mb` MiB of low memory identity-mapped, the test image mapped at its
+ * host addresses, and one vCPU in 64-bit long mode entering `guest_code` with a stack.
+ */
+struct vm *vm_create_64(struct vcpu **vcpu, void (*guest_code)(void));
+/* Copies a host global into the guest's copy of the image (the guest has its own). */
+void vm_sync_to_guest(struct vm *vm, const void *host_var, size_t size);
+void vm_sync_from_guest(struct vm *vm, void *host_var, size_t size);
+
+void *addr_gpa2hva(struct vm *vm, uint64_t gpa);
+/* Walks the guest's 4-level page tables (as set up by vm_create_64). NULL if unmapped. */
+void *addr_gva2hva(struct vm *vm, uint64_t gva);
+
+/* KVM_RUN once; returns the ioctl's result (0 or -1 with errno). */
+int vcpu_run(struct vcpu *vcpu);
+/* Runs until a ucall; fails the test (and returns UCALL_ABORT) on any other exit. */
+uint64_t vcpu_get_ucall(struct vcpu *vcpu, struct ucall *uc);
+/* Runs and expects UCALL_SYNC with the given first argument. */
+bool vcpu_expect_sync(struct vcpu *vcpu, uint64_t want, const char *what);
+
+struct kvm_regs vcpu_regs(struct vcpu *vcpu);
+void vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
+struct kvm_sregs vcpu_sregs(struct vcpu *vcpu);
+void vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs);
+
+const char *exit_reason_str(uint32_t reason);
+
+#endif
