@@ -23,6 +23,7 @@
 #define STACK_TOP_GPA 0x80000ull
 #define PT_POOL_GPA 0x100000ull
 #define IMAGE_GPA 0x40000000ull
+#define IDT_GPA 0x2000ull
 
 GUEST_CODE void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
@@ -34,6 +35,92 @@ GUEST_CODE void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2, uint6
 	uc.args[2] = a2;
 	uc.args[3] = a3;
 	__asm__ volatile("out %%al, %%dx" : : "a"(0), "d"(UCALL_PIO_PORT), "D"(&uc) : "memory");
+}
+
+volatile struct guest_exc_state guest_exc = { .vector = GUEST_NO_EXC };
+
+struct interrupt_frame {
+	uint64_t ip, cs, flags, sp, ss;
+};
+
+GUEST_CODE static void guest_exc_hit(struct interrupt_frame *f, uint64_t vector, uint64_t error)
+{
+	guest_exc.vector = vector;
+	guest_exc.error = error;
+	guest_exc.count++;
+	if (guest_exc.fixup) {
+		f->ip = guest_exc.fixup;
+		guest_exc.fixup = 0;
+		return;
+	}
+	ucall(UCALL_ABORT, 0, (uint64_t)(uintptr_t)"unexpected guest exception (vector, rip)", vector, f->ip);
+}
+
+/* One handler per vector; vectors 8, 10-14, 17, 21, 29, 30 push an error code (SDM Vol.3 Table 6-1). */
+#define EXC(n) \
+	GUEST_CODE __attribute__((interrupt)) static void exc_##n(struct interrupt_frame *f) \
+	{ guest_exc_hit(f, n, 0); }
+#define EXC_ERR(n) \
+	GUEST_CODE __attribute__((interrupt)) static void exc_##n(struct interrupt_frame *f, unsigned long e) \
+	{ guest_exc_hit(f, n, e); }
+EXC(0) EXC(1) EXC(2) EXC(3) EXC(4) EXC(5) EXC(6) EXC(7) EXC_ERR(8) EXC(9)
+EXC_ERR(10) EXC_ERR(11) EXC_ERR(12) EXC_ERR(13) EXC_ERR(14) EXC(15) EXC(16) EXC_ERR(17)
+EXC(18) EXC(19) EXC(20) EXC_ERR(21) EXC(22) EXC(23) EXC(24) EXC(25) EXC(26) EXC(27)
+EXC(28) EXC_ERR(29) EXC_ERR(30) EXC(31)
+
+static void *const exc_handlers[32] = {
+	exc_0, exc_1, exc_2, exc_3, exc_4, exc_5, exc_6, exc_7, exc_8, exc_9, exc_10, exc_11,
+	exc_12, exc_13, exc_14, exc_15, exc_16, exc_17, exc_18, exc_19, exc_20, exc_21, exc_22,
+	exc_23, exc_24, exc_25, exc_26, exc_27, exc_28, exc_29, exc_30, exc_31,
+};
+
+GUEST_CODE uint8_t guest_rdmsr_safe(uint32_t msr, uint64_t *val)
+{
+	uint32_t lo = 0, hi = 0;
+
+	guest_exc.vector = GUEST_NO_EXC;
+	__asm__ volatile("lea 1f(%%rip), %%rax\n\t"
+			 "mov %%rax, %[fix]\n\t"
+			 "rdmsr\n"
+			 "1:"
+			 : "=&a"(lo), "=d"(hi), [fix] "=m"(guest_exc.fixup)
+			 : "c"(msr)
+			 : "memory");
+	guest_exc.fixup = 0;
+	if (guest_exc.vector == GUEST_NO_EXC)
+		*val = ((uint64_t)hi << 32) | lo;
+	return (uint8_t)guest_exc.vector;
+}
+
+GUEST_CODE uint8_t guest_wrmsr_safe(uint32_t msr, uint64_t val)
+{
+	guest_exc.vector = GUEST_NO_EXC;
+	__asm__ volatile("lea 1f(%%rip), %%r11\n\t"
+			 "mov %%r11, %[fix]\n\t"
+			 "wrmsr\n"
+			 "1:"
+			 : [fix] "=m"(guest_exc.fixup)
+			 : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+			 : "r11", "memory");
+	guest_exc.fixup = 0;
+	return (uint8_t)guest_exc.vector;
+}
+
+GUEST_CODE uint8_t guest_call_safe(void (*fn)(void))
+{
+	guest_exc.vector = GUEST_NO_EXC;
+	/* The fixup resumes after the call; the callee's frame is abandoned, so it must not push. */
+	__asm__ volatile("lea 1f(%%rip), %%r11\n\t"
+			 "mov %%r11, %[fix]\n\t"
+			 "mov %%rsp, %%r10\n\t"
+			 "call *%[fn]\n"
+			 "1:\n\t"
+			 "mov %%r10, %%rsp"
+			 : [fix] "=m"(guest_exc.fixup)
+			 : [fn] "r"(fn)
+			 : "r10", "r11", "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "memory");
+	guest_exc.fixup = 0;
+	return (uint8_t)guest_exc.vector;
 }
 
 struct vm *vm_create_empty(void)
@@ -244,6 +331,18 @@ struct vm *vm_create_64(struct vcpu **vcpup, void (*guest_code)(void))
 	gdt[2] = 0x00cf93000000ffffull;
 	gdt[3] = 0x00cf9b000000ffffull;
 
+	/* IDT: 64-bit interrupt gates (type 14, present, DPL 0) through the 0x08 code segment. */
+	vm->idt_gpa = IDT_GPA;
+	{
+		uint64_t *idt = addr_gpa2hva(vm, IDT_GPA);
+		for (int i = 0; i < 32; i++) {
+			uint64_t h = (uintptr_t)exc_handlers[i];
+			idt[2 * i] = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+				     ((h >> 16 & 0xffff) << 48);
+			idt[2 * i + 1] = h >> 32;
+		}
+	}
+
 	vcpu = vm_add_vcpu(vm, 0);
 	sregs = vcpu_sregs(vcpu);
 	sregs.cs = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = 0x08,
@@ -253,6 +352,8 @@ struct vm *vm_create_64(struct vcpu **vcpup, void (*guest_code)(void))
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.gdt.base = GDT_GPA;
 	sregs.gdt.limit = 4 * 8 - 1;
+	sregs.idt.base = IDT_GPA;
+	sregs.idt.limit = 32 * 16 - 1;
 	sregs.cr0 = 0x80050033;	/* PG WP NE ET MP PE */
 	sregs.cr4 = 0x620;	/* OSXMMEXCPT OSFXSR PAE */
 	sregs.efer = 0x500;	/* LMA LME */

@@ -57,6 +57,34 @@ GUEST_CODE void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2, uint6
 			      a_, b_);                                                   \
 	} while (0)
 
+/*
+ * ---- guest exceptions (vm_create_64 installs an IDT for vectors 0-31) ----
+ * An exception with a fixup armed records itself in guest_exc and resumes at the
+ * fixup; without one it is reported to the host as UCALL_ABORT.
+ */
+struct guest_exc_state {
+	uint64_t vector;	/* last vector taken, or GUEST_NO_EXC */
+	uint64_t error;		/* its error code (0 for vectors without one) */
+	uint64_t fixup;		/* where to resume; 0 = unexpected exception */
+	uint64_t count;
+};
+#define GUEST_NO_EXC 0xffu
+extern volatile struct guest_exc_state guest_exc;
+
+/* Return the vector raised (e.g. 13 for #GP), or GUEST_NO_EXC. */
+GUEST_CODE uint8_t guest_rdmsr_safe(uint32_t msr, uint64_t *val);
+GUEST_CODE uint8_t guest_wrmsr_safe(uint32_t msr, uint64_t val);
+/*
+ * Calls `fn` with a fixup armed. `fn` must be a small asm stub (see GUEST_ASM_STUB) that
+ * does not push or touch r10/r11, because a fault abandons its frame.
+ */
+GUEST_CODE uint8_t guest_call_safe(void (*fn)(void));
+
+/* Defines `name` as a guest function whose body is the given instructions, then ret. */
+#define GUEST_ASM_STUB(name, insns) \
+	void name(void); \
+	__asm__(".pushsection .text\n.type " #name ",@function\n" #name ":\n" insns "\nret\n.popsection")
+
 /* ---- VMs and vCPUs ---- */
 struct vcpu {
 	int fd;
@@ -85,6 +113,7 @@ struct vm {
 	uint64_t pml4_gpa;
 	uint64_t next_free_gpa;		/* page allocator in the low region */
 	uint64_t image_gva, image_gpa, image_size;
+	uint64_t idt_gpa;
 };
 
 /* Opens the system handle and creates an empty VM (no memory, no vCPUs). */

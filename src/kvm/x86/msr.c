@@ -1,6 +1,106 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// MSR access rules for guest RDMSR/WRMSR and the host's KVM_GET/SET_MSRS.
+// MSRs: the rules for guest RDMSR/WRMSR and host KVM_GET/SET_MSRS, the MSRs the
+// hypervisor owns (APIC base, TSC, PAT, MTRRs, MISC_ENABLE), and the MSR ioctls.
+#include <stdlib.h>
+#include <string.h>
+
 #include "kvm/kvm_host.h"
+#include "kvm/uaccess.h"
+
+#define MSR_MTRRcap		0x000000fe
+#define MSR_IA32_SYSENTER_CS	0x00000174
+#define MSR_IA32_SYSENTER_ESP	0x00000175
+#define MSR_IA32_SYSENTER_EIP	0x00000176
+#define MSR_IA32_MISC_ENABLE	0x000001a0
+#define MSR_MTRRphysBase0	0x00000200
+#define MSR_MTRRphysMask7	0x0000020f
+#define MSR_MTRRfix64K_00000	0x00000250
+#define MSR_MTRRfix16K_80000	0x00000258
+#define MSR_MTRRfix16K_A0000	0x00000259
+#define MSR_MTRRfix4K_C0000	0x00000268
+#define MSR_MTRRfix4K_F8000	0x0000026f
+#define MSR_IA32_CR_PAT		0x00000277
+#define MSR_MTRRdefType		0x000002ff
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_CSTAR		0xc0000083
+#define MSR_SYSCALL_MASK	0xc0000084
+#define MSR_FS_BASE		0xc0000100
+#define MSR_GS_BASE		0xc0000101
+#define MSR_KERNEL_GS_BASE	0xc0000102
+
+#define KVM_NR_VAR_MTRR 8
+/* MTRRcap: 8 variable ranges, fixed ranges (bit 8), write-combining (bit 10). */
+#define MTRRCAP_VALUE ((1ull << 10) | (1ull << 8) | KVM_NR_VAR_MTRR)
+/* MISC_ENABLE at power-on: PEBS and BTS unavailable (kvm_vcpu_reset()). */
+#define MISC_ENABLE_RESET ((1ull << 12) | (1ull << 11))
+#define PAT_RESET 0x0007040600070406ull
+
+/* The MSRs KVM_GET_MSR_INDEX_LIST reports; every one is accepted by KVM_SET/GET_MSRS. */
+static const uint32_t msrs_to_save[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
+	MSR_FS_BASE, MSR_GS_BASE, MSR_EFER,
+	MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
+	MSR_MTRRdefType,
+	0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207,
+	0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
+	MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000,
+	0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
+};
+
+void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event)
+{
+	if (init_event)
+		return;		/* INIT keeps PAT, MTRRs and MISC_ENABLE (SDM Vol.3 Table 10-1) */
+	vcpu->arch.pat = PAT_RESET;
+	vcpu->arch.misc_enable = MISC_ENABLE_RESET;
+	vcpu->arch.mtrr_deftype = 0;
+	memset(vcpu->arch.mtrr_var, 0, sizeof(vcpu->arch.mtrr_var));
+	memset(vcpu->arch.mtrr_fixed, 0, sizeof(vcpu->arch.mtrr_fixed));
+}
+
+/* bool kvm_pat_valid() / kvm_mtrr_valid(): each memory type byte must be UC WC WT WP WB (UC- for PAT). */
+static bool mem_type_valid(uint8_t t, bool pat)
+{
+	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6 || (pat && t == 7);
+}
+
+static bool all_bytes_valid(uint64_t v, bool pat)
+{
+	for (int i = 0; i < 8; i++)
+		if (!mem_type_valid((uint8_t)(v >> (8 * i)), pat))
+			return false;
+	return true;
+}
+
+static int fixed_mtrr_index(uint32_t msr)
+{
+	if (msr == MSR_MTRRfix64K_00000)
+		return 0;
+	if (msr == MSR_MTRRfix16K_80000 || msr == MSR_MTRRfix16K_A0000)
+		return 1 + (int)(msr - MSR_MTRRfix16K_80000);
+	if (msr >= MSR_MTRRfix4K_C0000 && msr <= MSR_MTRRfix4K_F8000)
+		return 3 + (int)(msr - MSR_MTRRfix4K_C0000);
+	return -1;
+}
+
+/* kvm_mtrr_valid() (arch/x86/kvm/mtrr.c) */
+static bool mtrr_valid(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t data)
+{
+	uint64_t rsvd;
+
+	if (msr == MSR_MTRRdefType)
+		/* type in bits 7:0 (no UC-), FE bit 10, E bit 11 */
+		return !(data & ~0xcffull) && mem_type_valid((uint8_t)data, false);
+	if (fixed_mtrr_index(msr) >= 0)
+		return all_bytes_valid(data, false);
+	/* variable ranges: bits above MAXPHYADDR are reserved */
+	rsvd = ~((1ull << vcpu->arch.maxphyaddr) - 1);
+	if (!(msr & 1))		/* PHYSBASEn: type in 7:0, bits 11:8 reserved */
+		return mem_type_valid((uint8_t)data, false) && !(data & (rsvd | 0xf00));
+	return !(data & (rsvd | 0x7ff));	/* PHYSMASKn: valid bit 11, bits 10:0 reserved */
+}
 
 /* kvm_set_apic_base(): reserved bits, and x2APIC enabled without xAPIC enabled. */
 bool kvm_apic_base_invalid(struct kvm_vcpu *vcpu, uint64_t data)
@@ -16,6 +116,8 @@ bool kvm_apic_base_invalid(struct kvm_vcpu *vcpu, uint64_t data)
 
 int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host_initiated)
 {
+	int fixed;
+
 	(void)host_initiated;
 	switch (index) {
 	case MSR_IA32_APICBASE:
@@ -24,13 +126,35 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 	case MSR_IA32_TSC:
 		*data = vcpu->cpu->ops->read_tsc(vcpu);
 		return 0;
+	case MSR_IA32_CR_PAT:
+		*data = vcpu->arch.pat;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = vcpu->arch.misc_enable;
+		return 0;
+	case MSR_MTRRcap:
+		*data = MTRRCAP_VALUE;
+		return 0;
+	case MSR_MTRRdefType:
+		*data = vcpu->arch.mtrr_deftype;
+		return 0;
+	case MSR_MTRRphysBase0 ... MSR_MTRRphysMask7:
+		*data = vcpu->arch.mtrr_var[index - MSR_MTRRphysBase0];
+		return 0;
 	default:
+		fixed = fixed_mtrr_index(index);
+		if (fixed >= 0) {
+			*data = vcpu->arch.mtrr_fixed[fixed];
+			return 0;
+		}
 		return cpu_msr_read(vcpu->cpu, index, data) ? 1 : 0;
 	}
 }
 
 int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_initiated)
 {
+	int fixed;
+
 	switch (index) {
 	case MSR_IA32_APICBASE:
 		if (kvm_apic_base_invalid(vcpu, data))
@@ -42,6 +166,27 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 		vcpu->arch.tsc_offset = data - now;
 		return 0;
 	}
+	case MSR_IA32_CR_PAT:
+		if (!all_bytes_valid(data, true))
+			return 1;
+		vcpu->arch.pat = data;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		vcpu->arch.misc_enable = data;
+		return 0;
+	case MSR_MTRRcap:
+		/* read-only, for the host too (msr_mtrr_valid() in arch/x86/kvm/mtrr.c) */
+		return 1;
+	case MSR_MTRRdefType:
+		if (!mtrr_valid(vcpu, index, data))
+			return 1;
+		vcpu->arch.mtrr_deftype = data;
+		return 0;
+	case MSR_MTRRphysBase0 ... MSR_MTRRphysMask7:
+		if (!mtrr_valid(vcpu, index, data))
+			return 1;
+		vcpu->arch.mtrr_var[index - MSR_MTRRphysBase0] = data;
+		return 0;
 	case MSR_EFER:
 		/* Bits this CPU does not have: SCE, LME, LMA, NXE only (guest CPUID rules: mission issue). */
 		if (data & ~(CPU_EFER_SCE | CPU_EFER_LME | CPU_EFER_LMA | CPU_EFER_NXE))
@@ -58,6 +203,71 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 		cpu_state_changed(vcpu->cpu);
 		return 0;
 	default:
+		fixed = fixed_mtrr_index(index);
+		if (fixed >= 0) {
+			if (!mtrr_valid(vcpu, index, data))
+				return 1;
+			vcpu->arch.mtrr_fixed[fixed] = data;
+			return 0;
+		}
 		return cpu_msr_write(vcpu->cpu, index, data) ? 1 : 0;
 	}
+}
+
+/* KVM_GET_MSR_INDEX_LIST: nmsrs is written back even when the buffer is too small. */
+long kvm_dev_ioctl_get_msr_index_list(void *argp)
+{
+	struct kvm_msr_list list;
+	struct kvm_msr_list *ulist = argp;
+	uint32_t n, count = sizeof(msrs_to_save) / sizeof(msrs_to_save[0]);
+
+	if (copy_from_user(&list, argp, sizeof(list)))
+		return -EFAULT;
+	n = list.nmsrs;
+	list.nmsrs = count;
+	if (copy_to_user(argp, &list, sizeof(list)))
+		return -EFAULT;
+	if (n < count)
+		return -E2BIG;
+	if (copy_to_user(ulist->indices, msrs_to_save, sizeof(msrs_to_save)))
+		return -EFAULT;
+	return 0;
+}
+
+#define MAX_IO_MSRS 256
+
+/* msr_io(): process entries in order, stop at the first failure, return how many were done. */
+long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set)
+{
+	struct kvm_msrs hdr;
+	struct kvm_msrs *uhdr = argp;
+	struct kvm_msr_entry *e;
+	size_t size;
+	uint32_t i;
+	long r;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs >= MAX_IO_MSRS)
+		return -E2BIG;
+	size = sizeof(*e) * hdr.nmsrs;
+	e = malloc(size ? size : 1);
+	if (!e)
+		return -ENOMEM;
+	if (copy_from_user(e, uhdr->entries, size)) {
+		free(e);
+		return -EFAULT;
+	}
+	for (i = 0; i < hdr.nmsrs; i++) {
+		uint64_t v = e[i].data;
+
+		if (set ? kvm_set_msr(vcpu, e[i].index, v, true) : kvm_get_msr(vcpu, e[i].index, &v, true))
+			break;
+		e[i].data = v;
+	}
+	r = i;
+	if (!set && copy_to_user(uhdr->entries, e, size))
+		r = -EFAULT;
+	free(e);
+	return r;
 }

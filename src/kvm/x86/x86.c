@@ -45,6 +45,7 @@ static const struct cpu_host_ops vcpu_cpu_ops = {
 static void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init_event)
 {
 	cpu_reset(vcpu->cpu, init_event);
+	kvm_msrs_reset(vcpu, init_event);
 	/* EDX holds the processor signature; KVM uses 0x600 until CPUID says otherwise. */
 	vcpu->cpu->gpr[CPU_RDX] = 0x600;
 	if (!init_event)
@@ -564,6 +565,10 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 			return -EFAULT;
 		return kvm_set_sregs(vcpu, &sregs);
 	}
+	case KVM_GET_MSRS:
+		return kvm_vcpu_ioctl_msrs(vcpu, argp, false);
+	case KVM_SET_MSRS:
+		return kvm_vcpu_ioctl_msrs(vcpu, argp, true);
 	default:
 		/* kvm_arch_vcpu_ioctl()'s default on x86 */
 		return -EINVAL;

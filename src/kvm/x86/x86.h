@@ -24,9 +24,17 @@ struct kvm_vcpu_arch {
 	struct kvm_cpuid_entry2 *cpuid_entries;	/* the guest's CPUID (KVM_SET_CPUID2) */
 	int cpuid_nent;
 	uint64_t tsc_offset;
+	uint64_t pat;
+	uint64_t misc_enable;
+	uint64_t mtrr_deftype;
+	uint64_t mtrr_var[16];		/* PHYSBASE0, PHYSMASK0, ... PHYSMASK7 */
+	uint64_t mtrr_fixed[11];	/* 64K_00000, 16K_80000, 16K_A0000, 4K_C0000..4K_F8000 */
 	struct kvm_lapic *apic;		/* in-hypervisor LAPIC (x86/lapic.c), NULL without an irqchip */
 };
 
+void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event);
+long kvm_dev_ioctl_get_msr_index_list(void *argp);
+long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set);
 bool kvm_is_valid_cr4(struct kvm_vcpu *vcpu, uint64_t cr4);
 bool kvm_apic_base_invalid(struct kvm_vcpu *vcpu, uint64_t data);
 bool guest_cpuid_has(struct kvm_vcpu *vcpu, uint32_t leaf, int reg, int bit);

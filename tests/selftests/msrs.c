@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// MSRs: KVM_GET_MSR_INDEX_LIST, KVM_GET/SET_MSRS semantics, and guest RDMSR/WRMSR rules.
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kvm_util.h"
+
+#define MSR_IA32_TSC 0x10
+#define MSR_MTRRcap 0xfe
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_PAT 0x277
+#define MSR_MTRRdefType 0x2ff
+#define MSR_EFER 0xc0000080
+#define MSR_LSTAR 0xc0000082
+
+struct msrs_buf {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e[256];
+};
+
+static uint64_t get_msr(struct vcpu *v, uint32_t index, int *ret)
+{
+	struct msrs_buf b = { .hdr.nmsrs = 1, .e[0].index = index };
+
+	*ret = kvm_ioctl(v->fd, KVM_GET_MSRS, &b);
+	return b.e[0].data;
+}
+
+static void test_host_side(void)
+{
+	struct vm *vm = vm_create_empty();
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct { struct kvm_msr_list l; uint32_t idx[256]; } list = { .l.nmsrs = 0 };
+	struct msrs_buf b;
+	int ret, all_ok = 1;
+	uint32_t n;
+
+	is_errno(kvm_ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list), E2BIG, "index list with nmsrs=0: E2BIG");
+	n = list.l.nmsrs;
+	ok(n > 10 && n < 256, "and nmsrs is written back (%u)", n);
+	is(kvm_ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list), 0, "index list with room for all");
+	is_errno(kvm_ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, (void *)8), EFAULT, "bad pointer: EFAULT");
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t val = get_msr(v, list.idx[i], &ret);
+		struct msrs_buf s = { .hdr.nmsrs = 1, .e[0] = { .index = list.idx[i], .data = val } };
+
+		if (ret != 1 || kvm_ioctl(v->fd, KVM_SET_MSRS, &s) != 1) {
+			tap_diag("MSR 0x%x: get %d set failed", list.idx[i], ret);
+			all_ok = 0;
+		}
+	}
+	ok(all_ok, "every listed MSR can be read and written back by the host");
+
+	is(get_msr(v, MSR_PAT, &ret), 0x0007040600070406ull, "PAT reset value");
+	is(get_msr(v, MSR_MTRRcap, &ret), 0x508, "MTRRcap: 8 variable ranges, fixed, WC");
+	is(get_msr(v, MSR_MISC_ENABLE, &ret), 0x1800, "MISC_ENABLE reset value");
+	is(get_msr(v, 0xdeadbeef, &ret), 0, "unknown MSR reads as nothing");
+	is(ret, 0, "and GET_MSRS reports 0 processed");
+
+	memset(&b, 0, sizeof(b));
+	b.hdr.nmsrs = 3;
+	b.e[0] = (struct kvm_msr_entry){ .index = MSR_LSTAR, .data = 0xffffffff81000000ull };
+	b.e[1] = (struct kvm_msr_entry){ .index = MSR_PAT, .data = 0x0202020202020202ull };
+	b.e[2] = (struct kvm_msr_entry){ .index = MSR_MTRRdefType, .data = 0xc06 };
+	is(kvm_ioctl(v->fd, KVM_SET_MSRS, &b), 1, "SET_MSRS stops at the invalid PAT and returns 1");
+	is(get_msr(v, MSR_LSTAR, &ret), 0xffffffff81000000ull, "the entry before it was written");
+	is(get_msr(v, MSR_MTRRdefType, &ret), 0, "the entry after it was not");
+	b.hdr.nmsrs = 256;
+	is_errno(kvm_ioctl(v->fd, KVM_SET_MSRS, &b), E2BIG, "nmsrs >= 256: E2BIG");
+	is_errno(kvm_ioctl(v->fd, KVM_GET_MSRS, (void *)8), EFAULT, "bad pointer: EFAULT");
+	b.hdr.nmsrs = 1;
+	b.e[0] = (struct kvm_msr_entry){ .index = MSR_MTRRcap, .data = 0x508 };
+	is(kvm_ioctl(v->fd, KVM_SET_MSRS, &b), 0, "MTRRcap is read-only for the host too");
+	vm_free(vm);
+}
+
+GUEST_CODE static void guest_msrs(void)
+{
+	uint64_t v = 0, t1 = 0, t2 = 0;
+
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_PAT, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(v, 0x0007040600070406ull);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_PAT, 0x0006040600070406ull), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_PAT, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(v, 0x0006040600070406ull);
+	/* PAT type 2 is reserved: #GP(0), value unchanged */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_PAT, 0x0002040600070406ull), 13);
+	GUEST_ASSERT_EQ(guest_exc.error, 0);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_PAT, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(v, 0x0006040600070406ull);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_MTRRcap, 0x508), 13);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(0x12345678, &v), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0x12345678, 1), 13);
+	/* EFER: a reserved bit is #GP; toggling LME with paging on is #GP */
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_EFER, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(v & 0x500, 0x500);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_EFER, v | (1ull << 20)), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_EFER, v & ~0x100ull), 13);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_IA32_TSC, &t1), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_IA32_TSC, &t2), GUEST_NO_EXC);
+	GUEST_ASSERT(t2 > t1);
+	GUEST_DONE();
+}
+
+static void test_guest_side(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64(&v, guest_msrs);
+	struct ucall uc;
+
+	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "guest RDMSR/WRMSR: values and #GP(0) cases");
+	vm_free(vm);
+}
+
+int main(void)
+{
+	test_host_side();
+	test_guest_side();
+	return tap_done();
+}
