@@ -127,6 +127,8 @@ struct kvm {
 	/* I/O buses (iobus.c) and the timer thread (timer.c) */
 	struct kvm_io_bus *_Atomic buses[2];
 	struct kvm_timer_base *timers;
+	pthread_mutex_t ioeventfds_lock;
+	struct ioeventfd *ioeventfds;		/* eventfd.c */
 
 	struct kvm_vm_stat stat;
 };
@@ -135,6 +137,8 @@ int kvm_dev_ioctl_create_vm(unsigned long type);
 long kvm_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void *argp);
+long kvm_vm_ioctl_ioeventfd(struct kvm *kvm, void *argp);
+void kvm_ioeventfd_destroy(struct kvm *kvm);
 /* KVM_CHECK_EXTENSION, on the system fd (kvm == NULL) and on a VM fd. */
 long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext);
 /* Sets `req` on every vCPU and waits until each running one has processed it. */

@@ -23,6 +23,8 @@ static void kvm_destroy_vm(struct kobj *obj)
 	/* Devices have cancelled their timers by now; stop the thread. */
 	kvm_timers_destroy(kvm);
 	kvm_io_bus_destroy(kvm);
+	kvm_ioeventfd_destroy(kvm);
+	pthread_mutex_destroy(&kvm->ioeventfds_lock);
 	kvm_free_memslots(kvm);
 	pthread_mutex_destroy(&kvm->lock);
 	pthread_mutex_destroy(&kvm->slots_lock);
@@ -42,6 +44,7 @@ int kvm_dev_ioctl_create_vm(unsigned long type)
 		return -ENOMEM;
 	pthread_mutex_init(&kvm->lock, NULL);
 	pthread_mutex_init(&kvm->slots_lock, NULL);
+	pthread_mutex_init(&kvm->ioeventfds_lock, NULL);
 	for (int as = 0; as < SWKVM_ADDRESS_SPACES; as++) {
 		struct kvm_memslots *s = calloc(1, sizeof(*s));
 		if (!s) {
@@ -156,6 +159,8 @@ long kvm_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_clear_dirty_log(kvm, ARG_PTR(arg));
 	case KVM_ENABLE_CAP:
 		return kvm_vm_ioctl_enable_cap(kvm, ARG_PTR(arg));
+	case KVM_IOEVENTFD:
+		return kvm_vm_ioctl_ioeventfd(kvm, ARG_PTR(arg));
 	default:
 		return kvm_arch_vm_ioctl(kvm, ioctl, arg);
 	}

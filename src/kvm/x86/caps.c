@@ -23,6 +23,8 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_INTERNAL_ERROR_DATA:
 	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return SWKVM_USER_MEM_SLOTS;
