@@ -58,7 +58,7 @@ long kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, void *argp)
 			any |= buf[i] != 0;
 		}
 		if (any) {
-			kvm->stat.remote_tlb_flush++;
+			kvm->stat->remote_tlb_flush++;
 			kvm_make_all_cpus_request_wait(kvm, KVM_REQ_MMU_RELOAD);
 		}
 	}
@@ -120,7 +120,7 @@ long kvm_vm_ioctl_clear_dirty_log(struct kvm *kvm, void *argp)
 			any = true;
 		}
 		if (any) {
-			kvm->stat.remote_tlb_flush++;
+			kvm->stat->remote_tlb_flush++;
 			kvm_make_all_cpus_request_wait(kvm, KVM_REQ_MMU_RELOAD);
 		}
 	}

@@ -130,7 +130,8 @@ struct kvm {
 	pthread_mutex_t ioeventfds_lock;
 	struct ioeventfd *ioeventfds;		/* eventfd.c */
 
-	struct kvm_vm_stat stat;
+	struct kvm_vm_stat *stat;		/* the data block of stats_file */
+	struct kvm_stats_file stats_file;
 };
 
 int kvm_dev_ioctl_create_vm(unsigned long type);
@@ -183,7 +184,8 @@ struct kvm_vcpu {
 
 	uint64_t apic_base;
 	struct kvm_vcpu_arch arch;
-	struct kvm_vcpu_stat stat;
+	struct kvm_vcpu_stat *stat;		/* the data block of stats_file */
+	struct kvm_stats_file stats_file;
 };
 
 int kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id);

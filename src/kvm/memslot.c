@@ -88,7 +88,7 @@ static void publish_memslots(struct kvm *kvm, int as_id, struct kvm_memslots *s,
 {
 	struct kvm_memslots *old = atomic_exchange(&kvm->memslots[as_id], s);
 
-	kvm->stat.memslot_updates++;
+	kvm->stat->memslot_updates++;
 	kvm_make_all_cpus_request_wait(kvm, KVM_REQ_MMU_RELOAD);
 	free(old);
 	if (gone && merge && gone->dirty_bitmap && merge->dirty_bitmap &&

@@ -28,6 +28,7 @@ void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
 		munmap(vcpu->run, SWKVM_VCPU_MMAP_PAGES * PAGE_SIZE);
 	if (vcpu->wake_fd >= 0)
 		close(vcpu->wake_fd);
+	kvm_stats_destroy(&vcpu->stats_file);
 	pthread_mutex_destroy(&vcpu->mutex);
 	free(vcpu);
 }
@@ -83,6 +84,10 @@ int kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 	}
 	vcpu->obj.type = KOBJ_VCPU;
 	vcpu->obj.release = vcpu_file_release;
+	vcpu->stats_file.fd = -1;
+	r = kvm_stats_create_vcpu(&vcpu->stats_file, (int)id, &vcpu->stat);
+	if (r)
+		goto out_free;
 
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
 	fd = kobj_install(&vcpu->obj, name, SWKVM_VCPU_MMAP_PAGES * PAGE_SIZE, true);
@@ -118,6 +123,7 @@ out_close:
 	if (vcpu->run)
 		munmap(vcpu->run, SWKVM_VCPU_MMAP_PAGES * PAGE_SIZE);
 out_free:
+	kvm_stats_destroy(&vcpu->stats_file);
 	close(vcpu->wake_fd);
 	pthread_mutex_destroy(&vcpu->mutex);
 	free(vcpu);
@@ -139,6 +145,9 @@ long kvm_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg
 			break;
 		}
 		r = kvm_arch_vcpu_ioctl_run(vcpu);
+		break;
+	case KVM_GET_STATS_FD:
+		r = kvm_stats_get_fd(&vcpu->stats_file);
 		break;
 	default:
 		r = kvm_arch_vcpu_ioctl(vcpu, ioctl, arg);

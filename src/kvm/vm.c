@@ -26,6 +26,7 @@ static void kvm_destroy_vm(struct kobj *obj)
 	kvm_ioeventfd_destroy(kvm);
 	pthread_mutex_destroy(&kvm->ioeventfds_lock);
 	kvm_free_memslots(kvm);
+	kvm_stats_destroy(&kvm->stats_file);
 	pthread_mutex_destroy(&kvm->lock);
 	pthread_mutex_destroy(&kvm->slots_lock);
 	free(kvm);
@@ -45,6 +46,11 @@ int kvm_dev_ioctl_create_vm(unsigned long type)
 	pthread_mutex_init(&kvm->lock, NULL);
 	pthread_mutex_init(&kvm->slots_lock, NULL);
 	pthread_mutex_init(&kvm->ioeventfds_lock, NULL);
+	kvm->stats_file.fd = -1;
+	if (kvm_stats_create_vm(&kvm->stats_file, &kvm->stat)) {
+		kvm_destroy_vm(&kvm->obj);
+		return -ENOMEM;
+	}
 	for (int as = 0; as < SWKVM_ADDRESS_SPACES; as++) {
 		struct kvm_memslots *s = calloc(1, sizeof(*s));
 		if (!s) {
@@ -66,6 +72,7 @@ void kvm_make_all_cpus_request_wait(struct kvm *kvm, unsigned req)
 {
 	int n = atomic_load(&kvm->online_vcpus);
 
+	kvm->stat->remote_tlb_flush_requests++;
 	for (int i = 0; i < n; i++)
 		kvm_make_request(atomic_load(&kvm->vcpus[i]), req);
 	/*
@@ -161,6 +168,8 @@ long kvm_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_enable_cap(kvm, ARG_PTR(arg));
 	case KVM_IOEVENTFD:
 		return kvm_vm_ioctl_ioeventfd(kvm, ARG_PTR(arg));
+	case KVM_GET_STATS_FD:
+		return kvm_stats_get_fd(&kvm->stats_file);
 	default:
 		return kvm_arch_vm_ioctl(kvm, ioctl, arg);
 	}

@@ -105,7 +105,7 @@ static int handle_io(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 			return 1;
 		}
 	}
-	vcpu->stat.io_exits++;
+	vcpu->stat->io_exits++;
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = e->io.write ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN;
 	run->io.size = e->io.size;
@@ -136,7 +136,7 @@ static int handle_mmio(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 			return 1;
 		}
 	}
-	vcpu->stat.mmio_exits++;
+	vcpu->stat->mmio_exits++;
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = e->mmio.gpa;
 	run->mmio.len = e->mmio.size;
@@ -160,7 +160,7 @@ static int handle_unhandled(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 {
 	struct kvm_run *run = vcpu->run;
 
-	vcpu->stat.insn_emulation_fail++;
+	vcpu->stat->insn_emulation_fail++;
 	cpu_queue_exception(vcpu->cpu, CPU_EXC_UD, false, 0);
 	if (kvm_vcpu_get_cpl(vcpu) != 0)
 		return 1;
@@ -192,7 +192,7 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 	struct cpu *cpu = vcpu->cpu;
 	uint64_t data;
 
-	vcpu->stat.exits++;
+	vcpu->stat->exits++;
 	switch (e->reason) {
 	case CPU_EXIT_NONE:
 	case CPU_EXIT_REQUEST:
@@ -203,19 +203,19 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		return handle_mmio(vcpu, e);
 	case CPU_EXIT_HLT:
 		/* kvm_emulate_halt() without an in-kernel LAPIC: let userspace decide. */
-		vcpu->stat.halt_exits++;
+		vcpu->stat->halt_exits++;
 		vcpu->run->exit_reason = KVM_EXIT_HLT;
 		return 0;
 	case CPU_EXIT_SHUTDOWN:
 		vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
 	case CPU_EXIT_CPUID:
-		vcpu->stat.cpuid_exits++;
+		vcpu->stat->cpuid_exits++;
 		kvm_emulate_cpuid(vcpu);
 		cpu_skip_insn(cpu, e->insn_len);
 		return 1;
 	case CPU_EXIT_RDMSR:
-		vcpu->stat.msr_exits++;
+		vcpu->stat->msr_exits++;
 		if (kvm_get_msr(vcpu, e->msr.index, &data, false)) {
 			inject_gp(vcpu);
 			return 1;
@@ -225,7 +225,7 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		cpu_skip_insn(cpu, e->insn_len);
 		return 1;
 	case CPU_EXIT_WRMSR:
-		vcpu->stat.msr_exits++;
+		vcpu->stat->msr_exits++;
 		if (kvm_set_msr(vcpu, e->msr.index, e->msr.data, false)) {
 			inject_gp(vcpu);
 			return 1;
@@ -294,7 +294,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		 */
 		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_RELAXED)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
-			vcpu->stat.signal_exits++;
+			vcpu->stat->signal_exits++;
 			return -EINTR;
 		}
 		cpu_run(vcpu->cpu, &e);

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// KVM_GET_STATS_FD: parse the binary stats like QEMU's query-stats; counters move with exits.
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+
+struct parsed {
+	struct kvm_stats_header h;
+	char id[256];
+	int n;
+	char names[64][64];
+	uint32_t flags[64], offset[64];
+	uint16_t size[64];
+};
+
+static bool parse(int fd, struct parsed *p)
+{
+	size_t stride;
+
+	memset(p, 0, sizeof(*p));
+	if (pread(fd, &p->h, sizeof(p->h), 0) != sizeof(p->h))
+		return false;
+	if (p->h.name_size == 0 || p->h.name_size > 64 || p->h.num_desc > 64)
+		return false;
+	if (pread(fd, p->id, p->h.name_size, p->h.id_offset) != (ssize_t)p->h.name_size)
+		return false;
+	stride = sizeof(struct kvm_stats_desc) + p->h.name_size;
+	for (uint32_t i = 0; i < p->h.num_desc; i++) {
+		uint8_t buf[sizeof(struct kvm_stats_desc) + 64];
+		struct kvm_stats_desc *d = (void *)buf;
+
+		if (pread(fd, buf, stride, p->h.desc_offset + i * stride) != (ssize_t)stride)
+			return false;
+		memcpy(p->names[i], d->name, p->h.name_size);
+		p->names[i][p->h.name_size - 1] = 0;
+		p->flags[i] = d->flags;
+		p->offset[i] = d->offset;
+		p->size[i] = d->size;
+	}
+	p->n = (int)p->h.num_desc;
+	return true;
+}
+
+static uint64_t value(int fd, const struct parsed *p, const char *name)
+{
+	for (int i = 0; i < p->n; i++)
+		if (!strcmp(p->names[i], name)) {
+			uint64_t v = ~0ull;
+			if (pread(fd, &v, 8, p->h.data_offset + p->offset[i]) != 8)
+				return ~0ull;
+			return v;
+		}
+	return ~0ull;
+}
+
+static const uint8_t classic[] = {
+	0xba, 0xf8, 0x03, 0x00, 0xd8, 0x04, '0', 0xee, 0xb0, '\n', 0xee, 0xf4,
+};
+
+int main(void)
+{
+	struct vm *vm = vm_create_empty();
+	uint8_t *mem = vm_add_memory(vm, 0, 0x1000, 0x1000, 0);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct kvm_sregs s = vcpu_sregs(v);
+	struct kvm_regs r = { .rip = 0x1000, .rax = 2, .rbx = 2, .rflags = 2 };
+	struct parsed p;
+	char want[64];
+	int fd, vmfd, fd2;
+	bool aligned = true, cumulative = true;
+
+	is(kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD), 1, "CAP_BINARY_STATS_FD");
+	fd = kvm_ioctl(v->fd, KVM_GET_STATS_FD, 0);
+	ok(fd >= 0, "vCPU KVM_GET_STATS_FD");
+	ok(fcntl(fd, F_GETFD) & FD_CLOEXEC, "close-on-exec");
+	ok((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY, "read-only");
+	ok(write(fd, "x", 1) < 0, "writing the stats fd fails");
+	ok(parse(fd, &p), "header, id and descriptors parse");
+	is(p.h.flags, 0, "header flags 0");
+	is(p.h.name_size, 48, "name_size is KVM_STATS_NAME_SIZE");
+	snprintf(want, sizeof(want), "kvm-%d/vcpu-0", (int)getpid());
+	ok(!strcmp(p.id, want), "id string is %s", want);
+	aligned = !(p.h.id_offset % 8) && !(p.h.desc_offset % 8) && !(p.h.data_offset % 8);
+	for (int i = 0; i < p.n; i++) {
+		aligned &= !(p.offset[i] % 8);
+		cumulative &= (p.flags[i] & KVM_STATS_TYPE_MASK) == KVM_STATS_TYPE_CUMULATIVE && p.size[i] == 1;
+	}
+	ok(aligned, "all blocks and data offsets are 8-byte aligned");
+	ok(cumulative, "every counter is a cumulative scalar");
+	is(value(fd, &p, "exits"), 0, "exits starts at 0");
+
+	memcpy(mem, classic, sizeof(classic));
+	s.cs.base = 0;
+	s.cs.selector = 0;
+	vcpu_set_sregs(v, &s);
+	vcpu_set_regs(v, &r);
+	vcpu_run(v);
+	vcpu_run(v);
+	vcpu_run(v);
+	is(v->run->exit_reason, KVM_EXIT_HLT, "the classic guest ran to HLT");
+	is(value(fd, &p, "io_exits"), 2, "io_exits counts the two OUT exits");
+	is(value(fd, &p, "halt_exits"), 1, "halt_exits counts the HLT");
+	is(value(fd, &p, "mmio_exits"), 0, "no mmio_exits");
+	is(value(fd, &p, "exits"), 3, "exits counts all three");
+	fd2 = kvm_ioctl(v->fd, KVM_GET_STATS_FD, 0);
+	ok(fd2 >= 0 && fd2 != fd, "a second stats fd is a new descriptor");
+	{
+		struct parsed p2;
+		parse(fd2, &p2);
+		is(value(fd2, &p2, "io_exits"), 2, "and reads the same live counters");
+	}
+	v->run->immediate_exit = 1;
+	vcpu_run(v);
+	v->run->immediate_exit = 0;
+	is(value(fd, &p, "signal_exits"), 0, "an EINTR on entry is not a signal exit");
+
+	vmfd = kvm_ioctl(vm->fd, KVM_GET_STATS_FD, 0);
+	ok(vmfd >= 0, "VM KVM_GET_STATS_FD");
+	ok(parse(vmfd, &p), "VM stats parse");
+	snprintf(want, sizeof(want), "kvm-%d", (int)getpid());
+	ok(!strcmp(p.id, want), "VM id string is %s", want);
+	{
+		uint64_t before = value(vmfd, &p, "remote_tlb_flush_requests");
+		vm_add_memory(vm, 1, 0x100000, 0x1000, 0);
+		is(value(vmfd, &p, "remote_tlb_flush_requests"), before + 1,
+		   "a memslot change asks every vCPU to drop its mappings once");
+	}
+	close(fd);
+	close(fd2);
+	close(vmfd);
+	vm_free(vm);
+	return tap_done();
+}
