@@ -348,6 +348,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		r = -EINTR;
 		goto out_mode;
 	}
+	vcpu->arch.has_run = true;	/* kvm_vcpu_has_run(): CPUID is frozen from now on */
 	r = vcpu_run(vcpu);
 out_mode:
 	atomic_store(&vcpu->mode, OUTSIDE_GUEST_MODE);
@@ -565,6 +566,12 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 			return -EFAULT;
 		return kvm_set_sregs(vcpu, &sregs);
 	}
+	case KVM_SET_CPUID2:
+		return kvm_vcpu_ioctl_set_cpuid2(vcpu, argp);
+	case KVM_SET_CPUID:
+		return kvm_vcpu_ioctl_set_cpuid(vcpu, argp);
+	case KVM_GET_CPUID2:
+		return kvm_vcpu_ioctl_get_cpuid2(vcpu, argp);
 	case KVM_GET_MSRS:
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:

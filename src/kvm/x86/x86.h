@@ -24,6 +24,7 @@ struct kvm_vcpu_arch {
 	struct kvm_cpuid_entry2 *cpuid_entries;	/* the guest's CPUID (KVM_SET_CPUID2) */
 	int cpuid_nent;
 	uint64_t tsc_offset;
+	bool has_run;			/* KVM_RUN was called once (CPUID is frozen) */
 	uint64_t pat;
 	uint64_t misc_enable;
 	uint64_t mtrr_deftype;
@@ -32,6 +33,10 @@ struct kvm_vcpu_arch {
 	struct kvm_lapic *apic;		/* in-hypervisor LAPIC (x86/lapic.c), NULL without an irqchip */
 };
 
+long kvm_dev_ioctl_get_supported_cpuid(void *argp);
+long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, void *argp);
+long kvm_vcpu_ioctl_set_cpuid(struct kvm_vcpu *vcpu, void *argp);
+long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, void *argp);
 void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event);
 long kvm_dev_ioctl_get_msr_index_list(void *argp);
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set);
