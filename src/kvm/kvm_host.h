@@ -33,6 +33,8 @@
 #define SWKVM_MAXPHYADDR	46
 /* The guest TSC counts nanoseconds of CLOCK_MONOTONIC: 1 GHz (x86/x86.c vcpu_read_tsc). */
 #define SWKVM_TSC_KHZ		1000000
+/* KVM_SET_TSC_KHZ accepts rates below this (kvm_caps.max_guest_tsc_khz) */
+#define SWKVM_MAX_TSC_KHZ	0x7fffffffu
 /* vCPU mmap: kvm_run, the PIO data page, the coalesced-MMIO ring page. */
 #define SWKVM_VCPU_MMAP_PAGES	(KVM_COALESCED_MMIO_PAGE_OFFSET + 1)
 
@@ -120,6 +122,7 @@ struct kvm {
 	/* x86 VM state */
 	uint64_t tss_addr;
 	uint64_t identity_map_addr;
+	int bsp_vcpu_id;			/* KVM_SET_BOOT_CPU_ID */
 	/* in-hypervisor chips (x86/i8259.c, x86/ioapic.c, x86/i8254.c); NULL until created */
 	struct kvm_pic *vpic;
 	struct kvm_ioapic *vioapic;

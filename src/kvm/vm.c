@@ -190,6 +190,33 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 		kvm->tss_addr = arg;
 		pthread_mutex_unlock(&kvm->lock);
 		return 0;
+	case KVM_SET_IDENTITY_MAP_ADDR: {
+		/* kvm_vm_ioctl_set_identity_map_addr(): only before any vCPU exists */
+		uint64_t addr;
+		long r = -EINVAL;
+
+		pthread_mutex_lock(&kvm->lock);
+		if (!kvm->created_vcpus) {
+			r = copy_from_user(&addr, ARG_PTR(arg), sizeof(addr)) ? -EFAULT : 0;
+			if (!r)
+				kvm->identity_map_addr = addr;
+		}
+		pthread_mutex_unlock(&kvm->lock);
+		return r;
+	}
+	case KVM_SET_BOOT_CPU_ID: {
+		long r = 0;
+
+		pthread_mutex_lock(&kvm->lock);
+		if (kvm->created_vcpus)
+			r = -EBUSY;
+		else if (arg > SWKVM_MAX_VCPU_IDS || (kvm->max_vcpu_ids && arg > (unsigned long)kvm->max_vcpu_ids))
+			r = -EINVAL;
+		else
+			kvm->bsp_vcpu_id = (int)arg;
+		pthread_mutex_unlock(&kvm->lock);
+		return r;
+	}
 	default:
 		return -ENOTTY;
 	}

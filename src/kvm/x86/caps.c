@@ -27,6 +27,11 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 	case KVM_CAP_BINARY_STATS_FD:
 	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_SET_BOOT_CPU_ID:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_TSC_CONTROL:
+	case KVM_CAP_DEBUGREGS:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return SWKVM_USER_MEM_SLOTS;

@@ -50,6 +50,5 @@ uint64_t kvm_read_guest_tsc(struct kvm_vcpu *vcpu)
 
 uint32_t kvm_guest_tsc_khz(struct kvm_vcpu *vcpu)
 {
-	(void)vcpu;
-	return SWKVM_TSC_KHZ;
+	return vcpu->arch.tsc_khz;
 }

@@ -162,8 +162,7 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 		vcpu->apic_base = data;
 		return 0;
 	case MSR_IA32_TSC: {
-		uint64_t now = vcpu->cpu->ops->read_tsc(vcpu) - vcpu->arch.tsc_offset;
-		vcpu->arch.tsc_offset = data - now;
+		vcpu->arch.tsc_offset = data - kvm_scaled_host_tsc(vcpu);
 		return 0;
 	}
 	case MSR_IA32_CR_PAT:

@@ -26,14 +26,22 @@ static uint8_t *vcpu_gpa_page(void *opaque, uint64_t gfn, bool write)
 	return kvm_slot_hva(slot, gfn);
 }
 
+/* The guest TSC without its offset: CLOCK_MONOTONIC scaled to the vCPU's TSC rate. */
+uint64_t kvm_scaled_host_tsc(struct kvm_vcpu *vcpu)
+{
+	struct timespec ts;
+	unsigned __int128 ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = (unsigned __int128)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint64_t)(ns * vcpu->arch.tsc_khz / 1000000u);
+}
+
 static uint64_t vcpu_read_tsc(void *opaque)
 {
 	struct kvm_vcpu *vcpu = opaque;
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	/* 1 GHz nominal: nanoseconds since the epoch of the vCPU, plus its offset. */
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + vcpu->arch.tsc_offset;
+	return kvm_scaled_host_tsc(vcpu) + vcpu->arch.tsc_offset;
 }
 
 static const struct cpu_host_ops vcpu_cpu_ops = {
@@ -50,7 +58,7 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init_event)
 	vcpu->cpu->gpr[CPU_RDX] = 0x600;
 	if (!init_event)
 		vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
-				  (vcpu->vcpu_id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+				  (vcpu->vcpu_id == vcpu->kvm->bsp_vcpu_id ? MSR_IA32_APICBASE_BSP : 0);
 	cpu_state_changed(vcpu->cpu);
 }
 
@@ -63,6 +71,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->cpu->attention2 = &vcpu->run->immediate_exit;
 	/* cpuid_query_maxphyaddr(): 36 until the guest CPUID has leaf 0x80000008. */
 	vcpu->arch.maxphyaddr = 36;
+	vcpu->arch.tsc_khz = SWKVM_TSC_KHZ;
 	kvm_vcpu_reset(vcpu, false);
 	return 0;
 }
@@ -576,6 +585,62 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, true);
+	case KVM_GET_TSC_KHZ:
+		return vcpu->arch.tsc_khz;
+	case KVM_SET_TSC_KHZ: {
+		/* A new rate keeps the TSC value continuous at the moment of the change. */
+		uint32_t khz = (uint32_t)arg ? (uint32_t)arg : SWKVM_TSC_KHZ;
+		uint64_t now = vcpu_read_tsc(vcpu);
+
+		if ((uint32_t)arg >= SWKVM_MAX_TSC_KHZ)
+			return -EINVAL;
+		vcpu->arch.tsc_khz = khz;
+		vcpu->arch.tsc_offset = now - kvm_scaled_host_tsc(vcpu);
+		return 0;
+	}
+	case KVM_GET_DEBUGREGS: {
+		struct kvm_debugregs d;
+
+		memset(&d, 0, sizeof(d));
+		memcpy(d.db, vcpu->cpu->dr, sizeof(d.db));
+		d.dr6 = vcpu->cpu->dr[6];
+		d.dr7 = vcpu->cpu->dr[7];
+		return copy_to_user(argp, &d, sizeof(d)) ? -EFAULT : 0;
+	}
+	case KVM_SET_DEBUGREGS: {
+		struct kvm_debugregs d;
+
+		if (copy_from_user(&d, argp, sizeof(d)))
+			return -EFAULT;
+		/* kvm_vcpu_ioctl_x86_set_debugregs(): no flags, DR6/DR7 upper halves must be 0 */
+		if (d.flags || (d.dr6 >> 32) || (d.dr7 >> 32))
+			return -EINVAL;
+		/* stored as given, like kvm_vcpu_ioctl_x86_set_debugregs() */
+		memcpy(vcpu->cpu->dr, d.db, sizeof(d.db));
+		vcpu->cpu->dr[6] = d.dr6;
+		vcpu->cpu->dr[7] = d.dr7;
+		cpu_state_changed(vcpu->cpu);
+		return 0;
+	}
+	case KVM_TRANSLATE: {
+		struct kvm_translation t;
+		uint64_t gpa;
+		bool w = false, u = false;
+
+		if (copy_from_user(&t, argp, sizeof(t)))
+			return -EFAULT;
+		/* kvm_arch_vcpu_ioctl_translate(): valid=0 and an all-ones address on failure */
+		if (cpu_translate(vcpu->cpu, t.linear_address, &gpa, &w, &u)) {
+			t.physical_address = gpa;
+			t.valid = 1;
+		} else {
+			t.physical_address = ~0ull;
+			t.valid = 0;
+		}
+		t.writeable = w;
+		t.usermode = u;
+		return copy_to_user(argp, &t, sizeof(t)) ? -EFAULT : 0;
+	}
 	default:
 		/* kvm_arch_vcpu_ioctl()'s default on x86 */
 		return -EINVAL;

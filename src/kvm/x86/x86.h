@@ -23,7 +23,8 @@ struct kvm_vcpu_arch {
 	int maxphyaddr;			/* from the guest CPUID, 36 without leaf 0x80000008 */
 	struct kvm_cpuid_entry2 *cpuid_entries;	/* the guest's CPUID (KVM_SET_CPUID2) */
 	int cpuid_nent;
-	uint64_t tsc_offset;
+	uint64_t tsc_offset;		/* guest TSC = scaled host clock + offset */
+	uint32_t tsc_khz;		/* KVM_GET/SET_TSC_KHZ */
 	bool has_run;			/* KVM_RUN was called once (CPUID is frozen) */
 	uint64_t pat;
 	uint64_t misc_enable;
@@ -34,6 +35,7 @@ struct kvm_vcpu_arch {
 };
 
 long kvm_dev_ioctl_get_supported_cpuid(void *argp);
+uint64_t kvm_scaled_host_tsc(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_set_cpuid(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, void *argp);
