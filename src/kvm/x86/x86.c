@@ -14,7 +14,7 @@
 static uint8_t *vcpu_gpa_page(void *opaque, uint64_t gfn, bool write)
 {
 	struct kvm_vcpu *vcpu = opaque;
-	struct kvm_memory_slot *slot = kvm_gfn_to_memslot(vcpu->slots, gfn);
+	struct kvm_memory_slot *slot = vcpu->slots ? kvm_gfn_to_memslot(vcpu->slots, gfn) : NULL;
 
 	if (!slot)
 		return NULL;
@@ -360,6 +360,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	vcpu->arch.has_run = true;	/* kvm_vcpu_has_run(): CPUID is frozen from now on */
 	r = vcpu_run(vcpu);
 out_mode:
+	vcpu->slots = NULL;	/* may be freed by a memslot update once we are outside */
 	atomic_store(&vcpu->mode, OUTSIDE_GUEST_MODE);
 out:
 	post_kvm_run_save(vcpu);
@@ -625,12 +626,21 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_TRANSLATE: {
 		struct kvm_translation t;
 		uint64_t gpa;
-		bool w = false, u = false;
+		bool w = false, u = false, ok;
 
 		if (copy_from_user(&t, argp, sizeof(t)))
 			return -EFAULT;
-		/* kvm_arch_vcpu_ioctl_translate(): valid=0 and an all-ones address on failure */
-		if (cpu_translate(vcpu->cpu, t.linear_address, &gpa, &w, &u)) {
+		/*
+		 * kvm_arch_vcpu_ioctl_translate(): valid=0 and an all-ones address on failure.
+		 * Outside KVM_RUN the walk pins the memslots by holding slots_lock.
+		 */
+		pthread_mutex_lock(&vcpu->kvm->slots_lock);
+		vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
+		ok = cpu_translate(vcpu->cpu, t.linear_address, &gpa, &w, &u);
+		vcpu->slots = NULL;
+		cpu_flush_mem(vcpu->cpu);
+		pthread_mutex_unlock(&vcpu->kvm->slots_lock);
+		if (ok) {
 			t.physical_address = gpa;
 			t.valid = 1;
 		} else {

@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The CPU's run loop, event delivery (exceptions, interrupts, NMI) and the public API.
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/exec/handlers.h"
+
+enum { EV_EXCEPTION, EV_SOFT_INT, EV_EXTERNAL, EV_NMI, EV_INT1 };
+int cpu_deliver_event(struct cpu *cpu, uint8_t vector, bool has_err, uint32_t err, int kind);
+
+void cpu_raise(struct cpu *cpu, uint8_t vector, bool has_error, uint32_t error)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	ci->exc_pending = true;
+	ci->exc_vector = vector;
+	ci->exc_has_error = has_error;
+	ci->exc_error = error;
+}
+
+void cpu_update_mode(struct cpu *cpu)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	ci->long_mode = (cpu->efer & CPU_EFER_LMA) != 0;
+	ci->code64 = ci->long_mode && cpu->seg[CPU_CS].l;
+	ci->def_size = cpu->seg[CPU_CS].db ? 4 : 2;
+	if (!(cpu->cr0 & CPU_CR0_PE))
+		ci->cpl = 0;
+	else if (ci->rflags & CPU_FLAG_VM)
+		ci->cpl = 3;
+	else
+		ci->cpl = cpu->seg[CPU_CS].selector & 3;
+}
+
+/* ---- lifecycle ---- */
+
+static void seg_reset(struct cpu_segment *s, uint16_t sel, uint64_t base, uint8_t type, uint8_t sflag)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->base = base;
+	s->limit = 0xffff;
+	s->type = type;
+	s->s = sflag;
+	s->present = 1;
+}
+
+void cpu_reset(struct cpu *cpu, bool init)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	/* SDM Vol.3 Table 10-1 */
+	memset(cpu->gpr, 0, sizeof(cpu->gpr));
+	cpu->rip = 0xfff0;
+	ci->rflags = CPU_FLAG_FIXED1;
+	seg_reset(&cpu->seg[CPU_CS], 0xf000, 0xffff0000ull, 0xb, 1);
+	seg_reset(&cpu->seg[CPU_DS], 0, 0, 0x3, 1);
+	seg_reset(&cpu->seg[CPU_ES], 0, 0, 0x3, 1);
+	seg_reset(&cpu->seg[CPU_SS], 0, 0, 0x3, 1);
+	seg_reset(&cpu->seg[CPU_FS], 0, 0, 0x3, 1);
+	seg_reset(&cpu->seg[CPU_GS], 0, 0, 0x3, 1);
+	seg_reset(&cpu->seg[CPU_LDTR], 0, 0, 0x2, 0);
+	seg_reset(&cpu->seg[CPU_TR], 0, 0, 0xb, 0);
+	cpu->gdt.base = cpu->idt.base = 0;
+	cpu->gdt.limit = cpu->idt.limit = 0xffff;
+	/* INIT keeps CD and NW (SDM Vol.3 §10.1.1) */
+	cpu->cr0 = init ? (0x60000010ull & ~(CPU_CR0_CD | CPU_CR0_NW)) |
+			  (cpu->cr0 & (CPU_CR0_CD | CPU_CR0_NW)) | CPU_CR0_ET
+			: 0x60000010ull;
+	cpu->cr2 = cpu->cr3 = cpu->cr4 = cpu->cr8 = 0;
+	cpu->efer = 0;
+	memset(cpu->dr, 0, sizeof(cpu->dr));
+	cpu->dr[6] = 0xffff0ff0ull;
+	cpu->dr[7] = 0x400;
+	cpu->xcr0 = 1;
+	cpu->shadow = 0;
+	cpu->nmi_blocked = false;
+	ci->exc_pending = ci->shutdown = false;
+	ci->exc_nesting = 0;
+	ci->nanswers = ci->answer_pos = 0;
+	ci->io_waiting = false;
+	ci->nmmio_writes = ci->mmio_write_pos = ci->nmmio_staged = 0;
+	if (!init) {
+		ci->star = ci->lstar = ci->cstar = ci->sfmask = ci->kernel_gs_base = 0;
+		ci->sysenter_cs = ci->sysenter_esp = ci->sysenter_eip = 0;
+	}
+	tlb_flush(cpu);
+	cpu_update_mode(cpu);
+}
+
+struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
+{
+	struct cpu *cpu;
+	const char *notlb = getenv("SWKVM_CPU_NO_TLB");
+
+	if (opcode_tables_check())
+		return NULL;
+	cpu = calloc(1, sizeof(*cpu));
+	if (!cpu)
+		return NULL;
+	cpu->in = calloc(1, sizeof(*cpu->in));
+	if (!cpu->in) {
+		free(cpu);
+		return NULL;
+	}
+	cpu->ops = ops;
+	cpu->opaque = opaque;
+	/* the soft TLB's off switch: every access walks the page tables */
+	cpu->in->tlb_disabled = notlb && *notlb && *notlb != '0';
+	cpu_reset(cpu, false);
+	return cpu;
+}
+
+void cpu_destroy(struct cpu *cpu)
+{
+	if (cpu) {
+		free(cpu->in);
+		free(cpu);
+	}
+}
+
+/* ---- event delivery (SDM Vol.3 chapter 6) ---- */
+
+static bool has_error_code(uint8_t v)
+{
+	return v == CPU_EXC_DF || (v >= CPU_EXC_TS && v <= CPU_EXC_PF) || v == CPU_EXC_AC ||
+	       v == 21 || v == 29 || v == 30;
+}
+
+static int push_lin(struct cpu *cpu, uint64_t *sp, uint64_t ss_base, uint64_t mask, unsigned size,
+		    uint64_t val, bool sys)
+{
+	uint64_t nsp = (*sp - size) & mask;
+	int r = mem_write_lin(cpu, (ss_base + nsp) & (cpu->in->long_mode ? ~0ull : 0xffffffffull),
+			      size, val, sys);
+
+	if (!r)
+		*sp = nsp;
+	return r;
+}
+
+static int deliver_real(struct cpu *cpu, uint8_t vector)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint64_t ent, sp = cpu->gpr[CPU_RSP];
+	uint64_t mask = cpu->seg[CPU_SS].db ? 0xffffffffull : 0xffff;
+	int r;
+
+	if ((uint32_t)vector * 4 + 3 > cpu->idt.limit)
+		return raise_gp(cpu, (uint32_t)vector * 8 + 2);
+	if ((r = mem_read_lin(cpu, cpu->idt.base + (uint64_t)vector * 4, 4, &ent, true)))
+		return r;
+	if ((r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, ci->rflags, true)) ||
+	    (r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, cpu->seg[CPU_CS].selector, true)) ||
+	    (r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, cpu->rip, true)))
+		return r;
+	cpu->gpr[CPU_RSP] = (cpu->gpr[CPU_RSP] & ~mask) | sp;
+	ci->rflags &= ~(uint64_t)(CPU_FLAG_IF | CPU_FLAG_TF | CPU_FLAG_AC | CPU_FLAG_RF);
+	cpu->seg[CPU_CS].selector = (uint16_t)(ent >> 16);
+	cpu->seg[CPU_CS].base = (ent >> 16 & 0xffff) << 4;
+	cpu->rip = ent & 0xffff;
+	cpu_update_mode(cpu);
+	return X_OK;
+}
+
+/* Protected mode (32-bit IDT) and long mode (64-bit IDT) delivery through a gate. */
+static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint32_t err, int kind)
+{
+	struct cpu_internal *ci = cpu->in;
+	bool lm = ci->long_mode, ext = kind == EV_EXTERNAL || kind == EV_NMI;
+	unsigned gsize = lm ? 16 : 8, type, gdpl, ist = 0, dpl, cpl = (unsigned)ci->cpl;
+	uint32_t idt_err = (uint32_t)vector * 8 + 2 + (ext ? 1 : 0);
+	uint64_t lo, hi = 0, offset, cslo, sp, ss_base, mask, old_flags = ci->rflags;
+	uint16_t cs_sel, ss_sel;
+	struct cpu_segment newcs, newss;
+	bool gate16, stack_switch, intgate;
+	int r;
+
+	if ((uint32_t)vector * gsize + gsize - 1 > cpu->idt.limit)
+		return raise_gp(cpu, idt_err);
+	if ((r = mem_read_lin(cpu, cpu->idt.base + (uint64_t)vector * gsize, 8, &lo, true)))
+		return r;
+	if (lm && (r = mem_read_lin(cpu, cpu->idt.base + (uint64_t)vector * gsize + 8, 8, &hi, true)))
+		return r;
+	type = (lo >> 40) & 0x1f;	/* S bit included: must be 0 */
+	gdpl = (lo >> 45) & 3;
+	if (lm ? (type != 0xe && type != 0xf) : (type != 0x6 && type != 0x7 && type != 0xe && type != 0xf)) {
+		if (!lm && type == 0x5)
+			return raise_gp(cpu, idt_err);	/* task gates: CPU issue 4 */
+		return raise_gp(cpu, idt_err);
+	}
+	/* INT n, INT3 and INTO check the gate's DPL; INT1 and hardware events do not */
+	if (kind == EV_SOFT_INT && gdpl < cpl)
+		return raise_gp(cpu, idt_err);
+	if (!((lo >> 47) & 1)) {
+		cpu_raise(cpu, CPU_EXC_NP, true, idt_err);
+		return X_EXC;
+	}
+	gate16 = !lm && !(type & 8);
+	intgate = !(type & 1);
+	offset = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull) | (lm ? (hi & 0xffffffffull) << 32 : 0);
+	if (gate16)
+		offset &= 0xffff;
+	cs_sel = (uint16_t)(lo >> 16);
+	ist = lm ? (unsigned)((lo >> 32) & 7) : 0;
+
+	if ((cs_sel & ~3) == 0)
+		return raise_gp(cpu, 0 + (ext ? 1 : 0));
+	if ((r = read_descriptor(cpu, cs_sel, &cslo, NULL)))
+		return r;
+	seg_from_descriptor(&newcs, cs_sel, cslo);
+	if (!newcs.s || !(newcs.type & 8) || newcs.dpl > cpl || (lm && (!newcs.l || newcs.db)))
+		return raise_gp(cpu, (cs_sel & ~3u) + (ext ? 1 : 0));
+	if (!newcs.present) {
+		cpu_raise(cpu, CPU_EXC_NP, true, (cs_sel & ~3u) + (ext ? 1 : 0));
+		return X_EXC;
+	}
+	if (ci->rflags & CPU_FLAG_VM)
+		return raise_gp(cpu, 0);	/* virtual-8086 delivery: CPU issue 4 */
+	dpl = (newcs.type & 4) ? cpl : newcs.dpl;	/* conforming: stay at CPL */
+	stack_switch = dpl < cpl || ist;
+
+	sp = cpu->gpr[CPU_RSP];
+	ss_sel = cpu->seg[CPU_SS].selector;
+	newss = cpu->seg[CPU_SS];
+	if (stack_switch) {
+		struct cpu_segment *tr = &cpu->seg[CPU_TR];
+		uint64_t v;
+
+		if (lm) {
+			uint64_t off = ist ? 0x24 + (uint64_t)(ist - 1) * 8 : 4 + (uint64_t)dpl * 8;
+			if (off + 7 > tr->limit)
+				return raise_gp(cpu, 0);	/* #TS in full detail: CPU issue 4 */
+			if ((r = mem_read_lin(cpu, tr->base + off, 8, &sp, true)))
+				return r;
+			if (dpl < cpl) {
+				ss_sel = (uint16_t)dpl;		/* a null SS with RPL = new CPL */
+				memset(&newss, 0, sizeof(newss));
+				newss.selector = ss_sel;
+				newss.unusable = 1;
+				newss.dpl = (uint8_t)dpl;
+			}
+		} else {
+			uint64_t off = 4 + (uint64_t)dpl * 8, sslo;
+			if (off + 5 > tr->limit)
+				return raise_gp(cpu, 0);
+			if ((r = mem_read_lin(cpu, tr->base + off, 4, &sp, true)) ||
+			    (r = mem_read_lin(cpu, tr->base + off + 4, 2, &v, true)))
+				return r;
+			ss_sel = (uint16_t)v;
+			if ((r = read_descriptor(cpu, ss_sel, &sslo, NULL)))
+				return r;
+			seg_from_descriptor(&newss, ss_sel, sslo);
+		}
+	}
+	if (lm)
+		sp &= ~15ull;	/* the 64-bit frame starts 16-byte aligned */
+	ss_base = lm ? 0 : newss.base;
+	mask = lm ? ~0ull : newss.db ? 0xffffffffull : 0xffff;
+	{
+		unsigned psize = lm ? 8 : gate16 ? 2 : 4;
+		bool sys = true;
+		uint64_t old_ss = cpu->seg[CPU_SS].selector, old_sp = cpu->gpr[CPU_RSP];
+
+		if (lm || stack_switch) {
+			if ((r = push_lin(cpu, &sp, ss_base, mask, psize, old_ss, sys)) ||
+			    (r = push_lin(cpu, &sp, ss_base, mask, psize, old_sp, sys)))
+				return r;
+		}
+		if ((r = push_lin(cpu, &sp, ss_base, mask, psize, old_flags, sys)) ||
+		    (r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_CS].selector, sys)) ||
+		    (r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->rip, sys)))
+			return r;
+		if (has_err && (r = push_lin(cpu, &sp, ss_base, mask, psize, err, sys)))
+			return r;
+	}
+	/* commit */
+	if (stack_switch)
+		cpu->seg[CPU_SS] = newss;
+	cpu->gpr[CPU_RSP] = lm ? sp : (cpu->gpr[CPU_RSP] & ~mask) | sp;
+	newcs.selector = (uint16_t)((cs_sel & ~3) | dpl);
+	cpu->seg[CPU_CS] = newcs;
+	cpu->rip = offset;
+	ci->rflags &= ~(uint64_t)(CPU_FLAG_TF | CPU_FLAG_NT | CPU_FLAG_RF | CPU_FLAG_VM);
+	if (intgate)
+		ci->rflags &= ~(uint64_t)CPU_FLAG_IF;
+	cpu_update_mode(cpu);
+	return X_OK;
+}
+
+int cpu_deliver_event(struct cpu *cpu, uint8_t vector, bool has_err, uint32_t err, int kind)
+{
+	int r;
+
+	if (!(cpu->cr0 & CPU_CR0_PE))
+		r = deliver_real(cpu, vector);
+	else
+		r = deliver_protected(cpu, vector, has_err, err, kind);
+	if (!r) {
+		cpu->shadow = 0;
+		if (kind == EV_NMI)
+			cpu->nmi_blocked = true;
+	}
+	return r;
+}
+
+static bool contributory(uint8_t v)
+{
+	return v == CPU_EXC_DE || (v >= CPU_EXC_TS && v <= CPU_EXC_GP);
+}
+
+/*
+ * Delivers the pending exception. A fault while delivering one becomes #DF per
+ * SDM Vol.3 Table 6-5; a fault while delivering #DF shuts the CPU down.
+ */
+static void deliver_pending(struct cpu *cpu)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint8_t first = ci->exc_vector;
+	int r;
+
+	ci->exc_pending = false;
+	r = cpu_deliver_event(cpu, first, ci->exc_has_error && has_error_code(first), ci->exc_error,
+			      EV_EXCEPTION);
+	if (r == X_OK)
+		return;
+	if (r != X_EXC || first == CPU_EXC_DF) {
+		ci->exc_pending = false;
+		ci->shutdown = true;
+		return;
+	}
+	{
+		uint8_t second = ci->exc_vector;
+		bool df = (contributory(first) && contributory(second)) ||
+			  (first == CPU_EXC_PF && (contributory(second) || second == CPU_EXC_PF));
+		if (df)
+			cpu_raise(cpu, CPU_EXC_DF, true, 0);
+		/* otherwise the second exception is delivered next, serially */
+	}
+}
+
+/* ---- the run loop ---- */
+
+static void commit_insn(struct cpu *cpu, uint8_t shadow_before)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	ci->nanswers = ci->answer_pos = 0;
+	ci->io_waiting = false;
+	ci->nmmio_writes += ci->nmmio_staged;
+	ci->nmmio_staged = 0;
+	cpu->shadow &= (uint8_t)~shadow_before;
+	ci->rflags &= ~(uint64_t)CPU_FLAG_RF;
+}
+
+static void abort_insn(struct cpu *cpu)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	cpu->rip = ci->fault_rip;
+	ci->nmmio_staged = 0;
+}
+
+/* Executes one instruction. Returns X_OK, X_EXC (exception pending), X_IO or X_EXIT. */
+static int step(struct cpu *cpu)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint8_t shadow_before = cpu->shadow;
+	struct insn in;
+	uint16_t flags;
+	int r;
+
+	ci->fault_rip = cpu->rip;
+	ci->answer_pos = 0;
+	ci->nmmio_staged = 0;
+	r = cpu_decode(cpu, &in);
+	if (r) {
+		abort_insn(cpu);
+		return r;
+	}
+	flags = in.op->flags;
+	if ((flags & F_PRIV) && ci->cpl != 0) {
+		abort_insn(cpu);
+		return raise_gp(cpu, 0);
+	}
+	cpu->rip = ci->code64 ? ci->fault_rip + in.len
+			      : (ci->fault_rip + in.len) & size_mask(ci->def_size);
+	r = in.op->handler(cpu, &in);
+	switch (r) {
+	case X_OK:
+	case X_EXIT:
+		commit_insn(cpu, shadow_before);
+		return r;
+	case X_IO:
+		abort_insn(cpu);
+		ci->io_waiting = true;
+		return r;
+	default:
+		abort_insn(cpu);
+		ci->nanswers = 0;
+		return X_EXC;
+	}
+}
+
+static bool report_mmio_write(struct cpu *cpu, struct cpu_exit *out)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	if (ci->mmio_write_pos < ci->nmmio_writes) {
+		memset(out, 0, sizeof(*out));
+		out->reason = CPU_EXIT_MMIO;
+		out->mmio = ci->mmio_writes[ci->mmio_write_pos++];
+		return true;
+	}
+	ci->nmmio_writes = ci->mmio_write_pos = 0;
+	return false;
+}
+
+static bool attention(struct cpu *cpu)
+{
+	return (cpu->attention && atomic_load_explicit(cpu->attention, memory_order_relaxed)) ||
+	       (cpu->attention2 && *cpu->attention2);
+}
+
+enum cpu_exit_reason cpu_run(struct cpu *cpu, struct cpu_exit *out)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	for (;;) {
+		int r;
+
+		if (report_mmio_write(cpu, out))
+			return out->reason;
+		if (ci->shutdown) {
+			memset(out, 0, sizeof(*out));
+			return out->reason = CPU_EXIT_SHUTDOWN;
+		}
+		if (ci->exc_pending) {
+			deliver_pending(cpu);
+			continue;
+		}
+		/* between instructions, but never while an instruction awaits its I/O replay */
+		if (!ci->nanswers && attention(cpu)) {
+			memset(out, 0, sizeof(*out));
+			return out->reason = CPU_EXIT_REQUEST;
+		}
+		r = step(cpu);
+		if (r == X_IO || r == X_EXIT) {
+			*out = ci->exit;
+			return out->reason;
+		}
+	}
+}
+
+/* ---- the I/O replay API ---- */
+
+static void add_answer(struct cpu *cpu, uint8_t kind, const void *data, unsigned size)
+{
+	struct cpu_internal *ci = cpu->in;
+	struct io_answer *a;
+
+	if (ci->nanswers >= MAX_IO_EVENTS)
+		return;
+	a = &ci->answers[ci->nanswers++];
+	a->kind = kind;
+	memset(a->data, 0, sizeof(a->data));
+	if (data)
+		memcpy(a->data, data, size > 8 ? 8 : size);
+	ci->io_waiting = false;
+}
+
+void cpu_complete_read(struct cpu *cpu, const void *data, unsigned size)
+{
+	if (cpu->in->io_waiting)
+		add_answer(cpu, cpu->in->io_waiting_kind, data, size);
+}
+
+void cpu_complete_write(struct cpu *cpu)
+{
+	if (cpu->in->io_waiting)
+		add_answer(cpu, IOK_PIO_WRITE, NULL, 0);
+}
+
+enum cpu_exit_reason cpu_finish_io(struct cpu *cpu, struct cpu_exit *out)
+{
+	struct cpu_internal *ci = cpu->in;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!ci->nanswers)
+		return CPU_EXIT_NONE;
+	r = step(cpu);
+	if (r == X_IO || r == X_EXIT) {
+		*out = ci->exit;
+		return out->reason;
+	}
+	if (report_mmio_write(cpu, out))
+		return out->reason;
+	return CPU_EXIT_NONE;
+}
+
+bool cpu_io_pending(const struct cpu *cpu)
+{
+	return cpu->in->io_waiting || cpu->in->nanswers;
+}
+
+void cpu_cancel_io(struct cpu *cpu)
+{
+	cpu->in->nanswers = cpu->in->answer_pos = 0;
+	cpu->in->io_waiting = false;
+}
+
+/* ---- host-side state changes ---- */
+
+void cpu_skip_insn(struct cpu *cpu, unsigned len)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	cpu->rip = ci->code64 ? cpu->rip + len : (cpu->rip + len) & size_mask(ci->def_size);
+	ci->rflags &= ~(uint64_t)CPU_FLAG_RF;
+	cpu->shadow = 0;
+}
+
+void cpu_queue_exception(struct cpu *cpu, uint8_t vector, bool has_error, uint32_t error_code)
+{
+	cpu_raise(cpu, vector, has_error, error_code);
+}
+
+bool cpu_interrupt_allowed(const struct cpu *cpu)
+{
+	return (cpu->in->rflags & CPU_FLAG_IF) && !cpu->shadow && !cpu->in->exc_pending &&
+	       !cpu->in->nanswers;
+}
+
+void cpu_deliver_interrupt(struct cpu *cpu, uint8_t vector)
+{
+	if (cpu_deliver_event(cpu, vector, false, 0, EV_EXTERNAL) == X_EXC)
+		deliver_pending(cpu);
+}
+
+void cpu_deliver_nmi(struct cpu *cpu)
+{
+	if (cpu_deliver_event(cpu, CPU_EXC_NMI, false, 0, EV_NMI) == X_EXC)
+		deliver_pending(cpu);
+}
+
+uint64_t cpu_get_rflags(struct cpu *cpu)
+{
+	return cpu->in->rflags | CPU_FLAG_FIXED1;
+}
+
+void cpu_set_rflags(struct cpu *cpu, uint64_t rflags)
+{
+	/* reserved bits 3, 5, 15 and 22-63 read as 0, bit 1 as 1 */
+	cpu->in->rflags = (rflags & 0x3f7fd5ull) | CPU_FLAG_FIXED1;
+	cpu_update_mode(cpu);
+}
+
+void cpu_state_changed(struct cpu *cpu)
+{
+	cpu_update_mode(cpu);
+	tlb_flush(cpu);
+}
+
+void cpu_flush_mem(struct cpu *cpu)
+{
+	tlb_flush(cpu);
+}
+
+int cpu_msr_read(struct cpu *cpu, uint32_t index, uint64_t *value)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	switch (index) {
+	case 0xc0000080: *value = cpu->efer; return 0;
+	case 0xc0000081: *value = ci->star; return 0;
+	case 0xc0000082: *value = ci->lstar; return 0;
+	case 0xc0000083: *value = ci->cstar; return 0;
+	case 0xc0000084: *value = ci->sfmask; return 0;
+	case 0xc0000100: *value = cpu->seg[CPU_FS].base; return 0;
+	case 0xc0000101: *value = cpu->seg[CPU_GS].base; return 0;
+	case 0xc0000102: *value = ci->kernel_gs_base; return 0;
+	case 0x174: *value = ci->sysenter_cs; return 0;
+	case 0x175: *value = ci->sysenter_esp; return 0;
+	case 0x176: *value = ci->sysenter_eip; return 0;
+	default: return -1;
+	}
+}
+
+int cpu_msr_write(struct cpu *cpu, uint32_t index, uint64_t value)
+{
+	struct cpu_internal *ci = cpu->in;
+	bool canon = (uint64_t)(((int64_t)value << 16) >> 16) == value;
+
+	switch (index) {
+	case 0xc0000080: cpu->efer = value; cpu_update_mode(cpu); return 0;
+	case 0xc0000081: ci->star = value; return 0;
+	case 0xc0000082: if (!canon) return -1; ci->lstar = value; return 0;
+	case 0xc0000083: if (!canon) return -1; ci->cstar = value; return 0;
+	case 0xc0000084: ci->sfmask = value & 0xffffffffull; return 0;
+	case 0xc0000100: if (!canon) return -1; cpu->seg[CPU_FS].base = value; return 0;
+	case 0xc0000101: if (!canon) return -1; cpu->seg[CPU_GS].base = value; return 0;
+	case 0xc0000102: if (!canon) return -1; ci->kernel_gs_base = value; return 0;
+	case 0x174: ci->sysenter_cs = value & 0xffff; return 0;
+	case 0x175: if (!canon) return -1; ci->sysenter_esp = value; return 0;
+	case 0x176: if (!canon) return -1; ci->sysenter_eip = value; return 0;
+	default: return -1;
+	}
+}
+
+bool cpu_translate(struct cpu *cpu, uint64_t gva, uint64_t *gpa, bool *writeable, bool *user)
+{
+	struct cpu_internal *ci = cpu->in;
+	bool exc = ci->exc_pending, he = ci->exc_has_error;
+	uint8_t v = ci->exc_vector;
+	uint32_t e = ci->exc_error;
+	uint64_t cr2 = cpu->cr2;
+	int r = mmu_probe(cpu, gva, gpa, writeable, user);
+
+	/* a translation for the host never leaves a fault behind */
+	ci->exc_pending = exc;
+	ci->exc_vector = v;
+	ci->exc_has_error = he;
+	ci->exc_error = e;
+	cpu->cr2 = cr2;
+	return r == 0;
+}

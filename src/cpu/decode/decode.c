@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The decoder: prefixes, opcode maps, ModRM/SIB/displacement and immediates into struct insn.
+//
+// SDM Vol.2 chapter 2. Bytes are fetched lazily page by page, so a short instruction at
+// the end of a page never touches the next one. Invalid encodings raise #UD, more than
+// 15 bytes #GP(0), and a fetch fault its #PF, all before anything executes.
+#include <string.h>
+
+#include "cpu/exec/handlers.h"
+
+struct fetcher {
+	struct cpu *cpu;
+	uint64_t lin;		/* linear address of byte 0 */
+	uint8_t buf[16];
+	unsigned have, pos;
+	int err;
+};
+
+static int fetch_more(struct fetcher *f, unsigned need)
+{
+	while (f->have < need) {
+		uint64_t at = f->lin + f->have;
+		unsigned chunk = 4096 - (unsigned)(at & 4095);
+		int r;
+
+		if (chunk > 16 - f->have)
+			chunk = 16 - f->have;
+		r = fetch_bytes(f->cpu, at, f->buf + f->have, chunk);
+		if (r)
+			return f->err = r;
+		f->have += chunk;
+	}
+	return 0;
+}
+
+/* The next instruction byte; past 15 bytes the instruction is too long: #GP(0). */
+static int next_byte(struct fetcher *f, uint8_t *b)
+{
+	if (f->pos >= 15) {
+		raise_gp(f->cpu, 0);
+		return f->err = X_EXC;
+	}
+	if (f->pos >= f->have && fetch_more(f, f->pos + 1))
+		return f->err;
+	*b = f->buf[f->pos++];
+	return 0;
+}
+
+static int next_imm(struct fetcher *f, unsigned size, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	*v = 0;
+	for (unsigned i = 0; i < size; i++) {
+		uint8_t b;
+		if (next_byte(f, &b))
+			return f->err;
+		x |= (uint64_t)b << (8 * i);
+	}
+	*v = x;
+	return 0;
+}
+
+static int64_t sext(uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1: return (int8_t)v;
+	case 2: return (int16_t)v;
+	case 4: return (int32_t)v;
+	default: return (int64_t)v;
+	}
+}
+
+static unsigned opd_size(const struct insn *in, uint8_t sz)
+{
+	switch (sz) {
+	case SZ_B: return 1;
+	case SZ_W: return 2;
+	case SZ_D: return 4;
+	case SZ_Q: return 8;
+	case SZ_V: return in->opsize;
+	case SZ_Z: return in->opsize == 2 ? 2 : 4;
+	default: return 0;
+	}
+}
+
+/* ModRM memory forms: SDM Vol.2 Tables 2-1, 2-2, 2-3 */
+static int decode_modrm_mem(struct fetcher *f, struct insn *in)
+{
+	uint64_t d = 0;
+
+	in->base = in->index = -1;
+	in->scale = 0;
+	in->disp = 0;
+	in->rip_rel = false;
+	if (in->addrsize == 2) {
+		static const int8_t base16[8] = { CPU_RBX, CPU_RBX, CPU_RBP, CPU_RBP, CPU_RSI, CPU_RDI, CPU_RBP, CPU_RBX };
+		static const int8_t index16[8] = { CPU_RSI, CPU_RDI, CPU_RSI, CPU_RDI, -1, -1, -1, -1 };
+
+		if (in->mod == 0 && in->rm == 6) {
+			if (next_imm(f, 2, &d))
+				return f->err;
+			in->disp = (int16_t)d;
+		} else {
+			in->base = base16[in->rm];
+			in->index = index16[in->rm];
+			if (in->rm < 4)
+				in->scale = 0;
+			if (in->mod == 1) {
+				if (next_imm(f, 1, &d))
+					return f->err;
+				in->disp = (int8_t)d;
+			} else if (in->mod == 2) {
+				if (next_imm(f, 2, &d))
+					return f->err;
+				in->disp = (int16_t)d;
+			}
+			if (!in->has_seg_override && in->base == CPU_RBP)
+				in->seg = CPU_SS;
+		}
+		return 0;
+	}
+	if (in->rm == 4) {
+		uint8_t sib, base, index;
+
+		if (next_byte(f, &sib))
+			return f->err;
+		in->scale = sib >> 6;
+		index = ((sib >> 3) & 7) | ((in->rex & 2) << 2);
+		base = (sib & 7) | ((in->rex & 1) << 3);
+		in->index = index == 4 ? -1 : (int8_t)index;
+		if ((sib & 7) == 5 && in->mod == 0) {
+			in->base = -1;
+			if (next_imm(f, 4, &d))
+				return f->err;
+			in->disp = (int32_t)d;
+		} else {
+			in->base = (int8_t)base;
+		}
+	} else if (in->rm == 5 && in->mod == 0) {
+		if (next_imm(f, 4, &d))
+			return f->err;
+		in->disp = (int32_t)d;
+		in->rip_rel = in->opsize && f->cpu->in->code64;
+	} else {
+		in->base = (int8_t)(in->rm | ((in->rex & 1) << 3));
+	}
+	if (in->mod == 1) {
+		if (next_imm(f, 1, &d))
+			return f->err;
+		in->disp = (int8_t)d;
+	} else if (in->mod == 2) {
+		if (next_imm(f, 4, &d))
+			return f->err;
+		in->disp = (int32_t)d;
+	}
+	if (!in->has_seg_override && (in->base == CPU_RSP || in->base == CPU_RBP))
+		in->seg = CPU_SS;
+	return 0;
+}
+
+/* Register operand number for a ModRM/opcode register field of `size` bytes. */
+static uint8_t gpr_operand(const struct insn *in, unsigned num, unsigned size)
+{
+	/* Without REX, byte registers 4-7 are AH CH DH BH (SDM Vol.2 Table 3-1). */
+	if (size == 1 && !in->rex && num >= 4 && num < 8)
+		return (uint8_t)((num - 4) | REG_HIGH_BYTE);
+	return (uint8_t)num;
+}
+
+/* 0F 01 register forms (mod == 3): SDM Vol.2 Table A-6 */
+static const struct opcode grp7_reg_swapgs = { .handler = x_swapgs, .name = "swapgs", .flags = F_PRIV };
+static const struct opcode grp7_reg_rdtscp = { .handler = x_rdtscp, .name = "rdtscp" };
+static const struct opcode grp7_reg_unimpl = { .handler = x_unimpl, .name = "0f01-reg" };
+static const struct opcode row_3byte_38 = { .handler = x_unimpl, .name = "0f38", .flags = F_MODRM };
+static const struct opcode row_3byte_3a = { .handler = x_unimpl, .name = "0f3a", .flags = F_MODRM,
+					    .op = { { OK_I, SZ_B } } };
+
+int cpu_decode(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+	struct fetcher f = { .cpu = cpu };
+	const struct opcode *row;
+	bool opsize_prefix = false, addrsize_prefix = false, map2 = false;
+	uint8_t b, rex = 0;
+	uint16_t flags;
+
+	memset(in, 0, sizeof(*in));
+	f.lin = seg_linear(cpu, CPU_CS, cpu->rip);
+	in->seg = CPU_DS;
+
+	/* prefixes (SDM Vol.2 §2.1.1); a REX prefix counts only right before the opcode */
+	for (;;) {
+		if (next_byte(&f, &b))
+			return f.err;
+		if (ci->code64 && (b & 0xf0) == 0x40) {
+			rex = b;
+			continue;
+		}
+		switch (b) {
+		case 0x66: opsize_prefix = true; break;
+		case 0x67: addrsize_prefix = true; break;
+		case 0x26: in->seg = CPU_ES; in->has_seg_override = true; break;
+		case 0x2e: in->seg = CPU_CS; in->has_seg_override = true; break;
+		case 0x36: in->seg = CPU_SS; in->has_seg_override = true; break;
+		case 0x3e: in->seg = CPU_DS; in->has_seg_override = true; break;
+		case 0x64: in->seg = CPU_FS; in->has_seg_override = true; break;
+		case 0x65: in->seg = CPU_GS; in->has_seg_override = true; break;
+		case 0xf0: in->lock = true; break;
+		case 0xf2: case 0xf3: in->rep = b; break;
+		default:
+			goto opcode;
+		}
+		rex = 0;	/* a legacy prefix after REX cancels it */
+	}
+opcode:
+	/* In 64-bit mode ES/CS/SS/DS overrides are ignored (SDM Vol.1 §3.3.7.1). */
+	if (ci->code64 && in->has_seg_override && in->seg < CPU_FS) {
+		in->seg = CPU_DS;
+		in->has_seg_override = false;
+	}
+	in->rex = rex;
+	if (b == 0x0f) {
+		if (next_byte(&f, &b))
+			return f.err;
+		map2 = true;
+		if (b == 0x38 || b == 0x3a) {
+			row = b == 0x38 ? &row_3byte_38 : &row_3byte_3a;
+			if (next_byte(&f, &b))	/* third opcode byte */
+				return f.err;
+		} else {
+			row = &opcode_map2[b];
+		}
+	} else {
+		row = &opcode_map1[b];
+	}
+	flags = row->flags;
+	if (ci->code64 && (flags & F_INV64))
+		return raise_ud(cpu);
+
+	/* operand and address size (SDM Vol.1 §3.6, Vol.2 §2.2.1.2) */
+	if (ci->code64) {
+		in->addrsize = addrsize_prefix ? 4 : 8;
+		in->opsize = opsize_prefix ? 2 : 4;
+		if (rex & 8)
+			in->opsize = 8;
+		if (flags & F_F64)
+			in->opsize = 8;
+		else if ((flags & F_D64) && !opsize_prefix)
+			in->opsize = 8;
+	} else {
+		in->addrsize = ci->def_size ^ (addrsize_prefix ? 6 : 0);
+		in->opsize = ci->def_size ^ (opsize_prefix ? 6 : 0);
+	}
+
+	if (flags & (F_MODRM | F_GROUP)) {
+		uint8_t modrm;
+
+		if (next_byte(&f, &modrm))
+			return f.err;
+		in->modrm = modrm;
+		in->mod = modrm >> 6;
+		in->reg = ((modrm >> 3) & 7) | ((rex & 4) << 1);
+		in->rm = (modrm & 7) | ((rex & 1) << 3);
+		if (flags & F_GROUP) {
+			const struct opcode *sub = &row->group[(modrm >> 3) & 7];
+			if (map2 && b == 0x01 && in->mod == 3) {
+				/* 0F 01 register forms */
+				if (modrm == 0xf8)
+					sub = ci->code64 ? &grp7_reg_swapgs : NULL;
+				else if (modrm == 0xf9)
+					sub = &grp7_reg_rdtscp;
+				else if (((modrm >> 3) & 7) == 4 || ((modrm >> 3) & 7) == 6)
+					; /* smsw/lmsw register forms */
+				else
+					sub = &grp7_reg_unimpl;
+			}
+			if (!sub || !sub->handler)
+				return raise_ud(cpu);
+			/* group rows take the parent's operands unless they name their own */
+			in->op = sub;
+			flags |= sub->flags;
+			if (ci->code64 && (sub->flags & F_F64))
+				in->opsize = 8;
+			else if (ci->code64 && (sub->flags & F_D64) && !opsize_prefix)
+				in->opsize = 8;
+		} else {
+			in->op = row;
+		}
+		if (in->mod != 3 && decode_modrm_mem(&f, in))
+			return f.err;
+	} else {
+		in->op = row;
+	}
+	if (!in->op->handler)
+		return raise_ud(cpu);
+	/* LOCK: only on the listed read-modify-write instructions with a memory destination */
+	if (in->lock && (!(flags & F_LOCK) || in->mod == 3 || !(flags & (F_MODRM | F_GROUP))))
+		return raise_ud(cpu);
+
+	/* operands: a group row's own operands, else the parent's */
+	{
+		const struct opdesc *ops = in->op->op[0].kind != OK_NONE ? in->op->op : row->op;
+
+		for (int i = 0; i < 3; i++) {
+			const struct opdesc *d = &ops[i];
+			struct operand *o = &in->ops[i];
+			unsigned size = opd_size(in, d->size);
+			uint64_t v = 0;
+
+			if ((flags & F_BYTEOP) && d->kind != OK_NONE)
+				size = 1;
+			o->size = (uint8_t)size;
+			switch (d->kind) {
+			case OK_NONE:
+				break;
+			case OK_E:
+				if (in->mod == 3) {
+					o->type = OPT_REG;
+					o->reg = gpr_operand(in, in->rm, size);
+				} else {
+					o->type = OPT_MEM;
+				}
+				break;
+			case OK_M:
+				if (in->mod == 3)
+					return raise_ud(cpu);
+				o->type = OPT_MEM;
+				break;
+			case OK_R:
+				o->type = OPT_REG;
+				o->reg = in->rm;
+				o->size = ci->code64 ? 8 : 4;
+				break;
+			case OK_G:
+				o->type = OPT_REG;
+				o->reg = gpr_operand(in, in->reg, size);
+				break;
+			case OK_S:
+				o->type = OPT_SREG;
+				o->reg = in->reg & 7;
+				break;
+			case OK_C:
+				o->type = OPT_CR;
+				o->reg = in->reg;
+				break;
+			case OK_Z:
+				o->type = OPT_REG;
+				o->reg = gpr_operand(in, (b & 7) | ((rex & 1) << 3), size);
+				break;
+			case OK_AL:
+				o->type = OPT_REG;
+				o->reg = CPU_RAX;
+				break;
+			case OK_CL:
+				o->type = OPT_REG;
+				o->reg = CPU_RCX;
+				break;
+			case OK_DX:
+				o->type = OPT_REG;
+				o->reg = CPU_RDX;
+				o->size = 2;
+				break;
+			case OK_I1:
+				o->type = OPT_IMM;
+				o->imm = 1;
+				break;
+			case OK_I:
+				o->type = OPT_IMM;
+				if (d->size == SZ_P) {
+					/* far pointer: offset (16/32) then selector */
+					uint64_t sel = 0;
+					if (next_imm(&f, in->opsize == 2 ? 2 : 4, &v) || next_imm(&f, 2, &sel))
+						return f.err;
+					o->imm = v;
+					o->reg = 0;
+					in->disp = (int64_t)sel;
+					break;
+				}
+				if (d->size == SZ_V && in->opsize == 8) {
+					if (next_imm(&f, 8, &v))	/* MOV r64, imm64 */
+						return f.err;
+					o->imm = v;
+					break;
+				}
+				if (next_imm(&f, size == 8 ? 4 : size, &v))
+					return f.err;
+				o->imm = (uint64_t)sext(v, size == 8 ? 4 : size);
+				break;
+			case OK_J:
+				if (next_imm(&f, size == 8 ? 4 : size, &v))
+					return f.err;
+				o->type = OPT_IMM;
+				o->imm = (uint64_t)sext(v, size == 8 ? 4 : size);
+				break;
+			case OK_O:
+				if (next_imm(&f, in->addrsize, &v))
+					return f.err;
+				o->type = OPT_MEM;
+				in->base = in->index = -1;
+				in->disp = (int64_t)v;
+				break;
+			}
+		}
+	}
+	in->len = (uint8_t)f.pos;
+	memcpy(in->bytes, f.buf, f.pos);
+	return X_OK;
+}

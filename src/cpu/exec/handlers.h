@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Instruction handlers: one per mnemonic (or per family sharing one semantics, with `arg`).
+#ifndef SWKVM_CPU_EXEC_HANDLERS_H
+#define SWKVM_CPU_EXEC_HANDLERS_H
+
+#include "cpu/internal.h"
+
+#define H(name) int name(struct cpu *cpu, struct insn *in)
+/* alu.c */
+H(x_alu); H(x_inc); H(x_dec); H(x_test); H(x_not); H(x_neg); H(x_cmc); H(x_flagop);
+H(x_lahf); H(x_sahf); H(x_cbw); H(x_cwd); H(x_setcc); H(x_cmov); H(x_bswap); H(x_xadd);
+H(x_cmpxchg); H(x_cmpxchg8b);
+/* muldiv.c */
+H(x_mul); H(x_imul1); H(x_imul); H(x_div); H(x_idiv);
+/* shift.c */
+H(x_shift); H(x_shld); H(x_shrd);
+/* bit.c */
+H(x_bt); H(x_bsf); H(x_bsr);
+/* mov.c */
+H(x_mov); H(x_movzx); H(x_movsx); H(x_movsxd); H(x_lea); H(x_xchg); H(x_nop); H(x_xlat);
+H(x_mov_from_sreg); H(x_mov_to_sreg); H(x_mov_cr); H(x_mov_dr);
+/* branch.c */
+H(x_jmp); H(x_jcc); H(x_call); H(x_ret); H(x_jmp_ind); H(x_call_ind); H(x_loop); H(x_jcxz);
+H(x_jmpf); H(x_callf); H(x_retf); H(x_jmpf_ind); H(x_callf_ind);
+/* stack.c */
+H(x_push); H(x_pop); H(x_push_sreg); H(x_pop_sreg); H(x_pusha); H(x_popa); H(x_pushf);
+H(x_popf); H(x_enter); H(x_leave);
+/* string.c */
+H(x_movs); H(x_cmps); H(x_stos); H(x_lods); H(x_scas); H(x_ins); H(x_outs);
+/* io.c */
+H(x_in); H(x_out);
+/* sys.c */
+H(x_hlt); H(x_cpuid); H(x_rdmsr); H(x_wrmsr); H(x_rdtsc); H(x_rdtscp); H(x_int); H(x_int3);
+H(x_into); H(x_iret); H(x_ud); H(x_lgdt); H(x_lidt); H(x_sgdt); H(x_sidt); H(x_lmsw); H(x_smsw);
+H(x_invlpg); H(x_clts); H(x_ltr); H(x_lldt); H(x_str); H(x_sldt); H(x_swapgs); H(x_syscall);
+H(x_sysret); H(x_wbinvd); H(x_unimpl); H(x_fence);
+#undef H
+
+#endif

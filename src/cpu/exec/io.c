@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Port I/O: IN/OUT and the replay log shared with INS/OUTS (see cpu.h, "I/O model").
+#include <string.h>
+
+#include <stddef.h>
+
+#include "cpu/exec/handlers.h"
+
+/*
+ * I/O permission (SDM Vol.1 §19.5): in protected mode with CPL > IOPL, or in
+ * virtual-8086 mode, the TSS I/O permission bitmap decides.
+ */
+static int io_allowed(struct cpu *cpu, uint16_t port, unsigned size)
+{
+	struct cpu_internal *ci = cpu->in;
+	struct cpu_segment *tr = &cpu->seg[CPU_TR];
+	uint64_t base16, bits;
+
+	if (!(cpu->cr0 & CPU_CR0_PE))
+		return X_OK;
+	if (!(ci->rflags & CPU_FLAG_VM) && (uint64_t)ci->cpl <= ((ci->rflags >> 12) & 3))
+		return X_OK;
+	/* only a 32/64-bit TSS (type 9/11) has a bitmap, found at offset 0x66 */
+	if ((tr->type & 7) != 1 && (tr->type & 7) != 3)
+		return raise_gp(cpu, 0);
+	if (tr->limit < 0x67 || mem_read_lin(cpu, tr->base + 0x66, 2, &base16, true))
+		return raise_gp(cpu, 0);
+	base16 &= 0xffff;
+	if (base16 + port / 8 + 1 > tr->limit ||
+	    mem_read_lin(cpu, tr->base + base16 + port / 8, 2, &bits, true))
+		return raise_gp(cpu, 0);
+	if ((bits >> (port & 7)) & ((1u << size) - 1))
+		return raise_gp(cpu, 0);
+	return X_OK;
+}
+
+int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val)
+{
+	struct cpu_internal *ci = cpu->in;
+	int r = io_allowed(cpu, port, size);
+
+	if (r)
+		return r;
+	if (ci->answer_pos < ci->nanswers && ci->answers[ci->answer_pos].kind == IOK_PIO_READ) {
+		*val = 0;
+		memcpy(val, ci->answers[ci->answer_pos++].data, size);
+		return X_OK;
+	}
+	memset(&ci->exit, 0, sizeof(ci->exit));
+	ci->exit.reason = CPU_EXIT_IO;
+	ci->exit.io.port = port;
+	ci->exit.io.size = (uint8_t)size;
+	ci->exit.io.write = false;
+	ci->io_waiting_kind = IOK_PIO_READ;
+	return X_IO;
+}
+
+int io_port_write(struct cpu *cpu, uint16_t port, unsigned size, uint32_t val)
+{
+	struct cpu_internal *ci = cpu->in;
+	int r = io_allowed(cpu, port, size);
+
+	if (r)
+		return r;
+	if (ci->answer_pos < ci->nanswers && ci->answers[ci->answer_pos].kind == IOK_PIO_WRITE) {
+		ci->answer_pos++;	/* already performed and acknowledged */
+		return X_OK;
+	}
+	memset(&ci->exit, 0, sizeof(ci->exit));
+	ci->exit.reason = CPU_EXIT_IO;
+	ci->exit.io.port = port;
+	ci->exit.io.size = (uint8_t)size;
+	ci->exit.io.write = true;
+	ci->exit.io.data = val & (uint32_t)size_mask(size);
+	ci->io_waiting_kind = IOK_PIO_WRITE;
+	return X_IO;
+}
+
+static uint16_t port_of(struct cpu *cpu, struct operand *o)
+{
+	return o->type == OPT_IMM ? (uint16_t)(o->imm & 0xff) : (uint16_t)cpu->gpr[CPU_RDX];
+}
+
+int x_in(struct cpu *cpu, struct insn *in)
+{
+	unsigned size = in->ops[0].size > 4 ? 4 : in->ops[0].size;
+	uint32_t v;
+	int r = io_port_read(cpu, port_of(cpu, &in->ops[1]), size, &v);
+
+	if (r)
+		return r;
+	reg_write(cpu, CPU_RAX, size, v);
+	return X_OK;
+}
+
+int x_out(struct cpu *cpu, struct insn *in)
+{
+	unsigned size = in->ops[1].size > 4 ? 4 : in->ops[1].size;
+
+	return io_port_write(cpu, port_of(cpu, &in->ops[0]), size,
+			     (uint32_t)reg_read(cpu, CPU_RAX, size));
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Segment registers and control registers: descriptor loads with their checks, CRn writes.
+#include <stddef.h>
+
+#include "cpu/exec/handlers.h"
+
+int read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *lo, uint64_t *hi)
+{
+	struct cpu_dtable tbl;
+	uint64_t off = (uint64_t)(sel & ~7);
+	int r;
+
+	if (sel & 4) {
+		if (cpu->seg[CPU_LDTR].unusable)
+			return raise_gp(cpu, sel & ~3u);
+		tbl.base = cpu->seg[CPU_LDTR].base;
+		tbl.limit = (uint16_t)(cpu->seg[CPU_LDTR].limit > 0xffff ? 0xffff : cpu->seg[CPU_LDTR].limit);
+	} else {
+		tbl = cpu->gdt;
+	}
+	if (off + 7 > tbl.limit)
+		return raise_gp(cpu, sel & ~3u);
+	if ((r = mem_read_lin(cpu, tbl.base + off, 8, lo, true)))
+		return r;
+	if (hi) {
+		*hi = 0;
+		if (off + 15 <= tbl.limit && (r = mem_read_lin(cpu, tbl.base + off + 8, 8, hi, true)))
+			return r;
+	}
+	return X_OK;
+}
+
+void seg_from_descriptor(struct cpu_segment *s, uint16_t sel, uint64_t lo)
+{
+	uint32_t limit = (uint32_t)((lo & 0xffff) | ((lo >> 32) & 0xf0000));
+
+	s->selector = sel;
+	s->base = ((lo >> 16) & 0xffffff) | (((lo >> 56) & 0xff) << 24);
+	s->type = (lo >> 40) & 0xf;
+	s->s = (lo >> 44) & 1;
+	s->dpl = (lo >> 45) & 3;
+	s->present = (lo >> 47) & 1;
+	s->avl = (lo >> 52) & 1;
+	s->l = (lo >> 53) & 1;
+	s->db = (lo >> 54) & 1;
+	s->g = (lo >> 55) & 1;
+	s->limit = s->g ? (limit << 12) | 0xfff : limit;
+	s->unusable = !s->present;
+}
+
+/* Sets the accessed bit of a code/data descriptor in memory, as the CPU does on load. */
+static void set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo)
+{
+	uint64_t base = (sel & 4) ? cpu->seg[CPU_LDTR].base : cpu->gdt.base;
+
+	if (!(lo & (1ull << 40)))
+		mem_write_lin(cpu, base + (sel & ~7) + 5, 1, (lo >> 40 & 0xff) | 1, true);
+}
+
+/* Loads a segment register (SDM Vol.3 §5.4-5.6, MOV/POP Sreg, far JMP). CS keeps CPL. */
+int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
+{
+	struct cpu_internal *ci = cpu->in;
+	struct cpu_segment *s = &cpu->seg[sreg];
+	uint64_t lo;
+	unsigned rpl = sel & 3, cpl = (unsigned)ci->cpl, dpl;
+	bool code, conforming, readable, writable;
+	int r;
+
+	if (!(cpu->cr0 & CPU_CR0_PE) || (ci->rflags & CPU_FLAG_VM)) {
+		/* real and virtual-8086 mode: base = selector * 16 */
+		s->selector = sel;
+		s->base = (uint64_t)sel << 4;
+		if (ci->rflags & CPU_FLAG_VM) {
+			s->limit = 0xffff;
+			s->dpl = 3;
+			s->present = 1;
+			s->s = 1;
+			s->type = sreg == CPU_CS ? 0xb : 0x3;
+			s->db = s->g = s->l = 0;
+			s->unusable = 0;
+		}
+		if (sreg == CPU_CS)
+			cpu_update_mode(cpu);
+		return X_OK;
+	}
+	if ((sel & ~3) == 0) {
+		if (sreg == CPU_CS || (sreg == CPU_SS && (!ci->code64 || cpl == 3)))
+			return raise_gp(cpu, 0);
+		s->selector = sel;
+		s->unusable = 1;
+		s->present = 0;
+		s->base = 0;
+		return X_OK;
+	}
+	if ((r = read_descriptor(cpu, sel, &lo, NULL)))
+		return r;
+	dpl = (lo >> 45) & 3;
+	code = (lo >> 43) & 1;
+	conforming = code && ((lo >> 42) & 1);
+	readable = !code || ((lo >> 41) & 1);
+	writable = !code && ((lo >> 41) & 1);
+	if (!((lo >> 44) & 1))
+		return raise_gp(cpu, sel & ~3u);	/* system descriptor */
+	switch (sreg) {
+	case CPU_SS:
+		if (rpl != cpl || dpl != cpl || !writable)
+			return raise_gp(cpu, sel & ~3u);
+		if (!((lo >> 47) & 1)) {
+			cpu_raise(cpu, CPU_EXC_SS, true, sel & ~3u);
+			return X_EXC;
+		}
+		break;
+	case CPU_CS:
+		if (!code || (conforming ? dpl > cpl : (dpl != cpl || rpl > cpl)))
+			return raise_gp(cpu, sel & ~3u);
+		if (!((lo >> 47) & 1)) {
+			cpu_raise(cpu, CPU_EXC_NP, true, sel & ~3u);
+			return X_EXC;
+		}
+		sel = (uint16_t)((sel & ~3) | cpl);
+		break;
+	default:
+		if (!readable || (!conforming && (dpl < cpl || dpl < rpl)))
+			return raise_gp(cpu, sel & ~3u);
+		if (!((lo >> 47) & 1)) {
+			cpu_raise(cpu, CPU_EXC_NP, true, sel & ~3u);
+			return X_EXC;
+		}
+	}
+	set_accessed(cpu, sel, lo);
+	seg_from_descriptor(s, sel, lo | (1ull << 40));
+	if (sreg == CPU_CS)
+		cpu_update_mode(cpu);
+	return X_OK;
+}
+
+#define CR4_SUPPORTED \
+	(CPU_CR4_VME | CPU_CR4_PVI | CPU_CR4_TSD | CPU_CR4_DE | CPU_CR4_PSE | CPU_CR4_PAE | \
+	 CPU_CR4_MCE | CPU_CR4_PGE | CPU_CR4_PCE | CPU_CR4_OSFXSR | CPU_CR4_OSXMMEXCPT)
+
+/* MOV to CRn with the #GP checks of SDM Vol.3 §2.5 and §9.8.5 (long-mode activation). */
+int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	switch (cr) {
+	case 0: {
+		uint64_t old = cpu->cr0;
+
+		if (!ci->code64)
+			val &= 0xffffffffull;
+		if ((val >> 32) || ((val & CPU_CR0_PG) && !(val & CPU_CR0_PE)) ||
+		    ((val & CPU_CR0_NW) && !(val & CPU_CR0_CD)))
+			return raise_gp(cpu, 0);
+		val |= CPU_CR0_ET;
+		if ((val & CPU_CR0_PG) && !(old & CPU_CR0_PG) && (cpu->efer & CPU_EFER_LME)) {
+			/* enabling paging with LME activates long mode: needs PAE and a non-64-bit CS */
+			if (!(cpu->cr4 & CPU_CR4_PAE) || cpu->seg[CPU_CS].l)
+				return raise_gp(cpu, 0);
+			cpu->efer |= CPU_EFER_LMA;
+		}
+		if (!(val & CPU_CR0_PG) && (old & CPU_CR0_PG) && (cpu->efer & CPU_EFER_LMA)) {
+			if (ci->code64)
+				return raise_gp(cpu, 0);	/* leave long mode from compatibility mode only */
+			cpu->efer &= ~CPU_EFER_LMA;
+		}
+		cpu->cr0 = val;
+		if ((old ^ val) & (CPU_CR0_PG | CPU_CR0_WP | CPU_CR0_PE))
+			tlb_flush(cpu);
+		cpu_update_mode(cpu);
+		return X_OK;
+	}
+	case 2:
+		cpu->cr2 = val;
+		return X_OK;
+	case 3:
+		if (ci->long_mode && (val >> 46))
+			return raise_gp(cpu, 0);
+		cpu->cr3 = ci->long_mode ? val : (val & 0xffffffffull);
+		tlb_flush(cpu);
+		return X_OK;
+	case 4:
+		if (val & ~(uint64_t)CR4_SUPPORTED)
+			return raise_gp(cpu, 0);
+		if (ci->long_mode && !(val & CPU_CR4_PAE))
+			return raise_gp(cpu, 0);
+		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE))
+			tlb_flush(cpu);
+		cpu->cr4 = val;
+		return X_OK;
+	default:
+		if (val >> 4)
+			return raise_gp(cpu, 0);
+		cpu->cr8 = val;
+		return X_OK;
+	}
+}

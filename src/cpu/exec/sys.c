@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// System instructions: HLT, CPUID/RDMSR/WRMSR (host intercepts), RDTSC, INT/IRET,
+// descriptor-table registers, LMSW/SMSW, INVLPG, LTR/LLDT, SWAPGS, SYSCALL/SYSRET.
+#include <string.h>
+
+#include <stddef.h>
+
+#include "cpu/exec/handlers.h"
+
+int cpu_deliver_event(struct cpu *cpu, uint8_t vector, bool has_err, uint32_t err, int kind);
+enum { EV_EXCEPTION, EV_SOFT_INT, EV_EXTERNAL, EV_NMI, EV_INT1 };
+
+/* An intercepted instruction: RIP stays at it; the host finishes it with cpu_skip_insn(). */
+static int intercept(struct cpu *cpu, struct insn *in, enum cpu_exit_reason reason)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	memset(&ci->exit, 0, sizeof(ci->exit));
+	ci->exit.reason = reason;
+	ci->exit.insn_len = in->len;
+	cpu->rip = ci->fault_rip;
+	return X_EXIT;
+}
+
+int x_hlt(struct cpu *cpu, struct insn *in)
+{
+	(void)in;
+	memset(&cpu->in->exit, 0, sizeof(cpu->in->exit));
+	cpu->in->exit.reason = CPU_EXIT_HLT;
+	return X_EXIT;	/* RIP past the HLT */
+}
+
+int x_cpuid(struct cpu *cpu, struct insn *in)
+{
+	return intercept(cpu, in, CPU_EXIT_CPUID);
+}
+
+int x_rdmsr(struct cpu *cpu, struct insn *in)
+{
+	int r = intercept(cpu, in, CPU_EXIT_RDMSR);
+
+	cpu->in->exit.msr.index = (uint32_t)cpu->gpr[CPU_RCX];
+	return r;
+}
+
+int x_wrmsr(struct cpu *cpu, struct insn *in)
+{
+	int r = intercept(cpu, in, CPU_EXIT_WRMSR);
+
+	cpu->in->exit.msr.index = (uint32_t)cpu->gpr[CPU_RCX];
+	cpu->in->exit.msr.data = (cpu->gpr[CPU_RDX] << 32) | (uint32_t)cpu->gpr[CPU_RAX];
+	return r;
+}
+
+int x_rdtsc(struct cpu *cpu, struct insn *in)
+{
+	uint64_t t;
+
+	(void)in;
+	if ((cpu->cr4 & CPU_CR4_TSD) && cpu->in->cpl != 0 && (cpu->cr0 & CPU_CR0_PE))
+		return raise_gp(cpu, 0);
+	t = cpu->ops->read_tsc(cpu->opaque);
+	cpu->gpr[CPU_RAX] = (uint32_t)t;
+	cpu->gpr[CPU_RDX] = t >> 32;
+	return X_OK;
+}
+
+int x_rdtscp(struct cpu *cpu, struct insn *in)
+{
+	(void)in;
+	/* not in the CPUID model (no RDTSCP bit), so #UD as on a CPU without it */
+	return raise_ud(cpu);
+}
+
+int x_int(struct cpu *cpu, struct insn *in)
+{
+	if (in->op->arg == 1)	/* INT1 (F1) */
+		return cpu_deliver_event(cpu, CPU_EXC_DB, false, 0, EV_INT1);
+	return cpu_deliver_event(cpu, (uint8_t)in->ops[0].imm, false, 0, EV_SOFT_INT);
+}
+
+int x_int3(struct cpu *cpu, struct insn *in)
+{
+	(void)in;
+	return cpu_deliver_event(cpu, CPU_EXC_BP, false, 0, EV_SOFT_INT);
+}
+
+int x_into(struct cpu *cpu, struct insn *in)
+{
+	(void)in;
+	if (!flag(cpu, CPU_FLAG_OF))
+		return X_OK;
+	return cpu_deliver_event(cpu, CPU_EXC_OF, false, 0, EV_SOFT_INT);
+}
+
+int x_ud(struct cpu *cpu, struct insn *in)
+{
+	(void)in;
+	return raise_ud(cpu);
+}
+
+int x_unimpl(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	memset(&ci->exit, 0, sizeof(ci->exit));
+	ci->exit.reason = CPU_EXIT_UNHANDLED;
+	ci->exit.unhandled.len = in->len;
+	memcpy(ci->exit.unhandled.insn, in->bytes, in->len);
+	cpu->rip = ci->fault_rip;
+	return X_EXIT;
+}
+
+int x_fence(struct cpu *cpu, struct insn *in)
+{
+	(void)cpu; (void)in;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return X_OK;
+}
+
+int x_wbinvd(struct cpu *cpu, struct insn *in)
+{
+	(void)cpu; (void)in;
+	return X_OK;	/* no caches to write back */
+}
+
+/* IRET/IRETD/IRETQ (SDM Vol.2 IRET): real mode, same or outer privilege, 64-bit mode */
+int x_iret(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+	unsigned osz = in->opsize;
+	uint64_t sp0 = cpu->gpr[CPU_RSP], ip, cs, fl, sp = 0, ss = 0, lo, mask;
+	struct cpu_segment newcs, newss;
+	unsigned rpl;
+	int r;
+
+	if ((r = pop(cpu, osz, &ip)) || (r = pop(cpu, osz, &cs)) || (r = pop(cpu, osz, &fl)))
+		goto fail;
+	if (!(cpu->cr0 & CPU_CR0_PE)) {
+		cpu->seg[CPU_CS].selector = (uint16_t)cs;
+		cpu->seg[CPU_CS].base = (cs & 0xffff) << 4;
+		cpu->rip = ip & size_mask(osz);
+		mask = osz == 2 ? 0xffff : 0x257fd5;
+		cpu_set_rflags(cpu, (ci->rflags & ~mask) | (fl & mask));
+		cpu->nmi_blocked = false;
+		cpu_update_mode(cpu);
+		return X_OK;
+	}
+	if ((ci->rflags & CPU_FLAG_NT) && !ci->long_mode)
+		goto unimpl;	/* task return: hardware task switching is CPU issue 4 */
+	rpl = cs & 3;
+	if (rpl < (unsigned)ci->cpl || (cs & ~3) == 0) {
+		r = raise_gp(cpu, (uint32_t)cs & ~3u);
+		goto fail;
+	}
+	if ((r = read_descriptor(cpu, (uint16_t)cs, &lo, NULL)))
+		goto fail;
+	seg_from_descriptor(&newcs, (uint16_t)cs, lo);
+	if (!newcs.s || !(newcs.type & 8) || !newcs.present) {
+		r = raise_gp(cpu, (uint32_t)cs & ~3u);
+		goto fail;
+	}
+	if (ci->code64 || rpl > (unsigned)ci->cpl) {
+		/* 64-bit IRET always pops SS:RSP; a return to an outer ring does too */
+		if ((r = pop(cpu, osz, &sp)) || (r = pop(cpu, osz, &ss)))
+			goto fail;
+		if ((ss & ~3) == 0) {
+			if (!(ci->long_mode && newcs.l && rpl != 3)) {
+				r = raise_gp(cpu, 0);
+				goto fail;
+			}
+			memset(&newss, 0, sizeof(newss));
+			newss.selector = (uint16_t)ss;
+			newss.unusable = 1;
+			newss.dpl = (uint8_t)rpl;
+		} else {
+			if ((r = read_descriptor(cpu, (uint16_t)ss, &lo, NULL)))
+				goto fail;
+			seg_from_descriptor(&newss, (uint16_t)ss, lo);
+			if ((ss & 3) != rpl || newss.dpl != rpl || !newss.s || (newss.type & 0xa) != 2) {
+				r = raise_gp(cpu, (uint32_t)ss & ~3u);
+				goto fail;
+			}
+		}
+	}
+	/* flags: IOPL only at CPL 0, IF only when CPL <= IOPL (SDM Vol.2 IRET) */
+	mask = CPU_FLAGS_ARITH | CPU_FLAG_TF | CPU_FLAG_DF | CPU_FLAG_NT | CPU_FLAG_RF | CPU_FLAG_AC | CPU_FLAG_ID;
+	if (ci->cpl == 0)
+		mask |= CPU_FLAG_IOPL | CPU_FLAG_VIF | CPU_FLAG_VIP;
+	if ((unsigned)ci->cpl <= ((ci->rflags >> 12) & 3))
+		mask |= CPU_FLAG_IF;
+	if (osz == 2)
+		mask &= 0xffff;
+	cpu->seg[CPU_CS] = newcs;
+	if (ci->code64 || rpl > (unsigned)ci->cpl) {
+		cpu->seg[CPU_SS] = newss;
+		cpu->gpr[CPU_RSP] = osz == 2 ? (cpu->gpr[CPU_RSP] & ~0xffffull) | (sp & 0xffff) : sp;
+	}
+	cpu->rip = ip & size_mask(osz);
+	cpu_set_rflags(cpu, (ci->rflags & ~mask) | (fl & mask));
+	cpu->nmi_blocked = false;
+	cpu_update_mode(cpu);
+	return X_OK;
+unimpl:
+	cpu->gpr[CPU_RSP] = sp0;
+	return x_unimpl(cpu, in);
+fail:
+	cpu->gpr[CPU_RSP] = sp0;
+	return r;
+}
+
+static int load_dt(struct cpu *cpu, struct insn *in, struct cpu_dtable *dt)
+{
+	uint64_t ea = insn_ea(cpu, in), limit, base;
+	int r;
+
+	if ((r = mem_read_seg(cpu, in->seg, ea, 2, &limit)) ||
+	    (r = mem_read_seg(cpu, in->seg, ea + 2, cpu->in->code64 ? 8 : 4, &base)))
+		return r;
+	if (!cpu->in->code64 && in->opsize == 2)
+		base &= 0xffffff;	/* 16-bit operand size loads a 24-bit base */
+	if (cpu->in->code64 && (uint64_t)(((int64_t)base << 16) >> 16) != base)
+		return raise_gp(cpu, 0);
+	dt->limit = (uint16_t)limit;
+	dt->base = base;
+	return X_OK;
+}
+
+static int store_dt(struct cpu *cpu, struct insn *in, const struct cpu_dtable *dt)
+{
+	uint64_t ea = insn_ea(cpu, in);
+	int r = mem_write_seg(cpu, in->seg, ea, 2, dt->limit);
+
+	return r ? r : mem_write_seg(cpu, in->seg, ea + 2, cpu->in->code64 ? 8 : 4, dt->base);
+}
+
+int x_lgdt(struct cpu *cpu, struct insn *in) { return load_dt(cpu, in, &cpu->gdt); }
+int x_lidt(struct cpu *cpu, struct insn *in) { return load_dt(cpu, in, &cpu->idt); }
+int x_sgdt(struct cpu *cpu, struct insn *in) { return store_dt(cpu, in, &cpu->gdt); }
+int x_sidt(struct cpu *cpu, struct insn *in) { return store_dt(cpu, in, &cpu->idt); }
+
+int x_smsw(struct cpu *cpu, struct insn *in)
+{
+	if (in->ops[0].type == OPT_MEM)
+		in->ops[0].size = 2;
+	else
+		in->ops[0].size = in->opsize;
+	return op_write(cpu, in, 0, cpu->cr0 & size_mask(in->ops[0].size));
+}
+
+/* LMSW: loads CR0.PE/MP/EM/TS; it cannot clear PE */
+int x_lmsw(struct cpu *cpu, struct insn *in)
+{
+	uint64_t v;
+	int r = op_read(cpu, in, 0, &v);
+
+	if (r)
+		return r;
+	v = (cpu->cr0 & ~0xeull) | (v & 0xf) | (cpu->cr0 & CPU_CR0_PE);
+	return cpu_write_cr(cpu, 0, v);
+}
+
+int x_invlpg(struct cpu *cpu, struct insn *in)
+{
+	(void)in;
+	tlb_flush(cpu);
+	return X_OK;
+}
+
+int x_clts(struct cpu *cpu, struct insn *in)
+{
+	(void)in;
+	cpu->cr0 &= ~CPU_CR0_TS;
+	return X_OK;
+}
+
+int x_sldt(struct cpu *cpu, struct insn *in)
+{
+	if (!(cpu->cr0 & CPU_CR0_PE) || (cpu->in->rflags & CPU_FLAG_VM))
+		return raise_ud(cpu);
+	if (in->ops[0].type == OPT_MEM)
+		in->ops[0].size = 2;
+	return op_write(cpu, in, 0, cpu->seg[CPU_LDTR].selector);
+}
+
+int x_str(struct cpu *cpu, struct insn *in)
+{
+	if (!(cpu->cr0 & CPU_CR0_PE) || (cpu->in->rflags & CPU_FLAG_VM))
+		return raise_ud(cpu);
+	if (in->ops[0].type == OPT_MEM)
+		in->ops[0].size = 2;
+	return op_write(cpu, in, 0, cpu->seg[CPU_TR].selector);
+}
+
+/* LLDT/LTR: system descriptors (16 bytes in long mode); LTR marks the TSS busy */
+static int load_system_seg(struct cpu *cpu, struct insn *in, int sreg)
+{
+	uint64_t v, lo, hi;
+	struct cpu_segment s;
+	uint16_t sel;
+	int r;
+
+	if (!(cpu->cr0 & CPU_CR0_PE) || (cpu->in->rflags & CPU_FLAG_VM))
+		return raise_ud(cpu);
+	if ((r = op_read(cpu, in, 0, &v)))
+		return r;
+	sel = (uint16_t)v;
+	if ((sel & ~3) == 0) {
+		if (sreg == CPU_TR)
+			return raise_gp(cpu, 0);
+		memset(&cpu->seg[CPU_LDTR], 0, sizeof(cpu->seg[CPU_LDTR]));
+		cpu->seg[CPU_LDTR].selector = sel;
+		cpu->seg[CPU_LDTR].unusable = 1;
+		return X_OK;
+	}
+	if (sel & 4)
+		return raise_gp(cpu, sel & ~3u);
+	if ((r = read_descriptor(cpu, sel, &lo, &hi)))
+		return r;
+	seg_from_descriptor(&s, sel, lo);
+	if (s.s || (sreg == CPU_LDTR ? s.type != 2 : (s.type != 9 && s.type != 1)))
+		return raise_gp(cpu, sel & ~3u);
+	if (!s.present) {
+		cpu_raise(cpu, CPU_EXC_NP, true, sel & ~3u);
+		return X_EXC;
+	}
+	if (cpu->in->long_mode)
+		s.base |= (hi & 0xffffffffull) << 32;
+	if (sreg == CPU_TR) {
+		s.type |= 2;	/* busy */
+		mem_write_lin(cpu, cpu->gdt.base + (sel & ~7) + 5, 1, (lo >> 40 & 0xff) | 2, true);
+	}
+	cpu->seg[sreg] = s;
+	return X_OK;
+}
+
+int x_lldt(struct cpu *cpu, struct insn *in) { return load_system_seg(cpu, in, CPU_LDTR); }
+int x_ltr(struct cpu *cpu, struct insn *in) { return load_system_seg(cpu, in, CPU_TR); }
+
+int x_swapgs(struct cpu *cpu, struct insn *in)
+{
+	uint64_t t = cpu->seg[CPU_GS].base;
+
+	(void)in;
+	cpu->seg[CPU_GS].base = cpu->in->kernel_gs_base;
+	cpu->in->kernel_gs_base = t;
+	return X_OK;
+}
+
+static void flat_seg(struct cpu_segment *s, uint16_t sel, uint8_t type, bool l, bool db, unsigned dpl)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xffffffff;
+	s->type = type;
+	s->s = 1;
+	s->dpl = (uint8_t)dpl;
+	s->present = 1;
+	s->l = l;
+	s->db = db;
+	s->g = 1;
+}
+
+/* SYSCALL (SDM Vol.2): needs EFER.SCE; 64-bit and legacy forms */
+int x_syscall(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint16_t sel = (uint16_t)(ci->star >> 32) & ~3;
+
+	(void)in;
+	if (!(cpu->efer & CPU_EFER_SCE) || !(cpu->cr0 & CPU_CR0_PE))
+		return raise_ud(cpu);
+	if (ci->long_mode) {
+		cpu->gpr[CPU_RCX] = cpu->rip;
+		cpu->gpr[CPU_R11] = cpu_get_rflags(cpu) & ~(uint64_t)CPU_FLAG_RF;
+		cpu->rip = ci->code64 ? ci->lstar : ci->cstar;
+		cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~ci->sfmask) & ~(uint64_t)CPU_FLAG_RF);
+		flat_seg(&cpu->seg[CPU_CS], sel, 0xb, true, false, 0);
+	} else {
+		cpu->gpr[CPU_RCX] = (uint32_t)cpu->rip;
+		cpu->rip = (uint32_t)ci->star;
+		cpu_set_rflags(cpu, cpu_get_rflags(cpu) & ~(uint64_t)(CPU_FLAG_VM | CPU_FLAG_IF | CPU_FLAG_RF));
+		flat_seg(&cpu->seg[CPU_CS], sel, 0xb, false, true, 0);
+	}
+	flat_seg(&cpu->seg[CPU_SS], sel + 8, 0x3, false, true, 0);
+	cpu_update_mode(cpu);
+	return X_OK;
+}
+
+/* SYSRET: to CPL 3; a non-canonical RCX is #GP(0) at CPL 0 (SDM Vol.2 SYSRET) */
+int x_sysret(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint16_t sel = (uint16_t)(ci->star >> 48);
+
+	if (!(cpu->efer & CPU_EFER_SCE) || !(cpu->cr0 & CPU_CR0_PE))
+		return raise_ud(cpu);
+	if (ci->long_mode && (in->rex & 8)) {
+		uint64_t rcx = cpu->gpr[CPU_RCX];
+		if ((uint64_t)(((int64_t)rcx << 16) >> 16) != rcx)
+			return raise_gp(cpu, 0);
+		cpu->rip = rcx;
+		flat_seg(&cpu->seg[CPU_CS], (uint16_t)((sel + 16) | 3), 0xb, true, false, 3);
+	} else {
+		cpu->rip = (uint32_t)cpu->gpr[CPU_RCX];
+		flat_seg(&cpu->seg[CPU_CS], (uint16_t)(sel | 3), 0xb, false, true, 3);
+	}
+	if (ci->long_mode)
+		cpu_set_rflags(cpu, (cpu->gpr[CPU_R11] & 0x3c7fd7) | 2);
+	else
+		cpu_set_rflags(cpu, cpu_get_rflags(cpu) | CPU_FLAG_IF);
+	flat_seg(&cpu->seg[CPU_SS], (uint16_t)((sel + 8) | 3), 0x3, false, true, 3);
+	cpu_update_mode(cpu);
+	return X_OK;
+}

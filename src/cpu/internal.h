@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Private state of the software CPU: decoded instructions, the opcode table format,
+// the I/O replay log, the soft TLB, and the helpers shared by decoder and executor.
+#ifndef SWKVM_CPU_INTERNAL_H
+#define SWKVM_CPU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+/* ---- operands in the notation of SDM Vol.2 Appendix A ---- */
+enum op_kind {
+	OK_NONE = 0,
+	OK_E,		/* ModRM r/m: register or memory */
+	OK_G,		/* ModRM reg: general register */
+	OK_M,		/* ModRM r/m, memory only */
+	OK_I,		/* immediate */
+	OK_I1,		/* the constant 1 (shift by one) */
+	OK_J,		/* relative branch offset */
+	OK_O,		/* moffs: absolute offset, no ModRM */
+	OK_S,		/* ModRM reg: segment register */
+	OK_Z,		/* register in opcode bits 2:0 (+ REX.B) */
+	OK_AL,		/* AL/AX/EAX/RAX, by size */
+	OK_CL,		/* CL */
+	OK_DX,		/* DX (port number) */
+	OK_C,		/* ModRM reg: control register */
+	OK_R,		/* ModRM r/m: general register only (MOV CRn) */
+};
+
+/* operand sizes: b w d q, v = 16/32/64 by operand size, z = 16/32 (imm32 in 64-bit) */
+enum op_size { SZ_NONE = 0, SZ_B, SZ_W, SZ_D, SZ_Q, SZ_V, SZ_Z, SZ_P /* far pointer */ };
+
+struct opdesc {
+	uint8_t kind;	/* enum op_kind */
+	uint8_t size;	/* enum op_size */
+};
+
+struct cpu_internal;
+struct insn;
+/* Return values of handlers and memory helpers */
+enum { X_OK = 0, X_EXC = 1, X_IO = 2, X_EXIT = 3 };
+typedef int (*insn_handler)(struct cpu *cpu, struct insn *in);
+
+/* Opcode table row flags */
+#define F_MODRM		(1u << 0)	/* a ModRM byte follows */
+#define F_LOCK		(1u << 1)	/* LOCK allowed (with a memory destination) */
+#define F_INV64		(1u << 2)	/* #UD in 64-bit mode */
+#define F_D64		(1u << 3)	/* default operand size 64 in 64-bit mode */
+#define F_F64		(1u << 4)	/* operand size forced to 64 in 64-bit mode */
+#define F_GROUP		(1u << 5)	/* ModRM.reg selects a row of `group` */
+#define F_STRING	(1u << 6)	/* REP-able string instruction */
+#define F_BYTEOP	(1u << 7)	/* operation on bytes regardless of prefixes */
+#define F_NOREXW	(1u << 8)	/* REX.W does not select 64-bit (e.g. push imm16) */
+#define F_PRIV		(1u << 9)	/* CPL 0 only (#GP(0) otherwise) */
+
+struct opcode {
+	insn_handler handler;		/* NULL: #UD */
+	const char *name;
+	struct opdesc op[3];
+	uint16_t flags;
+	uint8_t arg;			/* handler-specific: ALU op, condition code, ... */
+	const struct opcode *group;	/* with F_GROUP: 8 rows indexed by ModRM.reg */
+};
+
+/* A decoded operand */
+enum { OPT_NONE = 0, OPT_REG, OPT_MEM, OPT_IMM, OPT_SREG, OPT_CR };
+
+struct operand {
+	uint8_t type;
+	uint8_t size;		/* bytes */
+	uint8_t reg;		/* register number; for byte regs 4-7 without REX: AH..BH (+16) */
+	uint64_t imm;
+};
+
+#define REG_HIGH_BYTE 16	/* operand.reg flag: AH/CH/DH/BH */
+
+struct insn {
+	const struct opcode *op;
+	uint8_t len;
+	uint8_t opsize, addrsize;	/* bytes: 2, 4 or 8 */
+	uint8_t seg;			/* effective segment for memory operands */
+	uint8_t rep;			/* 0, 0xf2 or 0xf3 */
+	bool lock, has_seg_override;
+	uint8_t rex;
+	uint8_t modrm, mod, reg, rm;
+	/* memory operand: base/index registers (-1 none), scale, displacement */
+	int8_t base, index;
+	uint8_t scale;
+	bool rip_rel;
+	int64_t disp;
+	struct operand ops[3];
+	uint8_t bytes[15];
+};
+
+/* ---- I/O replay (see cpu.h) ---- */
+enum io_kind { IOK_PIO_READ = 1, IOK_PIO_WRITE, IOK_MMIO_READ };
+
+#define MAX_IO_EVENTS 16
+#define MAX_MMIO_WRITES 16
+
+struct io_answer {
+	uint8_t kind;
+	uint8_t data[8];
+};
+
+/* ---- soft TLB: direct-mapped, keyed by linear page number ---- */
+#define TLB_SIZE 256
+
+struct tlb_entry {
+	uint64_t vpn_read;	/* linear page number + 1 when readable (0 = invalid) */
+	uint64_t vpn_write;	/* ... when writable */
+	uint64_t vpn_user;	/* page accessible at CPL 3 */
+	uint64_t vpn_exec;	/* page executable */
+	uintptr_t host;		/* host address of the page (0: not RAM) */
+	uint64_t gpa;		/* guest-physical page address */
+};
+
+struct cpu_internal {
+	/* RFLAGS, kept whole (eagerly computed arithmetic flags) */
+	uint64_t rflags;
+
+	/* Pending event to deliver before the next instruction */
+	bool exc_pending;
+	uint8_t exc_vector;
+	bool exc_has_error;
+	uint32_t exc_error;
+	bool exc_is_trap;	/* software interrupt/trap: RIP already advanced */
+	int exc_nesting;	/* delivering an exception (for #DF / triple fault) */
+	bool irq_pending;
+	uint8_t irq_vector;
+	bool nmi_pending;
+	bool shutdown;
+
+	/* I/O replay: answers recorded for the instruction being replayed */
+	struct io_answer answers[MAX_IO_EVENTS];
+	int nanswers, answer_pos;
+	bool io_waiting;		/* an event was reported and awaits its answer */
+	uint8_t io_waiting_kind;
+	/* MMIO stores of the committed instruction, reported one per exit */
+	struct cpu_exit_mmio mmio_writes[MAX_MMIO_WRITES];
+	int nmmio_writes, mmio_write_pos;
+	int nmmio_staged;	/* stores staged by the instruction in flight */
+
+	/* exit being prepared by a handler (X_EXIT / X_IO) */
+	struct cpu_exit exit;
+
+	/* CPU-owned MSRs */
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t tsc_aux;
+
+	/* cached mode */
+	int cpl;
+	bool long_mode;		/* EFER.LMA */
+	bool code64;		/* LMA && CS.L */
+	uint8_t def_size;	/* 2 or 4 outside 64-bit code: CS.D */
+	uint64_t fault_rip;	/* RIP of the instruction being executed */
+
+	struct tlb_entry tlb[TLB_SIZE];
+	bool tlb_disabled;	/* SWKVM_CPU_NO_TLB: every access walks */
+};
+
+/* ---- shared helpers (cpu.c, mmu.c, exec/) ---- */
+void cpu_raise(struct cpu *cpu, uint8_t vector, bool has_error, uint32_t error);
+static inline int raise_gp(struct cpu *cpu, uint32_t err)
+{
+	cpu_raise(cpu, CPU_EXC_GP, true, err);
+	return X_EXC;
+}
+static inline int raise_ud(struct cpu *cpu)
+{
+	cpu_raise(cpu, CPU_EXC_UD, false, 0);
+	return X_EXC;
+}
+void cpu_update_mode(struct cpu *cpu);
+
+/* Decoder (decode/decode.c). Returns X_OK, or X_EXC with #UD/#GP/#PF raised. */
+int cpu_decode(struct cpu *cpu, struct insn *in);
+extern const struct opcode opcode_map1[256];
+extern const struct opcode opcode_map2[256];	/* 0F xx */
+int opcode_tables_check(void);
+
+/* Memory (mmu.c): linear and segmented accesses of 1..8 bytes (16 for reads via two calls) */
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
+int mmu_translate(struct cpu *cpu, uint64_t lin, int acc, bool user, uint64_t *gpa);
+/* Supervisor read walk reporting the page's permissions (KVM_TRANSLATE). */
+int mmu_probe(struct cpu *cpu, uint64_t lin, uint64_t *gpa, bool *writable, bool *user);
+int mem_read_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t *val, bool sys);
+int mem_write_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t val, bool sys);
+int mem_read_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t *val);
+int mem_write_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t val);
+/* A host pointer for an aligned RAM access (locked RMW), or NULL (then use the slow path). */
+uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write, int *ret);
+int fetch_bytes(struct cpu *cpu, uint64_t rip, uint8_t *buf, unsigned n);
+void tlb_flush(struct cpu *cpu);
+uint64_t seg_linear(struct cpu *cpu, int seg, uint64_t off);
+
+/* Port I/O through the replay log (exec/io.c) */
+int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val);
+int io_port_write(struct cpu *cpu, uint16_t port, unsigned size, uint32_t val);
+
+/* Registers */
+static inline uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+uint64_t reg_read(struct cpu *cpu, unsigned reg, unsigned size);
+void reg_write(struct cpu *cpu, unsigned reg, unsigned size, uint64_t val);
+
+/* Operand access for handlers (exec/operand.c) */
+uint64_t insn_ea(struct cpu *cpu, struct insn *in);
+int op_read(struct cpu *cpu, struct insn *in, int i, uint64_t *val);
+int op_write(struct cpu *cpu, struct insn *in, int i, uint64_t val);
+
+/* Flags (exec/flags.c) */
+enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+uint64_t alu_compute(struct cpu *cpu, int op, uint64_t a, uint64_t b, unsigned size);
+void flags_logic(struct cpu *cpu, uint64_t res, unsigned size);
+void flags_set(struct cpu *cpu, uint64_t mask, bool on);
+bool cond_true(struct cpu *cpu, unsigned cc);
+static inline bool flag(struct cpu *cpu, uint64_t f)
+{
+	return (cpu->in->rflags & f) != 0;
+}
+bool parity(uint8_t v);
+
+/* Stack (exec/stack.c) */
+int push(struct cpu *cpu, unsigned size, uint64_t val);
+int pop(struct cpu *cpu, unsigned size, uint64_t *val);
+unsigned stack_size(struct cpu *cpu);
+
+/* Segments (exec/seg.c) */
+int load_seg(struct cpu *cpu, int sreg, uint16_t sel);
+int read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *lo, uint64_t *hi);
+void seg_from_descriptor(struct cpu_segment *s, uint16_t sel, uint64_t lo);
+int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val);
+
+/* Branches set RIP; the run loop otherwise advances RIP by the instruction length */
+static inline void set_rip(struct cpu *cpu, struct insn *in, uint64_t target)
+{
+	(void)in;
+	cpu->rip = target;
+}
+
+
+
+/*
+ * Read-modify-write of operand 0: new = fn(old, src). Atomic on RAM when the
+ * instruction is LOCKed or `atomic` is set (XCHG), so SMP guests see host-atomic
+ * updates; *oldp receives the old value. With fn returning `keep` unchanged
+ * (e.g. CMP-like), nothing is stored.
+ */
+typedef uint64_t (*rmw_fn)(struct cpu *cpu, struct insn *in, uint64_t old, uint64_t src, bool *store);
+int op_rmw(struct cpu *cpu, struct insn *in, rmw_fn fn, uint64_t src, bool atomic, uint64_t *oldp);
+#endif

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Memory: linear addresses, paging (32-bit, PAE, 4-level), the soft TLB, RAM and MMIO.
+//
+// SDM Vol.3 chapter 4. The soft TLB caches, per linear page, the host address of the
+// guest page and what it may be used for. A read fill never grants write permission:
+// the first write re-walks, sets the leaf's dirty bit and asks the host for a writable
+// mapping (which marks the page dirty in the host's log), so D bits and dirty logging
+// stay exact. Accesses to guest-physical pages that are not RAM become MMIO events.
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/internal.h"
+
+#define PTE_P (1ull << 0)
+#define PTE_RW (1ull << 1)
+#define PTE_US (1ull << 2)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PS (1ull << 7)
+#define PTE_NX (1ull << 63)
+
+#define PFEC_P (1u << 0)
+#define PFEC_W (1u << 1)
+#define PFEC_U (1u << 2)
+#define PFEC_RSVD (1u << 3)
+#define PFEC_I (1u << 4)
+
+#define MAXPHYADDR 46
+
+void tlb_flush(struct cpu *cpu)
+{
+	memset(cpu->in->tlb, 0, sizeof(cpu->in->tlb));
+}
+
+uint64_t seg_linear(struct cpu *cpu, int seg, uint64_t off)
+{
+	if (cpu->in->code64)
+		return (seg == CPU_FS || seg == CPU_GS) ? cpu->seg[seg].base + off : off;
+	return (cpu->seg[seg].base + off) & 0xffffffffull;
+}
+
+/* Host pointer to guest-physical `gpa` for a page-table access, or NULL. */
+static uint8_t *pt_ptr(struct cpu *cpu, uint64_t gpa, bool write)
+{
+	uint8_t *page = cpu->ops->gpa_page(cpu->opaque, gpa >> 12, write);
+
+	return page ? page + (gpa & 4095) : NULL;
+}
+
+static void page_fault(struct cpu *cpu, uint64_t lin, uint32_t err)
+{
+	cpu->cr2 = lin;
+	cpu_raise(cpu, CPU_EXC_PF, true, err);
+}
+
+struct walk {
+	uint64_t gpa;		/* physical address of the page */
+	bool writable, user, exec;
+};
+
+/*
+ * Translates `lin` for an access at privilege `user`, setting A (and D on writes).
+ * Returns 0, or X_EXC with #PF raised.
+ */
+static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *w)
+{
+	bool write = acc == ACC_WRITE, fetch = acc == ACC_FETCH;
+	bool nxe = (cpu->efer & CPU_EFER_NXE) != 0;
+	bool wp = (cpu->cr0 & CPU_CR0_WP) != 0;
+	uint64_t rsvd_phys = ~((1ull << MAXPHYADDR) - 1) & ~PTE_NX;
+	uint32_t pfec = (write ? PFEC_W : 0) | (user ? PFEC_U : 0) | (fetch && nxe ? PFEC_I : 0);
+	uint64_t table, entry = 0, page_size;
+	int levels, shift;
+	bool rw = true, us = true, nx = false, pae = (cpu->cr4 & CPU_CR4_PAE) != 0;
+	uint64_t *pentries[5];
+	int n = 0;
+
+	if (!(cpu->cr0 & CPU_CR0_PG)) {
+		w->gpa = cpu->in->long_mode ? lin : (lin & 0xffffffffull);
+		w->writable = w->user = w->exec = true;
+		return 0;
+	}
+	if (cpu->in->long_mode) {
+		/* non-canonical addresses are #GP/#SS at the segment level, caught here as #GP */
+		if ((uint64_t)(((int64_t)lin << 16) >> 16) != lin)
+			return raise_gp(cpu, 0);
+		levels = 4;
+		table = cpu->cr3 & 0x000ffffffffff000ull;
+	} else if (pae) {
+		/* PAE: the PDPTE indexed by bits 31:30 (SDM Vol.3 §4.4.1) */
+		uint64_t *p = (uint64_t *)pt_ptr(cpu, (cpu->cr3 & 0xffffffe0ull) + ((lin >> 30) & 3) * 8, false);
+		uint64_t pdpte = p ? *p : 0;
+
+		if (!(pdpte & PTE_P)) {
+			page_fault(cpu, lin, pfec);
+			return X_EXC;
+		}
+		if (pdpte & (rsvd_phys | 0x1e6ull | (nxe ? 0 : PTE_NX))) {
+			page_fault(cpu, lin, pfec | PFEC_P | PFEC_RSVD);
+			return X_EXC;
+		}
+		levels = 2;
+		table = pdpte & 0x000ffffffffff000ull;
+	} else {
+		levels = 2;
+		table = cpu->cr3 & 0xfffff000ull;
+	}
+
+	for (int level = levels; level >= 1; level--) {
+		uint64_t idx, gpa;
+		uint8_t *p;
+
+		if (!pae && !cpu->in->long_mode) {
+			shift = 12 + 10 * (level - 1);
+			idx = (lin >> shift) & 1023;
+			gpa = table + idx * 4;
+			p = pt_ptr(cpu, gpa, false);
+			entry = p ? *(uint32_t *)p : 0;
+		} else {
+			shift = 12 + 9 * (level - 1);
+			idx = (lin >> shift) & 511;
+			gpa = table + idx * 8;
+			p = pt_ptr(cpu, gpa, false);
+			entry = p ? *(uint64_t *)p : 0;
+		}
+		if (!(entry & PTE_P)) {
+			page_fault(cpu, lin, pfec);
+			return X_EXC;
+		}
+		if (pae || cpu->in->long_mode) {
+			uint64_t rsvd = rsvd_phys | (nxe ? 0 : PTE_NX);
+			/* PML4E.PS is reserved; so is PDPTE.PS: 1-GiB pages are not in the CPUID model */
+			if ((level == 4 || level == 3) && cpu->in->long_mode)
+				rsvd |= PTE_PS;
+			if (rsvd & entry) {
+				page_fault(cpu, lin, pfec | PFEC_P | PFEC_RSVD);
+				return X_EXC;
+			}
+		}
+		rw &= (entry & PTE_RW) != 0;
+		us &= (entry & PTE_US) != 0;
+		nx |= (entry & PTE_NX) && nxe;
+		pentries[n++] = (uint64_t *)p;
+		if (level == 1 || ((entry & PTE_PS) && level <= 3 &&
+				   (cpu->in->long_mode || pae || (cpu->cr4 & CPU_CR4_PSE)))) {
+			page_size = 1ull << shift;
+			if (!pae && !cpu->in->long_mode && level == 2) {
+				/* 4 MiB page: bits 20:13 hold physical address bits 39:32 (PSE-36) */
+				uint64_t base = (entry & 0xffc00000ull) | ((entry & 0x1fe000ull) << 19);
+				w->gpa = base | (lin & (page_size - 1));
+			} else {
+				uint64_t base = entry & 0x000ffffffffff000ull & ~(page_size - 1);
+				if (level > 1 && (entry & 0x000fffffffffe000ull & (page_size - 1) & ~0x1000ull)) {
+					/* reserved bits in a large-page entry (below the page base) */
+					page_fault(cpu, lin, pfec | PFEC_P | PFEC_RSVD);
+					return X_EXC;
+				}
+				w->gpa = base | (lin & (page_size - 1));
+			}
+			goto leaf;
+		}
+		table = (!pae && !cpu->in->long_mode) ? (entry & 0xfffff000ull) : (entry & 0x000ffffffffff000ull);
+	}
+	page_fault(cpu, lin, pfec);
+	return X_EXC;
+
+leaf:
+	/* permissions (SDM Vol.3 §4.6) */
+	if (user && !us)
+		goto prot;
+	if (write && !rw && (user || wp))
+		goto prot;
+	if (fetch && nx)
+		goto prot;
+	/* accessed bits on every level, dirty on the leaf for writes (atomic: other vCPUs walk too) */
+	for (int i = 0; i < n; i++) {
+		if (!pentries[i])
+			continue;
+		if (!pae && !cpu->in->long_mode) {
+			uint32_t bits = (uint32_t)PTE_A | ((i == n - 1 && write) ? (uint32_t)PTE_D : 0);
+			if ((*(uint32_t *)pentries[i] & bits) != bits)
+				__atomic_fetch_or((uint32_t *)pentries[i], bits, __ATOMIC_SEQ_CST);
+		} else {
+			uint64_t bits = PTE_A | ((i == n - 1 && write) ? PTE_D : 0);
+			if ((*pentries[i] & bits) != bits)
+				__atomic_fetch_or(pentries[i], bits, __ATOMIC_SEQ_CST);
+		}
+	}
+	w->writable = rw || (!user && !wp);
+	w->user = us;
+	w->exec = !nx;
+	return 0;
+prot:
+	page_fault(cpu, lin, pfec | PFEC_P);
+	return X_EXC;
+}
+
+int mmu_probe(struct cpu *cpu, uint64_t lin, uint64_t *gpa, bool *writable, bool *user)
+{
+	struct walk w;
+	int r = walk(cpu, lin, ACC_READ, false, &w);
+
+	if (!r) {
+		*gpa = w.gpa;
+		*writable = w.writable;
+		*user = w.user;
+	}
+	return r;
+}
+
+int mmu_translate(struct cpu *cpu, uint64_t lin, int acc, bool user, uint64_t *gpa)
+{
+	struct walk w;
+	int r = walk(cpu, lin, acc, user, &w);
+
+	if (!r)
+		*gpa = w.gpa;
+	return r;
+}
+
+/*
+ * Host address of the byte at `lin` for this access, or NULL for MMIO (then *gpa is
+ * set). Walks on a TLB miss. Returns X_OK or X_EXC.
+ */
+static int lin_to_host(struct cpu *cpu, uint64_t lin, int acc, bool sys, uint8_t **host, uint64_t *gpa)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint64_t vpn = lin >> 12;
+	struct tlb_entry *e = &ci->tlb[vpn % TLB_SIZE];
+	bool user = !sys && ci->cpl == 3;
+	struct walk w;
+	uint8_t *page;
+	int r;
+
+	if (!ci->tlb_disabled) {
+		uint64_t tag = acc == ACC_WRITE ? e->vpn_write : acc == ACC_FETCH ? e->vpn_exec : e->vpn_read;
+		if (tag == vpn + 1 && (!user || e->vpn_user == vpn + 1) && (acc != ACC_FETCH || e->host)) {
+			*host = e->host ? (uint8_t *)e->host + (lin & 4095) : NULL;
+			*gpa = e->gpa | (lin & 4095);
+			return X_OK;
+		}
+	}
+	r = walk(cpu, lin, acc, user, &w);
+	if (r)
+		return r;
+	page = cpu->ops->gpa_page(cpu->opaque, w.gpa >> 12, acc == ACC_WRITE);
+	*gpa = w.gpa;
+	*host = page ? page + (lin & 4095) : NULL;
+	/* Write permission is cached only after a write walk (D bit set, page marked dirty). */
+	if (!ci->tlb_disabled) {
+		e->host = (uintptr_t)page;
+		e->gpa = w.gpa & ~4095ull;
+		e->vpn_read = vpn + 1;
+		e->vpn_write = (acc == ACC_WRITE && page) ? vpn + 1 : 0;
+		e->vpn_user = w.user ? vpn + 1 : 0;
+		e->vpn_exec = w.exec ? vpn + 1 : 0;
+	}
+	return X_OK;
+}
+
+/* ---- the I/O replay log ---- */
+
+static int take_answer(struct cpu *cpu, uint8_t kind, void *data, unsigned size)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	if (ci->answer_pos < ci->nanswers && ci->answers[ci->answer_pos].kind == kind) {
+		if (data)
+			memcpy(data, ci->answers[ci->answer_pos].data, size);
+		ci->answer_pos++;
+		return 1;
+	}
+	return 0;
+}
+
+static int mmio_read(struct cpu *cpu, uint64_t gpa, unsigned size, uint8_t *out)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	if (take_answer(cpu, IOK_MMIO_READ, out, size))
+		return X_OK;
+	if (ci->nanswers >= MAX_IO_EVENTS)
+		return raise_gp(cpu, 0);	/* cannot happen for architectural instructions */
+	memset(&ci->exit, 0, sizeof(ci->exit));
+	ci->exit.reason = CPU_EXIT_MMIO;
+	ci->exit.mmio.gpa = gpa;
+	ci->exit.mmio.size = (uint8_t)size;
+	ci->exit.mmio.write = false;
+	ci->io_waiting_kind = IOK_MMIO_READ;
+	return X_IO;
+}
+
+static int mmio_write(struct cpu *cpu, uint64_t gpa, unsigned size, const uint8_t *data)
+{
+	struct cpu_internal *ci = cpu->in;
+	struct cpu_exit_mmio *m;
+
+	if (ci->nmmio_writes + ci->nmmio_staged >= MAX_MMIO_WRITES)
+		return raise_gp(cpu, 0);
+	m = &ci->mmio_writes[ci->nmmio_writes + ci->nmmio_staged++];
+	m->gpa = gpa;
+	m->size = (uint8_t)size;
+	m->write = true;
+	memset(m->data, 0, sizeof(m->data));
+	memcpy(m->data, data, size);
+	return X_OK;
+}
+
+/* One page-contained piece of an access */
+static int access_piece(struct cpu *cpu, uint64_t lin, unsigned size, uint8_t *buf, int acc, bool sys)
+{
+	uint8_t *host;
+	uint64_t gpa;
+	int r = lin_to_host(cpu, lin, acc, sys, &host, &gpa);
+
+	if (r)
+		return r;
+	if (host) {
+		if (acc == ACC_WRITE)
+			memcpy(host, buf, size);
+		else
+			memcpy(buf, host, size);
+		return X_OK;
+	}
+	if (acc == ACC_FETCH)
+		return X_EXIT;	/* executing from MMIO: the caller reports it */
+	return acc == ACC_WRITE ? mmio_write(cpu, gpa, size, buf) : mmio_read(cpu, gpa, size, buf);
+}
+
+static int access_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint8_t *buf, int acc, bool sys)
+{
+	unsigned first = 4096 - (unsigned)(lin & 4095);
+	uint64_t lin2 = lin + first;
+	int r;
+
+	if (!cpu->in->long_mode)
+		lin2 &= 0xffffffffull;
+	if (first >= size)
+		return access_piece(cpu, lin, size, buf, acc, sys);
+	if (acc == ACC_WRITE) {
+		/* both pages must be writable before either is written (precise faults) */
+		uint8_t *h;
+		uint64_t g;
+		if ((r = lin_to_host(cpu, lin, acc, sys, &h, &g)) ||
+		    (r = lin_to_host(cpu, lin2, acc, sys, &h, &g)))
+			return r;
+	}
+	r = access_piece(cpu, lin, first, buf, acc, sys);
+	if (r)
+		return r;
+	return access_piece(cpu, lin2, size - first, buf + first, acc, sys);
+}
+
+int mem_read_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t *val, bool sys)
+{
+	uint8_t buf[8] = { 0 };
+	int r = access_lin(cpu, lin, size, buf, ACC_READ, sys);
+
+	if (!r)
+		memcpy(val, buf, 8);
+	return r;
+}
+
+int mem_write_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t val, bool sys)
+{
+	uint8_t buf[8];
+
+	memcpy(buf, &val, 8);
+	return access_lin(cpu, lin, size, buf, ACC_WRITE, sys);
+}
+
+int mem_read_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t *val)
+{
+	*val = 0;
+	return mem_read_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
+}
+
+int mem_write_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t val)
+{
+	return mem_write_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
+}
+
+uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write, int *ret)
+{
+	uint64_t lin = seg_linear(cpu, seg, off), gpa;
+	uint8_t *host;
+
+	*ret = X_OK;
+	if ((lin & 4095) + size > 4096 || (lin & (size - 1)))
+		return NULL;
+	*ret = lin_to_host(cpu, lin, write ? ACC_WRITE : ACC_READ, false, &host, &gpa);
+	return *ret ? NULL : host;
+}
+
+int fetch_bytes(struct cpu *cpu, uint64_t lin, uint8_t *buf, unsigned n)
+{
+	int r = access_piece(cpu, lin, n, buf, ACC_FETCH, false);
+
+	if (r == X_EXIT) {
+		struct cpu_internal *ci = cpu->in;
+		memset(&ci->exit, 0, sizeof(ci->exit));
+		ci->exit.reason = CPU_EXIT_UNHANDLED;
+		ci->exit.unhandled.len = 0;
+	}
+	return r;
+}
