@@ -592,7 +592,7 @@ int cpu_msr_read(struct cpu *cpu, uint32_t index, uint64_t *value)
 int cpu_msr_write(struct cpu *cpu, uint32_t index, uint64_t value)
 {
 	struct cpu_internal *ci = cpu->in;
-	bool canon = (uint64_t)(((int64_t)value << 16) >> 16) == value;
+	bool canon = is_canonical(value);
 
 	switch (index) {
 	case 0xc0000080: cpu->efer = value; cpu_update_mode(cpu); return 0;

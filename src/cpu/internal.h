@@ -236,6 +236,12 @@ int read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *lo, uint64_t *hi);
 void seg_from_descriptor(struct cpu_segment *s, uint16_t sel, uint64_t lo);
 int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val);
 
+/* A canonical 48-bit linear address: bits 63:47 all equal (SDM Vol.1 §3.3.7.1). */
+static inline bool is_canonical(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+}
+
 /* Branches set RIP; the run loop otherwise advances RIP by the instruction length */
 static inline void set_rip(struct cpu *cpu, struct insn *in, uint64_t target)
 {

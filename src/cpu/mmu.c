@@ -82,7 +82,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 	}
 	if (cpu->in->long_mode) {
 		/* non-canonical addresses are #GP/#SS at the segment level, caught here as #GP */
-		if ((uint64_t)(((int64_t)lin << 16) >> 16) != lin)
+		if (!is_canonical(lin))
 			return raise_gp(cpu, 0);
 		levels = 4;
 		table = cpu->cr3 & 0x000ffffffffff000ull;

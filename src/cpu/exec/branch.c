@@ -9,7 +9,7 @@ static int jump_to(struct cpu *cpu, struct insn *in, uint64_t target)
 {
 	if (!cpu->in->code64)
 		target &= size_mask(in->opsize);
-	else if ((uint64_t)(((int64_t)target << 16) >> 16) != target)
+	else if (!is_canonical(target))
 		return raise_gp(cpu, 0);	/* non-canonical target: #GP at the branch */
 	cpu->rip = target;
 	return X_OK;
@@ -74,7 +74,7 @@ int x_call_ind(struct cpu *cpu, struct insn *in)
 
 	if (r)
 		return r;
-	if (cpu->in->code64 && (uint64_t)(((int64_t)target << 16) >> 16) != target)
+	if (cpu->in->code64 && !is_canonical(target))
 		return raise_gp(cpu, 0);
 	if ((r = push(cpu, in->opsize, cpu->rip)))
 		return r;

@@ -219,7 +219,7 @@ static int load_dt(struct cpu *cpu, struct insn *in, struct cpu_dtable *dt)
 		return r;
 	if (!cpu->in->code64 && in->opsize == 2)
 		base &= 0xffffff;	/* 16-bit operand size loads a 24-bit base */
-	if (cpu->in->code64 && (uint64_t)(((int64_t)base << 16) >> 16) != base)
+	if (cpu->in->code64 && !is_canonical(base))
 		return raise_gp(cpu, 0);
 	dt->limit = (uint16_t)limit;
 	dt->base = base;
@@ -397,7 +397,7 @@ int x_sysret(struct cpu *cpu, struct insn *in)
 		return raise_ud(cpu);
 	if (ci->long_mode && (in->rex & 8)) {
 		uint64_t rcx = cpu->gpr[CPU_RCX];
-		if ((uint64_t)(((int64_t)rcx << 16) >> 16) != rcx)
+		if (!is_canonical(rcx))
 			return raise_gp(cpu, 0);
 		cpu->rip = rcx;
 		flat_seg(&cpu->seg[CPU_CS], (uint16_t)((sel + 16) | 3), 0xb, true, false, 3);
