@@ -182,11 +182,49 @@ static void test_triple_fault(void)
 	vm_free(vm);
 }
 
+/*
+ * An instruction the CPU cannot execute yet. x87 is CPU issue 5: when FNINIT is
+ * implemented, pick another valid but unimplemented encoding here.
+ */
+static const uint8_t prog_unimpl[] = {
+	0xdb, 0xe3,		/* fninit */
+	0xf4,			/* hlt */
+};
+
+static void test_emulation_failure(void)
+{
+	struct vm *vm = vm_create_empty();
+	uint8_t *mem;
+	struct vcpu *v = realmode(vm, &mem, prog_unimpl, sizeof(prog_unimpl));
+	struct kvm_run *run = v->run;
+	uint16_t *ivt = (uint16_t *)mem;
+
+	/* #UD (vector 6) handler at 0:0x2000: out 0x66, al; hlt */
+	ivt[6 * 2] = 0x2000;
+	ivt[6 * 2 + 1] = 0;
+	memcpy(mem + 0x2000, "\xb0\x06\xe6\x66\xf4", 5);
+	is(vcpu_run(v), 0, "run into an unimplemented instruction at CPL 0");
+	is(run->exit_reason, KVM_EXIT_INTERNAL_ERROR, "KVM_EXIT_INTERNAL_ERROR");
+	is(run->emulation_failure.suberror, KVM_INTERNAL_ERROR_EMULATION, "suberror EMULATION");
+	ok(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES,
+	   "flagged with the instruction bytes");
+	ok(run->emulation_failure.insn_size == 2 && run->emulation_failure.insn_bytes[0] == 0xdb &&
+	   run->emulation_failure.insn_bytes[1] == 0xe3 && run->emulation_failure.insn_bytes[2] == 0x90,
+	   "the 2 bytes of FNINIT, padded with NOPs");
+	is(run->emulation_failure.ndata, 9, "ndata as in prepare_emulation_failure_exit");
+	is(vcpu_regs(v).rip, 0x1000, "RIP at the instruction");
+	is(vcpu_run(v), 0, "running on delivers the queued #UD");
+	ok(run->exit_reason == KVM_EXIT_IO && run->io.port == 0x66 && PIO(run)[0] == 6,
+	   "the guest's #UD handler ran: no loop on the instruction");
+	vm_free(vm);
+}
+
 int main(void)
 {
 	test_pio_completion();
 	test_mmio_completion();
 	test_kick();
 	test_triple_fault();
+	test_emulation_failure();
 	return tap_done();
 }

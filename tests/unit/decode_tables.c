@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Decoder unit tests: table invariants, instruction lengths and operands in each mode,
+// and the encodings that must fault (#UD, the 15-byte #GP).
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/internal.h"
+#include "tap.h"
+
+static uint8_t ram[16 * 4096];
+
+static uint8_t *gpa_page(void *opaque, uint64_t gfn, bool write)
+{
+	(void)opaque; (void)write;
+	return gfn < 16 ? ram + gfn * 4096 : NULL;
+}
+
+static uint64_t read_tsc(void *opaque)
+{
+	(void)opaque;
+	return 0;
+}
+
+static const struct cpu_host_ops ops = { .gpa_page = gpa_page, .read_tsc = read_tsc };
+
+enum { M16, M32, M64 };
+
+static void set_mode(struct cpu *cpu, int mode)
+{
+	cpu_reset(cpu, false);
+	cpu->seg[CPU_CS].base = 0;
+	cpu->rip = 0x1000;
+	if (mode != M16) {
+		cpu->cr0 |= CPU_CR0_PE;
+		cpu->seg[CPU_CS].db = mode == M32;
+		cpu->seg[CPU_CS].l = mode == M64;
+		if (mode == M64)
+			cpu->efer = CPU_EFER_LME | CPU_EFER_LMA;
+	}
+	cpu_state_changed(cpu);
+}
+
+struct vec {
+	int mode;
+	const char *bytes;
+	int n;			/* number of bytes (the literal may contain NULs) */
+	int len;		/* expected length, or -1 for #UD, -2 for #GP */
+	const char *what;
+};
+
+#define B(lit) lit, (int)sizeof(lit) - 1
+static const struct vec vecs[] = {
+	{ M64, B("\x48\x89\xe5"), 3, "mov rbp, rsp" },
+	{ M64, B("\x48\x8b\x05\x10\x20\x30\x40"), 7, "mov rax, [rip+disp32]" },
+	{ M64, B("\x66\x0f\x1f\x44\x00\x00"), 6, "nopw 0(rax,rax)" },
+	{ M64, B("\xf3\x0f\x1e\xfa"), 4, "endbr64" },
+	{ M64, B("\x48\xb8\x01\x02\x03\x04\x05\x06\x07\x08"), 10, "movabs rax, imm64" },
+	{ M64, B("\xc7\x84\x24\x00\x01\x00\x00\x44\x33\x22\x11"), 11, "mov dword [rsp+disp32], imm32" },
+	{ M64, B("\x66\x0f\x3a\x0f\xc1\x08"), 6, "palignr (3-byte map with imm8)" },
+	{ M64, B("\x66\x0f\x38\x00\xc1"), 5, "pshufb (3-byte map)" },
+	{ M64, B("\x67\x8b\x04\x24"), 4, "addr32 mov eax, [esp]" },
+	{ M64, B("\xf0\x48\x0f\xb1\x0e"), 5, "lock cmpxchg [rsi], rcx" },
+	{ M64, B("\xe8\x00\x00\x00\x00"), 5, "call rel32" },
+	{ M64, B("\xd9\xee"), 2, "fldz (x87 escape)" },
+	{ M64, B("\x41\x50"), 2, "push r8" },
+	{ M64, B("\x48\x83\xec\x08"), 4, "sub rsp, 8 (imm8)" },
+	{ M64, B("\x48\x69\xc0\x10\x00\x00\x00"), 7, "imul rax, rax, imm32" },
+	{ M64, B("\x66\x48\xb8\x01\x02\x03\x04\x05\x06\x07\x08"), 11, "66 REX.W mov: REX.W wins, imm64" },
+	{ M64, B("\x48\x66\xb8\x01\x02"), 5, "REX before 66 is ignored: mov ax, imm16" },
+	{ M64, B("\x0f\x05"), 2, "syscall" },
+	{ M64, B("\x06"), -1, "push es is #UD in 64-bit mode" },
+	{ M64, B("\xf0\x01\xc0"), -1, "LOCK on a register destination: #UD" },
+	{ M64, B("\xf0\x90"), -1, "LOCK NOP: #UD" },
+	{ M64, B("\x8d\xc0"), -1, "LEA with a register source: #UD" },
+	{ M64, B("\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x90"), 15, "15 bytes is the limit" },
+	{ M64, B("\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x90"), -2, "16 bytes: #GP" },
+	{ M16, B("\xb8\x34\x12"), 3, "mov ax, imm16" },
+	{ M16, B("\x66\xb8\x78\x56\x34\x12"), 6, "mov eax, imm32 (66 in 16-bit code)" },
+	{ M16, B("\xc7\x06\x00\x80\x34\x12"), 6, "mov word [0x8000], imm16" },
+	{ M16, B("\x8b\x87\x34\x12"), 4, "mov ax, [bx+0x1234]" },
+	{ M16, B("\xea\x00\x00\x00\xf0"), 5, "jmp far f000:0000" },
+	{ M16, B("\x67\x8b\x44\x24\x04"), 5, "addr32 mov ax, [esp+4] in 16-bit code" },
+	{ M16, B("\x40"), 1, "inc ax (not REX outside 64-bit mode)" },
+	{ M32, B("\x8b\x44\x24\x04"), 4, "mov eax, [esp+4]" },
+	{ M32, B("\x05\x01\x02\x03\x04"), 5, "add eax, imm32" },
+	{ M32, B("\x9a\x00\x00\x00\x00\x08\x00"), 7, "call far ptr16:32" },
+	{ M32, B("\x66\x9a\x00\x00\x08\x00"), 6, "call far ptr16:16" },
+};
+
+static void test_vectors(struct cpu *cpu)
+{
+	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
+		const struct vec *v = &vecs[i];
+		struct insn in;
+		int r;
+
+		set_mode(cpu, v->mode);
+		memset(ram + 0x1000, 0x90, 32);
+		memcpy(ram + 0x1000, v->bytes, (size_t)v->n);
+		cpu->in->exc_pending = false;
+		r = cpu_decode(cpu, &in);
+		if (v->len >= 0) {
+			ok(r == X_OK && in.len == v->len, "%s: length %d (got %d, r=%d)", v->what, v->len,
+			   r == X_OK ? in.len : -1, r);
+		} else {
+			uint8_t want = v->len == -1 ? CPU_EXC_UD : CPU_EXC_GP;
+			ok(r == X_EXC && cpu->in->exc_vector == want, "%s", v->what);
+		}
+	}
+}
+
+static void test_operands(struct cpu *cpu)
+{
+	struct insn in;
+
+	set_mode(cpu, M64);
+	memcpy(ram + 0x1000, "\x44\x8a\x7c\x8d\x10", 5);	/* mov r15b, [rbp+rcx*4+0x10] */
+	ok(cpu_decode(cpu, &in) == X_OK && in.ops[0].reg == CPU_R15 && in.ops[0].size == 1 &&
+	   in.base == CPU_RBP && in.index == CPU_RCX && in.scale == 2 && in.disp == 0x10 &&
+	   in.seg == CPU_SS, "REX.R register, SIB with scale 4, rBP-based default SS");
+	memcpy(ram + 0x1000, "\x88\xe0", 2);			/* mov al, ah */
+	ok(cpu_decode(cpu, &in) == X_OK && in.ops[1].reg == (CPU_RAX | REG_HIGH_BYTE),
+	   "byte register 4 without REX is AH");
+	memcpy(ram + 0x1000, "\x40\x88\xe0", 3);		/* mov al, spl */
+	ok(cpu_decode(cpu, &in) == X_OK && in.ops[1].reg == CPU_RSP, "with any REX it is SPL");
+	memcpy(ram + 0x1000, "\x64\x48\x8b\x04\x25\x28\x00\x00\x00", 9);	/* mov rax, fs:0x28 */
+	ok(cpu_decode(cpu, &in) == X_OK && in.seg == CPU_FS && in.base == -1 && in.index == -1 &&
+	   in.disp == 0x28 && !in.rip_rel, "FS override, SIB with no base and no index");
+	memcpy(ram + 0x1000, "\x2e\x8b\x00", 3);		/* cs: mov eax, [rax] */
+	ok(cpu_decode(cpu, &in) == X_OK && in.seg == CPU_DS, "CS override is ignored in 64-bit mode");
+	memcpy(ram + 0x1000, "\x6a\xff", 2);			/* push -1 */
+	ok(cpu_decode(cpu, &in) == X_OK && in.opsize == 8 && in.ops[0].imm == ~0ull,
+	   "push imm8 is sign-extended, 64-bit operand size by default");
+	set_mode(cpu, M16);
+	memcpy(ram + 0x1000, "\x8b\x46\xfe", 3);		/* mov ax, [bp-2] */
+	ok(cpu_decode(cpu, &in) == X_OK && in.base == CPU_RBP && in.index == -1 && in.disp == -2 &&
+	   in.seg == CPU_SS && in.addrsize == 2, "16-bit [bp+disp8] defaults to SS");
+}
+
+int main(void)
+{
+	struct cpu *cpu = cpu_create(&ops, NULL);
+
+	ok(cpu != NULL, "cpu_create");
+	is(opcode_tables_check(), 0, "opcode tables: group rows have sub-tables, LOCK only on memory forms");
+	for (int i = 0; i < 256; i++) {
+		const struct opcode *o = &opcode_map1[i];
+		if ((o->flags & F_GROUP) && !(o->flags & F_MODRM)) {
+			ok(0, "group row %02x without ModRM", i);
+			break;
+		}
+	}
+	test_vectors(cpu);
+	test_operands(cpu);
+	cpu_destroy(cpu);
+	return tap_done();
+}
