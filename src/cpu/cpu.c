@@ -162,7 +162,7 @@ static int deliver_real(struct cpu *cpu, uint8_t vector)
 	cpu->seg[CPU_CS].base = (ent >> 16 & 0xffff) << 4;
 	cpu->rip = ent & 0xffff;
 	cpu_update_mode(cpu);
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* Protected mode (32-bit IDT) and long mode (64-bit IDT) delivery through a gate. */
@@ -196,7 +196,7 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 		return raise_gp(cpu, idt_err);
 	if (!((lo >> 47) & 1)) {
 		cpu_raise(cpu, CPU_EXC_NP, true, idt_err);
-		return X_EXC;
+		return EXEC_EXC;
 	}
 	gate16 = !lm && !(type & 8);
 	intgate = !(type & 1);
@@ -215,7 +215,7 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 		return raise_gp(cpu, (cs_sel & ~3u) + (ext ? 1 : 0));
 	if (!newcs.present) {
 		cpu_raise(cpu, CPU_EXC_NP, true, (cs_sel & ~3u) + (ext ? 1 : 0));
-		return X_EXC;
+		return EXEC_EXC;
 	}
 	if (ci->rflags & CPU_FLAG_VM)
 		return raise_gp(cpu, 0);	/* virtual-8086 delivery: CPU issue 4 */
@@ -287,7 +287,7 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	if (intgate)
 		ci->rflags &= ~(uint64_t)CPU_FLAG_IF;
 	cpu_update_mode(cpu);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int cpu_deliver_event(struct cpu *cpu, uint8_t vector, bool has_err, uint32_t err, int kind)
@@ -324,9 +324,9 @@ static void deliver_pending(struct cpu *cpu)
 	ci->exc_pending = false;
 	r = cpu_deliver_event(cpu, first, ci->exc_has_error && has_error_code(first), ci->exc_error,
 			      EV_EXCEPTION);
-	if (r == X_OK)
+	if (r == EXEC_OK)
 		return;
-	if (r != X_EXC || first == CPU_EXC_DF) {
+	if (r != EXEC_EXC || first == CPU_EXC_DF) {
 		ci->exc_pending = false;
 		ci->shutdown = true;
 		return;
@@ -363,7 +363,7 @@ static void abort_insn(struct cpu *cpu)
 	ci->nmmio_staged = 0;
 }
 
-/* Executes one instruction. Returns X_OK, X_EXC (exception pending), X_IO or X_EXIT. */
+/* Executes one instruction. Returns EXEC_OK, EXEC_EXC (exception pending), EXEC_IO or EXEC_EXIT. */
 static int step(struct cpu *cpu)
 {
 	struct cpu_internal *ci = cpu->in;
@@ -389,18 +389,18 @@ static int step(struct cpu *cpu)
 			      : (ci->fault_rip + in.len) & size_mask(ci->def_size);
 	r = in.op->handler(cpu, &in);
 	switch (r) {
-	case X_OK:
-	case X_EXIT:
+	case EXEC_OK:
+	case EXEC_EXIT:
 		commit_insn(cpu, shadow_before);
 		return r;
-	case X_IO:
+	case EXEC_IO:
 		abort_insn(cpu);
 		ci->io_waiting = true;
 		return r;
 	default:
 		abort_insn(cpu);
 		ci->nanswers = 0;
-		return X_EXC;
+		return EXEC_EXC;
 	}
 }
 
@@ -447,7 +447,7 @@ enum cpu_exit_reason cpu_run(struct cpu *cpu, struct cpu_exit *out)
 			return out->reason = CPU_EXIT_REQUEST;
 		}
 		r = step(cpu);
-		if (r == X_IO || r == X_EXIT) {
+		if (r == EXEC_IO || r == EXEC_EXIT) {
 			*out = ci->exit;
 			return out->reason;
 		}
@@ -492,7 +492,7 @@ enum cpu_exit_reason cpu_finish_io(struct cpu *cpu, struct cpu_exit *out)
 	if (!ci->nanswers)
 		return CPU_EXIT_NONE;
 	r = step(cpu);
-	if (r == X_IO || r == X_EXIT) {
+	if (r == EXEC_IO || r == EXEC_EXIT) {
 		*out = ci->exit;
 		return out->reason;
 	}
@@ -536,13 +536,13 @@ bool cpu_interrupt_allowed(const struct cpu *cpu)
 
 void cpu_deliver_interrupt(struct cpu *cpu, uint8_t vector)
 {
-	if (cpu_deliver_event(cpu, vector, false, 0, EV_EXTERNAL) == X_EXC)
+	if (cpu_deliver_event(cpu, vector, false, 0, EV_EXTERNAL) == EXEC_EXC)
 		deliver_pending(cpu);
 }
 
 void cpu_deliver_nmi(struct cpu *cpu)
 {
-	if (cpu_deliver_event(cpu, CPU_EXC_NMI, false, 0, EV_NMI) == X_EXC)
+	if (cpu_deliver_event(cpu, CPU_EXC_NMI, false, 0, EV_NMI) == EXEC_EXC)
 		deliver_pending(cpu);
 }
 

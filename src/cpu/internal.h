@@ -39,12 +39,12 @@ struct opdesc {
 struct cpu_internal;
 struct insn;
 /* Return values of handlers and memory helpers */
-enum { X_OK = 0, X_EXC = 1, X_IO = 2, X_EXIT = 3 };
+enum { EXEC_OK = 0, EXEC_EXC = 1, EXEC_IO = 2, EXEC_EXIT = 3 };
 typedef int (*insn_handler)(struct cpu *cpu, struct insn *in);
 
 /* Opcode table row flags */
 #define F_MODRM		(1u << 0)	/* a ModRM byte follows */
-#define F_LOCK		(1u << 1)	/* LOCK allowed (with a memory destination) */
+#define F_LOCKABLE		(1u << 1)	/* LOCK allowed (with a memory destination) */
 #define F_INV64		(1u << 2)	/* #UD in 64-bit mode */
 #define F_D64		(1u << 3)	/* default operand size 64 in 64-bit mode */
 #define F_F64		(1u << 4)	/* operand size forced to 64 in 64-bit mode */
@@ -142,7 +142,7 @@ struct cpu_internal {
 	int nmmio_writes, mmio_write_pos;
 	int nmmio_staged;	/* stores staged by the instruction in flight */
 
-	/* exit being prepared by a handler (X_EXIT / X_IO) */
+	/* exit being prepared by a handler (EXEC_EXIT / EXEC_IO) */
 	struct cpu_exit exit;
 
 	/* CPU-owned MSRs */
@@ -166,16 +166,16 @@ void cpu_raise(struct cpu *cpu, uint8_t vector, bool has_error, uint32_t error);
 static inline int raise_gp(struct cpu *cpu, uint32_t err)
 {
 	cpu_raise(cpu, CPU_EXC_GP, true, err);
-	return X_EXC;
+	return EXEC_EXC;
 }
 static inline int raise_ud(struct cpu *cpu)
 {
 	cpu_raise(cpu, CPU_EXC_UD, false, 0);
-	return X_EXC;
+	return EXEC_EXC;
 }
 void cpu_update_mode(struct cpu *cpu);
 
-/* Decoder (decode/decode.c). Returns X_OK, or X_EXC with #UD/#GP/#PF raised. */
+/* Decoder (decode/decode.c). Returns EXEC_OK, or EXEC_EXC with #UD/#GP/#PF raised. */
 int cpu_decode(struct cpu *cpu, struct insn *in);
 extern const struct opcode opcode_map1[256];
 extern const struct opcode opcode_map2[256];	/* 0F xx */

@@ -60,7 +60,7 @@ struct walk {
 
 /*
  * Translates `lin` for an access at privilege `user`, setting A (and D on writes).
- * Returns 0, or X_EXC with #PF raised.
+ * Returns 0, or EXEC_EXC with #PF raised.
  */
 static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *w)
 {
@@ -93,11 +93,11 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 
 		if (!(pdpte & PTE_P)) {
 			page_fault(cpu, lin, pfec);
-			return X_EXC;
+			return EXEC_EXC;
 		}
 		if (pdpte & (rsvd_phys | 0x1e6ull | (nxe ? 0 : PTE_NX))) {
 			page_fault(cpu, lin, pfec | PFEC_P | PFEC_RSVD);
-			return X_EXC;
+			return EXEC_EXC;
 		}
 		levels = 2;
 		table = pdpte & 0x000ffffffffff000ull;
@@ -125,7 +125,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 		}
 		if (!(entry & PTE_P)) {
 			page_fault(cpu, lin, pfec);
-			return X_EXC;
+			return EXEC_EXC;
 		}
 		if (pae || cpu->in->long_mode) {
 			uint64_t rsvd = rsvd_phys | (nxe ? 0 : PTE_NX);
@@ -134,7 +134,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 				rsvd |= PTE_PS;
 			if (rsvd & entry) {
 				page_fault(cpu, lin, pfec | PFEC_P | PFEC_RSVD);
-				return X_EXC;
+				return EXEC_EXC;
 			}
 		}
 		rw &= (entry & PTE_RW) != 0;
@@ -153,7 +153,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 				if (level > 1 && (entry & 0x000fffffffffe000ull & (page_size - 1) & ~0x1000ull)) {
 					/* reserved bits in a large-page entry (below the page base) */
 					page_fault(cpu, lin, pfec | PFEC_P | PFEC_RSVD);
-					return X_EXC;
+					return EXEC_EXC;
 				}
 				w->gpa = base | (lin & (page_size - 1));
 			}
@@ -162,7 +162,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 		table = (!pae && !cpu->in->long_mode) ? (entry & 0xfffff000ull) : (entry & 0x000ffffffffff000ull);
 	}
 	page_fault(cpu, lin, pfec);
-	return X_EXC;
+	return EXEC_EXC;
 
 leaf:
 	/* permissions (SDM Vol.3 §4.6) */
@@ -192,7 +192,7 @@ leaf:
 	return 0;
 prot:
 	page_fault(cpu, lin, pfec | PFEC_P);
-	return X_EXC;
+	return EXEC_EXC;
 }
 
 int mmu_probe(struct cpu *cpu, uint64_t lin, uint64_t *gpa, bool *writable, bool *user)
@@ -220,7 +220,7 @@ int mmu_translate(struct cpu *cpu, uint64_t lin, int acc, bool user, uint64_t *g
 
 /*
  * Host address of the byte at `lin` for this access, or NULL for MMIO (then *gpa is
- * set). Walks on a TLB miss. Returns X_OK or X_EXC.
+ * set). Walks on a TLB miss. Returns EXEC_OK or EXEC_EXC.
  */
 static int lin_to_host(struct cpu *cpu, uint64_t lin, int acc, bool sys, uint8_t **host, uint64_t *gpa)
 {
@@ -237,7 +237,7 @@ static int lin_to_host(struct cpu *cpu, uint64_t lin, int acc, bool sys, uint8_t
 		if (tag == vpn + 1 && (!user || e->vpn_user == vpn + 1) && (acc != ACC_FETCH || e->host)) {
 			*host = e->host ? (uint8_t *)e->host + (lin & 4095) : NULL;
 			*gpa = e->gpa | (lin & 4095);
-			return X_OK;
+			return EXEC_OK;
 		}
 	}
 	r = walk(cpu, lin, acc, user, &w);
@@ -255,7 +255,7 @@ static int lin_to_host(struct cpu *cpu, uint64_t lin, int acc, bool sys, uint8_t
 		e->vpn_user = w.user ? vpn + 1 : 0;
 		e->vpn_exec = w.exec ? vpn + 1 : 0;
 	}
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* ---- the I/O replay log ---- */
@@ -278,7 +278,7 @@ static int mmio_read(struct cpu *cpu, uint64_t gpa, unsigned size, uint8_t *out)
 	struct cpu_internal *ci = cpu->in;
 
 	if (take_answer(cpu, IOK_MMIO_READ, out, size))
-		return X_OK;
+		return EXEC_OK;
 	if (ci->nanswers >= MAX_IO_EVENTS)
 		return raise_gp(cpu, 0);	/* cannot happen for architectural instructions */
 	memset(&ci->exit, 0, sizeof(ci->exit));
@@ -287,7 +287,7 @@ static int mmio_read(struct cpu *cpu, uint64_t gpa, unsigned size, uint8_t *out)
 	ci->exit.mmio.size = (uint8_t)size;
 	ci->exit.mmio.write = false;
 	ci->io_waiting_kind = IOK_MMIO_READ;
-	return X_IO;
+	return EXEC_IO;
 }
 
 static int mmio_write(struct cpu *cpu, uint64_t gpa, unsigned size, const uint8_t *data)
@@ -303,7 +303,7 @@ static int mmio_write(struct cpu *cpu, uint64_t gpa, unsigned size, const uint8_
 	m->write = true;
 	memset(m->data, 0, sizeof(m->data));
 	memcpy(m->data, data, size);
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* One page-contained piece of an access */
@@ -320,10 +320,10 @@ static int access_piece(struct cpu *cpu, uint64_t lin, unsigned size, uint8_t *b
 			memcpy(host, buf, size);
 		else
 			memcpy(buf, host, size);
-		return X_OK;
+		return EXEC_OK;
 	}
 	if (acc == ACC_FETCH)
-		return X_EXIT;	/* executing from MMIO: the caller reports it */
+		return EXEC_EXIT;	/* executing from MMIO: the caller reports it */
 	return acc == ACC_WRITE ? mmio_write(cpu, gpa, size, buf) : mmio_read(cpu, gpa, size, buf);
 }
 
@@ -385,7 +385,7 @@ uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, boo
 	uint64_t lin = seg_linear(cpu, seg, off), gpa;
 	uint8_t *host;
 
-	*ret = X_OK;
+	*ret = EXEC_OK;
 	if ((lin & 4095) + size > 4096 || (lin & (size - 1)))
 		return NULL;
 	*ret = lin_to_host(cpu, lin, write ? ACC_WRITE : ACC_READ, false, &host, &gpa);
@@ -396,7 +396,7 @@ int fetch_bytes(struct cpu *cpu, uint64_t lin, uint8_t *buf, unsigned n)
 {
 	int r = access_piece(cpu, lin, n, buf, ACC_FETCH, false);
 
-	if (r == X_EXIT) {
+	if (r == EXEC_EXIT) {
 		struct cpu_internal *ci = cpu->in;
 		memset(&ci->exit, 0, sizeof(ci->exit));
 		ci->exit.reason = CPU_EXIT_UNHANDLED;

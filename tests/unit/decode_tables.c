@@ -101,11 +101,11 @@ static void test_vectors(struct cpu *cpu)
 		cpu->in->exc_pending = false;
 		r = cpu_decode(cpu, &in);
 		if (v->len >= 0) {
-			ok(r == X_OK && in.len == v->len, "%s: length %d (got %d, r=%d)", v->what, v->len,
-			   r == X_OK ? in.len : -1, r);
+			ok(r == EXEC_OK && in.len == v->len, "%s: length %d (got %d, r=%d)", v->what, v->len,
+			   r == EXEC_OK ? in.len : -1, r);
 		} else {
 			uint8_t want = v->len == -1 ? CPU_EXC_UD : CPU_EXC_GP;
-			ok(r == X_EXC && cpu->in->exc_vector == want, "%s", v->what);
+			ok(r == EXEC_EXC && cpu->in->exc_vector == want, "%s", v->what);
 		}
 	}
 }
@@ -116,25 +116,25 @@ static void test_operands(struct cpu *cpu)
 
 	set_mode(cpu, M64);
 	memcpy(ram + 0x1000, "\x44\x8a\x7c\x8d\x10", 5);	/* mov r15b, [rbp+rcx*4+0x10] */
-	ok(cpu_decode(cpu, &in) == X_OK && in.ops[0].reg == CPU_R15 && in.ops[0].size == 1 &&
+	ok(cpu_decode(cpu, &in) == EXEC_OK && in.ops[0].reg == CPU_R15 && in.ops[0].size == 1 &&
 	   in.base == CPU_RBP && in.index == CPU_RCX && in.scale == 2 && in.disp == 0x10 &&
 	   in.seg == CPU_SS, "REX.R register, SIB with scale 4, rBP-based default SS");
 	memcpy(ram + 0x1000, "\x88\xe0", 2);			/* mov al, ah */
-	ok(cpu_decode(cpu, &in) == X_OK && in.ops[1].reg == (CPU_RAX | REG_HIGH_BYTE),
+	ok(cpu_decode(cpu, &in) == EXEC_OK && in.ops[1].reg == (CPU_RAX | REG_HIGH_BYTE),
 	   "byte register 4 without REX is AH");
 	memcpy(ram + 0x1000, "\x40\x88\xe0", 3);		/* mov al, spl */
-	ok(cpu_decode(cpu, &in) == X_OK && in.ops[1].reg == CPU_RSP, "with any REX it is SPL");
+	ok(cpu_decode(cpu, &in) == EXEC_OK && in.ops[1].reg == CPU_RSP, "with any REX it is SPL");
 	memcpy(ram + 0x1000, "\x64\x48\x8b\x04\x25\x28\x00\x00\x00", 9);	/* mov rax, fs:0x28 */
-	ok(cpu_decode(cpu, &in) == X_OK && in.seg == CPU_FS && in.base == -1 && in.index == -1 &&
+	ok(cpu_decode(cpu, &in) == EXEC_OK && in.seg == CPU_FS && in.base == -1 && in.index == -1 &&
 	   in.disp == 0x28 && !in.rip_rel, "FS override, SIB with no base and no index");
 	memcpy(ram + 0x1000, "\x2e\x8b\x00", 3);		/* cs: mov eax, [rax] */
-	ok(cpu_decode(cpu, &in) == X_OK && in.seg == CPU_DS, "CS override is ignored in 64-bit mode");
+	ok(cpu_decode(cpu, &in) == EXEC_OK && in.seg == CPU_DS, "CS override is ignored in 64-bit mode");
 	memcpy(ram + 0x1000, "\x6a\xff", 2);			/* push -1 */
-	ok(cpu_decode(cpu, &in) == X_OK && in.opsize == 8 && in.ops[0].imm == ~0ull,
+	ok(cpu_decode(cpu, &in) == EXEC_OK && in.opsize == 8 && in.ops[0].imm == ~0ull,
 	   "push imm8 is sign-extended, 64-bit operand size by default");
 	set_mode(cpu, M16);
 	memcpy(ram + 0x1000, "\x8b\x46\xfe", 3);		/* mov ax, [bp-2] */
-	ok(cpu_decode(cpu, &in) == X_OK && in.base == CPU_RBP && in.index == -1 && in.disp == -2 &&
+	ok(cpu_decode(cpu, &in) == EXEC_OK && in.base == CPU_RBP && in.index == -1 && in.disp == -2 &&
 	   in.seg == CPU_SS && in.addrsize == 2, "16-bit [bp+disp8] defaults to SS");
 }
 

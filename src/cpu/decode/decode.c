@@ -38,7 +38,7 @@ static int next_byte(struct fetcher *f, uint8_t *b)
 {
 	if (f->pos >= 15) {
 		raise_gp(f->cpu, 0);
-		return f->err = X_EXC;
+		return f->err = EXEC_EXC;
 	}
 	if (f->pos >= f->have && fetch_more(f, f->pos + 1))
 		return f->err;
@@ -120,7 +120,8 @@ static int decode_modrm_mem(struct fetcher *f, struct insn *in)
 		}
 		return 0;
 	}
-	if (in->rm == 4) {
+	/* SIB and disp32/RIP-relative are selected by ModRM.rm itself, before REX.B */
+	if ((in->modrm & 7) == 4) {
 		uint8_t sib, base, index;
 
 		if (next_byte(f, &sib))
@@ -137,7 +138,7 @@ static int decode_modrm_mem(struct fetcher *f, struct insn *in)
 		} else {
 			in->base = (int8_t)base;
 		}
-	} else if (in->rm == 5 && in->mod == 0) {
+	} else if ((in->modrm & 7) == 5 && in->mod == 0) {
 		if (next_imm(f, 4, &d))
 			return f->err;
 		in->disp = (int32_t)d;
@@ -295,7 +296,7 @@ opcode:
 	if (!in->op->handler)
 		return raise_ud(cpu);
 	/* LOCK: only on the listed read-modify-write instructions with a memory destination */
-	if (in->lock && (!(flags & F_LOCK) || in->mod == 3 || !(flags & (F_MODRM | F_GROUP))))
+	if (in->lock && (!(flags & F_LOCKABLE) || in->mod == 3 || !(flags & (F_MODRM | F_GROUP))))
 		return raise_ud(cpu);
 
 	/* operands: a group row's own operands, else the parent's */
@@ -405,5 +406,5 @@ opcode:
 	}
 	in->len = (uint8_t)f.pos;
 	memcpy(in->bytes, f.buf, f.pos);
-	return X_OK;
+	return EXEC_OK;
 }

@@ -47,8 +47,8 @@
 
 /* ALU rows 00-3D: Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz */
 #define ALU6(base, n, op_)                                                                   \
-	[base + 0] = ROW(x_alu, n, F_MODRM | F_LOCK, op_, Eb, Gb),                            \
-	[base + 1] = ROW(x_alu, n, F_MODRM | F_LOCK, op_, Ev, Gv),                            \
+	[base + 0] = ROW(x_alu, n, F_MODRM | F_LOCKABLE, op_, Eb, Gb),                            \
+	[base + 1] = ROW(x_alu, n, F_MODRM | F_LOCKABLE, op_, Ev, Gv),                            \
 	[base + 2] = ROW(x_alu, n, F_MODRM, op_, Gb, Eb),                                     \
 	[base + 3] = ROW(x_alu, n, F_MODRM, op_, Gv, Ev),                                     \
 	[base + 4] = ROW(x_alu, n, 0, op_, AL, Ib),                                           \
@@ -56,10 +56,10 @@
 
 /* Group 1 (80, 81, 83): ADD OR ADC SBB AND SUB XOR CMP by ModRM.reg */
 static const struct opcode grp1[8] = {
-	[0] = ROW(x_alu, "add", F_LOCK, ALU_ADD), [1] = ROW(x_alu, "or", F_LOCK, ALU_OR),
-	[2] = ROW(x_alu, "adc", F_LOCK, ALU_ADC), [3] = ROW(x_alu, "sbb", F_LOCK, ALU_SBB),
-	[4] = ROW(x_alu, "and", F_LOCK, ALU_AND), [5] = ROW(x_alu, "sub", F_LOCK, ALU_SUB),
-	[6] = ROW(x_alu, "xor", F_LOCK, ALU_XOR), [7] = ROW(x_alu, "cmp", 0, ALU_CMP),
+	[0] = ROW(x_alu, "add", F_LOCKABLE, ALU_ADD), [1] = ROW(x_alu, "or", F_LOCKABLE, ALU_OR),
+	[2] = ROW(x_alu, "adc", F_LOCKABLE, ALU_ADC), [3] = ROW(x_alu, "sbb", F_LOCKABLE, ALU_SBB),
+	[4] = ROW(x_alu, "and", F_LOCKABLE, ALU_AND), [5] = ROW(x_alu, "sub", F_LOCKABLE, ALU_SUB),
+	[6] = ROW(x_alu, "xor", F_LOCKABLE, ALU_XOR), [7] = ROW(x_alu, "cmp", 0, ALU_CMP),
 };
 
 /* Group 1A (8F): POP Ev */
@@ -78,25 +78,25 @@ static const struct opcode grp2[8] = {
 /* Group 3 (F6/F7): TEST Ib/Iz, TEST (alias), NOT, NEG, MUL, IMUL, DIV, IDIV */
 static const struct opcode grp3b[8] = {
 	[0] = ROW(x_test, "test", 0, 0, Eb, Ib), [1] = ROW(x_test, "test", 0, 0, Eb, Ib),
-	[2] = ROW(x_not, "not", F_LOCK, 0, Eb), [3] = ROW(x_neg, "neg", F_LOCK, 0, Eb),
+	[2] = ROW(x_not, "not", F_LOCKABLE, 0, Eb), [3] = ROW(x_neg, "neg", F_LOCKABLE, 0, Eb),
 	[4] = ROW(x_mul, "mul", 0, 0, Eb), [5] = ROW(x_imul1, "imul", 0, 0, Eb),
 	[6] = ROW(x_div, "div", 0, 0, Eb), [7] = ROW(x_idiv, "idiv", 0, 0, Eb),
 };
 static const struct opcode grp3v[8] = {
 	[0] = ROW(x_test, "test", 0, 0, Ev, Iz), [1] = ROW(x_test, "test", 0, 0, Ev, Iz),
-	[2] = ROW(x_not, "not", F_LOCK, 0, Ev), [3] = ROW(x_neg, "neg", F_LOCK, 0, Ev),
+	[2] = ROW(x_not, "not", F_LOCKABLE, 0, Ev), [3] = ROW(x_neg, "neg", F_LOCKABLE, 0, Ev),
 	[4] = ROW(x_mul, "mul", 0, 0, Ev), [5] = ROW(x_imul1, "imul", 0, 0, Ev),
 	[6] = ROW(x_div, "div", 0, 0, Ev), [7] = ROW(x_idiv, "idiv", 0, 0, Ev),
 };
 
 /* Group 4 (FE): INC/DEC Eb */
 static const struct opcode grp4[8] = {
-	[0] = ROW(x_inc, "inc", F_LOCK, 0, Eb), [1] = ROW(x_dec, "dec", F_LOCK, 0, Eb),
+	[0] = ROW(x_inc, "inc", F_LOCKABLE, 0, Eb), [1] = ROW(x_dec, "dec", F_LOCKABLE, 0, Eb),
 };
 
 /* Group 5 (FF) */
 static const struct opcode grp5[8] = {
-	[0] = ROW(x_inc, "inc", F_LOCK, 0, Ev), [1] = ROW(x_dec, "dec", F_LOCK, 0, Ev),
+	[0] = ROW(x_inc, "inc", F_LOCKABLE, 0, Ev), [1] = ROW(x_dec, "dec", F_LOCKABLE, 0, Ev),
 	[2] = ROW(x_call_ind, "call", F_F64, 0, Ev), [3] = ROW(x_callf_ind, "callf", 0, 0, M_),
 	[4] = ROW(x_jmp_ind, "jmp", F_F64, 0, Ev), [5] = ROW(x_jmpf_ind, "jmpf", 0, 0, M_),
 	[6] = ROW(x_push, "push", F_D64, 0, Ev),
@@ -169,8 +169,8 @@ const struct opcode opcode_map1[256] = {
 	[0x83] = GRP("grp1", 0, grp1, Ev, Ib),
 	[0x84] = ROW(x_test, "test", F_MODRM, 0, Eb, Gb),
 	[0x85] = ROW(x_test, "test", F_MODRM, 0, Ev, Gv),
-	[0x86] = ROW(x_xchg, "xchg", F_MODRM | F_LOCK, 0, Eb, Gb),
-	[0x87] = ROW(x_xchg, "xchg", F_MODRM | F_LOCK, 0, Ev, Gv),
+	[0x86] = ROW(x_xchg, "xchg", F_MODRM | F_LOCKABLE, 0, Eb, Gb),
+	[0x87] = ROW(x_xchg, "xchg", F_MODRM | F_LOCKABLE, 0, Ev, Gv),
 	[0x88] = ROW(x_mov, "mov", F_MODRM, 0, Eb, Gb),
 	[0x89] = ROW(x_mov, "mov", F_MODRM, 0, Ev, Gv),
 	[0x8a] = ROW(x_mov, "mov", F_MODRM, 0, Gb, Eb),
@@ -291,13 +291,13 @@ static const struct opcode grp7[8] = {
 
 /* Group 8 (0F BA): BT BTS BTR BTC Ev,Ib */
 static const struct opcode grp8[8] = {
-	[4] = ROW(x_bt, "bt", 0, 0), [5] = ROW(x_bt, "bts", F_LOCK, 1),
-	[6] = ROW(x_bt, "btr", F_LOCK, 2), [7] = ROW(x_bt, "btc", F_LOCK, 3),
+	[4] = ROW(x_bt, "bt", 0, 0), [5] = ROW(x_bt, "bts", F_LOCKABLE, 1),
+	[6] = ROW(x_bt, "btr", F_LOCKABLE, 2), [7] = ROW(x_bt, "btc", F_LOCKABLE, 3),
 };
 
 /* Group 9 (0F C7): CMPXCHG8B/16B Mq */
 static const struct opcode grp9[8] = {
-	[1] = ROW(x_cmpxchg8b, "cmpxchg8b", F_LOCK, 0, Mq),
+	[1] = ROW(x_cmpxchg8b, "cmpxchg8b", F_LOCKABLE, 0, Mq),
 };
 
 /* Group 15 (0F AE): fences (register forms) and CLFLUSH; FXSAVE & co. are CPU issue 5 */
@@ -363,24 +363,24 @@ const struct opcode opcode_map2[256] = {
 	[0xa5] = ROW(x_shld, "shld", F_MODRM, 0, Ev, Gv, CL),
 	[0xa8] = ROW(x_push_sreg, "push gs", F_D64, CPU_GS),
 	[0xa9] = ROW(x_pop_sreg, "pop gs", F_D64, CPU_GS),
-	[0xab] = ROW(x_bt, "bts", F_MODRM | F_LOCK, 1, Ev, Gv),
+	[0xab] = ROW(x_bt, "bts", F_MODRM | F_LOCKABLE, 1, Ev, Gv),
 	[0xac] = ROW(x_shrd, "shrd", F_MODRM, 0, Ev, Gv, Ib),
 	[0xad] = ROW(x_shrd, "shrd", F_MODRM, 0, Ev, Gv, CL),
 	[0xae] = GRP("grp15", 0, grp15),
 	[0xaf] = ROW(x_imul, "imul", F_MODRM, 0, Gv, Ev),
-	[0xb0] = ROW(x_cmpxchg, "cmpxchg", F_MODRM | F_LOCK, 0, Eb, Gb),
-	[0xb1] = ROW(x_cmpxchg, "cmpxchg", F_MODRM | F_LOCK, 0, Ev, Gv),
-	[0xb3] = ROW(x_bt, "btr", F_MODRM | F_LOCK, 2, Ev, Gv),
+	[0xb0] = ROW(x_cmpxchg, "cmpxchg", F_MODRM | F_LOCKABLE, 0, Eb, Gb),
+	[0xb1] = ROW(x_cmpxchg, "cmpxchg", F_MODRM | F_LOCKABLE, 0, Ev, Gv),
+	[0xb3] = ROW(x_bt, "btr", F_MODRM | F_LOCKABLE, 2, Ev, Gv),
 	[0xb6] = ROW(x_movzx, "movzx", F_MODRM, 0, Gv, Eb),
 	[0xb7] = ROW(x_movzx, "movzx", F_MODRM, 0, Gv, Ew),
 	[0xba] = GRP("grp8", 0, grp8, Ev, Ib),
-	[0xbb] = ROW(x_bt, "btc", F_MODRM | F_LOCK, 3, Ev, Gv),
+	[0xbb] = ROW(x_bt, "btc", F_MODRM | F_LOCKABLE, 3, Ev, Gv),
 	[0xbc] = ROW(x_bsf, "bsf", F_MODRM, 0, Gv, Ev),
 	[0xbd] = ROW(x_bsr, "bsr", F_MODRM, 0, Gv, Ev),
 	[0xbe] = ROW(x_movsx, "movsx", F_MODRM, 0, Gv, Eb),
 	[0xbf] = ROW(x_movsx, "movsx", F_MODRM, 0, Gv, Ew),
-	[0xc0] = ROW(x_xadd, "xadd", F_MODRM | F_LOCK, 0, Eb, Gb),
-	[0xc1] = ROW(x_xadd, "xadd", F_MODRM | F_LOCK, 0, Ev, Gv),
+	[0xc0] = ROW(x_xadd, "xadd", F_MODRM | F_LOCKABLE, 0, Eb, Gb),
+	[0xc1] = ROW(x_xadd, "xadd", F_MODRM | F_LOCKABLE, 0, Ev, Gv),
 	SSE_IB(0xc2), [0xc3] = UNIMPL("movnti", F_MODRM), SSE_IB(0xc4), SSE_IB(0xc5), SSE_IB(0xc6),
 	[0xc7] = GRP("grp9", 0, grp9),
 	[0xc8] = ROW(x_bswap, "bswap", 0, 0, Zv), [0xc9] = ROW(x_bswap, "bswap", 0, 0, Zv),
@@ -412,7 +412,7 @@ int opcode_tables_check(void)
 				return -1;
 			if ((o->flags & F_GROUP) && o->handler)
 				return -1;
-			if ((o->flags & F_LOCK) && !(o->flags & F_GROUP) && o->op[0].kind != OK_E &&
+			if ((o->flags & F_LOCKABLE) && !(o->flags & F_GROUP) && o->op[0].kind != OK_E &&
 			    o->op[0].kind != OK_M)
 				return -1;
 		}

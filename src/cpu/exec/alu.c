@@ -36,7 +36,7 @@ int op_rmw(struct cpu *cpu, struct insn *in, rmw_fn fn, uint64_t src, bool atomi
 			}
 			if (oldp)
 				*oldp = old;
-			return X_OK;
+			return EXEC_OK;
 		}
 		/* MMIO or split-lock: a locked access as two bus cycles, like a split lock */
 	}
@@ -48,7 +48,7 @@ int op_rmw(struct cpu *cpu, struct insn *in, rmw_fn fn, uint64_t src, bool atomi
 		return r;
 	if (oldp)
 		*oldp = old;
-	return X_OK;
+	return EXEC_OK;
 }
 
 static uint64_t alu_fn(struct cpu *cpu, struct insn *in, uint64_t old, uint64_t src, bool *store)
@@ -99,7 +99,7 @@ int x_test(struct cpu *cpu, struct insn *in)
 	if ((r = op_read(cpu, in, 0, &a)) || (r = op_read(cpu, in, 1, &b)))
 		return r;
 	flags_logic(cpu, a & b, in->ops[0].size);
-	return X_OK;
+	return EXEC_OK;
 }
 
 static uint64_t not_fn(struct cpu *cpu, struct insn *in, uint64_t old, uint64_t src, bool *store)
@@ -131,7 +131,7 @@ int x_cmc(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
 	cpu->in->rflags ^= CPU_FLAG_CF;
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* CLC STC CLI STI CLD STD */
@@ -155,14 +155,14 @@ int x_flagop(struct cpu *cpu, struct insn *in)
 	case 4: flags_set(cpu, CPU_FLAG_DF, false); break;
 	default: flags_set(cpu, CPU_FLAG_DF, true); break;
 	}
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_lahf(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
 	reg_write(cpu, CPU_RAX | REG_HIGH_BYTE, 1, (cpu->in->rflags & 0xd5) | 2);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_sahf(struct cpu *cpu, struct insn *in)
@@ -171,7 +171,7 @@ int x_sahf(struct cpu *cpu, struct insn *in)
 
 	(void)in;
 	cpu->in->rflags = (cpu->in->rflags & ~0xd5ull) | (ah & 0xd5) | 2;
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* CBW/CWDE/CDQE: sign-extend the lower half of the accumulator */
@@ -182,7 +182,7 @@ int x_cbw(struct cpu *cpu, struct insn *in)
 	uint64_t sb = 1ull << (half * 8 - 1);
 
 	reg_write(cpu, CPU_RAX, in->opsize, (v ^ sb) - sb);
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* CWD/CDQ/CQO: rDX = sign of rAX */
@@ -192,7 +192,7 @@ int x_cwd(struct cpu *cpu, struct insn *in)
 	bool neg = (v >> (in->opsize * 8 - 1)) & 1;
 
 	reg_write(cpu, CPU_RDX, in->opsize, neg ? ~0ull : 0);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_setcc(struct cpu *cpu, struct insn *in)
@@ -212,7 +212,7 @@ int x_cmov(struct cpu *cpu, struct insn *in)
 	/* a 32-bit CMOV zero-extends its destination even when the condition is false */
 	if (in->ops[0].size == 4)
 		reg_write(cpu, in->ops[0].reg, 4, reg_read(cpu, in->ops[0].reg, 4));
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_bswap(struct cpu *cpu, struct insn *in)
@@ -225,7 +225,7 @@ int x_bswap(struct cpu *cpu, struct insn *in)
 	default: v = 0; break;	/* 16-bit BSWAP is undefined; hardware writes 0 */
 	}
 	reg_write(cpu, in->ops[0].reg, in->opsize, v);
-	return X_OK;
+	return EXEC_OK;
 }
 
 static uint64_t xadd_fn(struct cpu *cpu, struct insn *in, uint64_t old, uint64_t src, bool *store)
@@ -244,7 +244,7 @@ int x_xadd(struct cpu *cpu, struct insn *in)
 	/* the source register receives the old destination (written after the destination) */
 	if (!(in->ops[0].type == OPT_REG && in->ops[0].reg == in->ops[1].reg))
 		reg_write(cpu, in->ops[1].reg, in->ops[1].size, old);
-	return X_OK;
+	return EXEC_OK;
 }
 
 static uint64_t cmpxchg_fn(struct cpu *cpu, struct insn *in, uint64_t old, uint64_t src, bool *store)
@@ -269,7 +269,7 @@ int x_cmpxchg(struct cpu *cpu, struct insn *in)
 		return r;
 	if (!flag(cpu, CPU_FLAG_ZF))
 		reg_write(cpu, CPU_RAX, in->ops[0].size, old);
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* CMPXCHG8B / CMPXCHG16B (REX.W): compare rDX:rAX with m64/m128 */
@@ -296,7 +296,7 @@ int x_cmpxchg8b(struct cpu *cpu, struct insn *in)
 				reg_write(cpu, CPU_RAX, 4, expect);
 				reg_write(cpu, CPU_RDX, 4, expect >> 32);
 			}
-			return X_OK;
+			return EXEC_OK;
 		}
 	}
 	if ((r = mem_read_seg(cpu, in->seg, ea, half, &lo)) ||
@@ -315,5 +315,5 @@ int x_cmpxchg8b(struct cpu *cpu, struct insn *in)
 		reg_write(cpu, CPU_RAX, half, lo);
 		reg_write(cpu, CPU_RDX, half, hi);
 	}
-	return X_OK;
+	return EXEC_OK;
 }

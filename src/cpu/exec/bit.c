@@ -50,9 +50,9 @@ static int bitscan(struct cpu *cpu, struct insn *in, bool reverse)
 	v &= size_mask(size);
 	flags_set(cpu, CPU_FLAG_ZF, v == 0);
 	if (v == 0)
-		return X_OK;
+		return EXEC_OK;
 	reg_write(cpu, in->ops[0].reg, size, reverse ? 63 - (uint64_t)__builtin_clzll(v) : (uint64_t)__builtin_ctzll(v));
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_bsf(struct cpu *cpu, struct insn *in)

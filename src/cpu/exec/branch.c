@@ -12,7 +12,7 @@ static int jump_to(struct cpu *cpu, struct insn *in, uint64_t target)
 	else if (!is_canonical(target))
 		return raise_gp(cpu, 0);	/* non-canonical target: #GP at the branch */
 	cpu->rip = target;
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_jmp(struct cpu *cpu, struct insn *in)
@@ -23,7 +23,7 @@ int x_jmp(struct cpu *cpu, struct insn *in)
 int x_jcc(struct cpu *cpu, struct insn *in)
 {
 	if (!cond_true(cpu, in->op->arg))
-		return X_OK;
+		return EXEC_OK;
 	return jump_to(cpu, in, cpu->rip + in->ops[0].imm);
 }
 
@@ -37,7 +37,7 @@ int x_call(struct cpu *cpu, struct insn *in)
 	if ((r = push(cpu, in->opsize, cpu->rip)))
 		return r;
 	cpu->rip = target;
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_ret(struct cpu *cpu, struct insn *in)
@@ -79,7 +79,7 @@ int x_call_ind(struct cpu *cpu, struct insn *in)
 	if ((r = push(cpu, in->opsize, cpu->rip)))
 		return r;
 	cpu->rip = cpu->in->code64 ? target : target & size_mask(in->opsize);
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* LOOP/LOOPE/LOOPNE: the count register is CX/ECX/RCX by address size */
@@ -94,13 +94,13 @@ int x_loop(struct cpu *cpu, struct insn *in)
 		take = take && !flag(cpu, CPU_FLAG_ZF);
 	else if (in->op->arg == 1)
 		take = take && flag(cpu, CPU_FLAG_ZF);
-	return take ? jump_to(cpu, in, cpu->rip + in->ops[0].imm) : X_OK;
+	return take ? jump_to(cpu, in, cpu->rip + in->ops[0].imm) : EXEC_OK;
 }
 
 int x_jcxz(struct cpu *cpu, struct insn *in)
 {
 	if (cpu->gpr[CPU_RCX] & size_mask(in->addrsize))
-		return X_OK;
+		return EXEC_OK;
 	return jump_to(cpu, in, cpu->rip + in->ops[0].imm);
 }
 
@@ -113,7 +113,7 @@ static int far_jump(struct cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize
 		return r;
 	cpu->rip = off & size_mask(opsize);
 	cpu_update_mode(cpu);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_jmpf(struct cpu *cpu, struct insn *in)
@@ -132,7 +132,7 @@ int x_callf(struct cpu *cpu, struct insn *in)
 		cpu->gpr[CPU_RSP] = sp;
 		return r;
 	}
-	return X_OK;
+	return EXEC_OK;
 }
 
 static int far_from_mem(struct cpu *cpu, struct insn *in, uint16_t *sel, uint64_t *off)
@@ -145,7 +145,7 @@ static int far_from_mem(struct cpu *cpu, struct insn *in, uint16_t *sel, uint64_
 	    (r = mem_read_seg(cpu, in->seg, ea + osz, 2, &s)))
 		return r;
 	*sel = (uint16_t)s;
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_jmpf_ind(struct cpu *cpu, struct insn *in)
@@ -170,7 +170,7 @@ int x_callf_ind(struct cpu *cpu, struct insn *in)
 		cpu->gpr[CPU_RSP] = sp;
 		return r;
 	}
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_retf(struct cpu *cpu, struct insn *in)
@@ -187,7 +187,7 @@ int x_retf(struct cpu *cpu, struct insn *in)
 		uint64_t nsp = (cpu->gpr[CPU_RSP] + (in->ops[0].imm & 0xffff)) & size_mask(ssz);
 		cpu->gpr[CPU_RSP] = (cpu->gpr[CPU_RSP] & ~size_mask(ssz)) | nsp;
 	}
-	return X_OK;
+	return EXEC_OK;
 fail:
 	cpu->gpr[CPU_RSP] = sp;
 	return r;

@@ -17,9 +17,9 @@ static int io_allowed(struct cpu *cpu, uint16_t port, unsigned size)
 	uint64_t base16, bits;
 
 	if (!(cpu->cr0 & CPU_CR0_PE))
-		return X_OK;
+		return EXEC_OK;
 	if (!(ci->rflags & CPU_FLAG_VM) && (uint64_t)ci->cpl <= ((ci->rflags >> 12) & 3))
-		return X_OK;
+		return EXEC_OK;
 	/* only a 32/64-bit TSS (type 9/11) has a bitmap, found at offset 0x66 */
 	if ((tr->type & 7) != 1 && (tr->type & 7) != 3)
 		return raise_gp(cpu, 0);
@@ -31,7 +31,7 @@ static int io_allowed(struct cpu *cpu, uint16_t port, unsigned size)
 		return raise_gp(cpu, 0);
 	if ((bits >> (port & 7)) & ((1u << size) - 1))
 		return raise_gp(cpu, 0);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val)
@@ -44,7 +44,7 @@ int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val)
 	if (ci->answer_pos < ci->nanswers && ci->answers[ci->answer_pos].kind == IOK_PIO_READ) {
 		*val = 0;
 		memcpy(val, ci->answers[ci->answer_pos++].data, size);
-		return X_OK;
+		return EXEC_OK;
 	}
 	memset(&ci->exit, 0, sizeof(ci->exit));
 	ci->exit.reason = CPU_EXIT_IO;
@@ -52,7 +52,7 @@ int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val)
 	ci->exit.io.size = (uint8_t)size;
 	ci->exit.io.write = false;
 	ci->io_waiting_kind = IOK_PIO_READ;
-	return X_IO;
+	return EXEC_IO;
 }
 
 int io_port_write(struct cpu *cpu, uint16_t port, unsigned size, uint32_t val)
@@ -64,7 +64,7 @@ int io_port_write(struct cpu *cpu, uint16_t port, unsigned size, uint32_t val)
 		return r;
 	if (ci->answer_pos < ci->nanswers && ci->answers[ci->answer_pos].kind == IOK_PIO_WRITE) {
 		ci->answer_pos++;	/* already performed and acknowledged */
-		return X_OK;
+		return EXEC_OK;
 	}
 	memset(&ci->exit, 0, sizeof(ci->exit));
 	ci->exit.reason = CPU_EXIT_IO;
@@ -73,7 +73,7 @@ int io_port_write(struct cpu *cpu, uint16_t port, unsigned size, uint32_t val)
 	ci->exit.io.write = true;
 	ci->exit.io.data = val & (uint32_t)size_mask(size);
 	ci->io_waiting_kind = IOK_PIO_WRITE;
-	return X_IO;
+	return EXEC_IO;
 }
 
 static uint16_t port_of(struct cpu *cpu, struct operand *o)
@@ -90,7 +90,7 @@ int x_in(struct cpu *cpu, struct insn *in)
 	if (r)
 		return r;
 	reg_write(cpu, CPU_RAX, size, v);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_out(struct cpu *cpu, struct insn *in)

@@ -23,7 +23,7 @@ int x_movzx(struct cpu *cpu, struct insn *in)
 	if (r)
 		return r;
 	reg_write(cpu, in->ops[0].reg, in->ops[0].size, v);
-	return X_OK;
+	return EXEC_OK;
 }
 
 static int movsx_common(struct cpu *cpu, struct insn *in)
@@ -35,7 +35,7 @@ static int movsx_common(struct cpu *cpu, struct insn *in)
 	if (r)
 		return r;
 	reg_write(cpu, in->ops[0].reg, in->ops[0].size, (uint64_t)((int64_t)(v << sh) >> sh));
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_movsx(struct cpu *cpu, struct insn *in)
@@ -51,7 +51,7 @@ int x_movsxd(struct cpu *cpu, struct insn *in)
 int x_lea(struct cpu *cpu, struct insn *in)
 {
 	reg_write(cpu, in->ops[0].reg, in->ops[0].size, insn_ea(cpu, in));
-	return X_OK;
+	return EXEC_OK;
 }
 
 static uint64_t xchg_fn(struct cpu *cpu, struct insn *in, uint64_t old, uint64_t src, bool *store)
@@ -66,9 +66,8 @@ int x_xchg(struct cpu *cpu, struct insn *in)
 	uint64_t src, old;
 	int r;
 
-	if (in->ops[0].type == OPT_REG && in->ops[1].type == OPT_REG &&
-	    in->ops[0].reg == in->ops[1].reg && in->ops[0].reg == CPU_RAX && !(in->rex & 1))
-		return X_OK;	/* NOP: no zero-extension of EAX */
+	if (in->op == &opcode_map1[0x90] && !(in->rex & 1))
+		return EXEC_OK;	/* 90 is NOP (PAUSE with F3): no zero-extension of EAX; 87 C0 is not */
 	if ((r = op_read(cpu, in, 1, &src)) || (r = op_rmw(cpu, in, xchg_fn, src, true, &old)))
 		return r;
 	return op_write(cpu, in, 1, old);
@@ -77,7 +76,7 @@ int x_xchg(struct cpu *cpu, struct insn *in)
 int x_nop(struct cpu *cpu, struct insn *in)
 {
 	(void)cpu; (void)in;
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_xlat(struct cpu *cpu, struct insn *in)
@@ -88,7 +87,7 @@ int x_xlat(struct cpu *cpu, struct insn *in)
 	if (r)
 		return r;
 	reg_write(cpu, CPU_RAX, 1, v);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_mov_from_sreg(struct cpu *cpu, struct insn *in)
@@ -112,7 +111,7 @@ int x_mov_to_sreg(struct cpu *cpu, struct insn *in)
 		return r;
 	if (in->ops[0].reg == CPU_SS)
 		cpu->shadow |= CPU_SHADOW_MOVSS;
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* MOV to/from CR0 CR2 CR3 CR4 CR8 (0F 20 / 0F 22); arg 1 = to CRn */
@@ -135,7 +134,7 @@ int x_mov_cr(struct cpu *cpu, struct insn *in)
 	default: v = cpu->cr8; break;
 	}
 	reg_write(cpu, gpr, size, v);
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* MOV to/from DR0-DR7 (0F 21 / 0F 23): DR4/DR5 alias DR6/DR7 unless CR4.DE */
@@ -160,5 +159,5 @@ int x_mov_dr(struct cpu *cpu, struct insn *in)
 	} else {
 		reg_write(cpu, gpr, size, cpu->dr[dr]);
 	}
-	return X_OK;
+	return EXEC_OK;
 }

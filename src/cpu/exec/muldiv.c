@@ -37,7 +37,7 @@ int x_mul(struct cpu *cpu, struct insn *in)
 	p = (u128)a * src;
 	write_pair(cpu, size, (uint64_t)p & size_mask(size), (uint64_t)(p >> (size * 8)) & size_mask(size));
 	flags_set(cpu, CPU_FLAG_CF | CPU_FLAG_OF, (p >> (size * 8)) != 0);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_imul1(struct cpu *cpu, struct insn *in)
@@ -52,7 +52,7 @@ int x_imul1(struct cpu *cpu, struct insn *in)
 	p = (s128)sx(reg_read(cpu, CPU_RAX, size), size) * sx(src, size);
 	write_pair(cpu, size, (uint64_t)p & size_mask(size), (uint64_t)(p >> (size * 8)) & size_mask(size));
 	flags_set(cpu, CPU_FLAG_CF | CPU_FLAG_OF, p != (s128)sx((uint64_t)p, size));
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* IMUL Gv,Ev (0F AF) and IMUL Gv,Ev,Iz/Ib (69/6B) */
@@ -74,7 +74,7 @@ int x_imul(struct cpu *cpu, struct insn *in)
 	p = (s128)sx(a, size) * sx(b, size);
 	reg_write(cpu, in->ops[0].reg, size, (uint64_t)p);
 	flags_set(cpu, CPU_FLAG_CF | CPU_FLAG_OF, p != (s128)sx((uint64_t)p, size));
-	return X_OK;
+	return EXEC_OK;
 }
 
 static void read_pair(struct cpu *cpu, unsigned size, uint64_t *lo, uint64_t *hi)
@@ -116,10 +116,10 @@ int x_div(struct cpu *cpu, struct insn *in)
 	if (q >> (size * 8))
 		goto de;
 	write_quot_rem(cpu, size, (uint64_t)q, (uint64_t)(n % d));
-	return X_OK;
+	return EXEC_OK;
 de:
 	cpu_raise(cpu, CPU_EXC_DE, false, 0);
-	return X_EXC;
+	return EXEC_EXC;
 }
 
 int x_idiv(struct cpu *cpu, struct insn *in)
@@ -146,8 +146,8 @@ int x_idiv(struct cpu *cpu, struct insn *in)
 	if (q != (s128)sx((uint64_t)q, size))
 		goto de;
 	write_quot_rem(cpu, size, (uint64_t)q, (uint64_t)(n % d));
-	return X_OK;
+	return EXEC_OK;
 de:
 	cpu_raise(cpu, CPU_EXC_DE, false, 0);
-	return X_EXC;
+	return EXEC_EXC;
 }

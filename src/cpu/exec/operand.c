@@ -50,18 +50,19 @@ int op_read(struct cpu *cpu, struct insn *in, int i, uint64_t *val)
 	switch (o->type) {
 	case OPT_REG:
 		*val = reg_read(cpu, o->reg, o->size);
-		return X_OK;
+		return EXEC_OK;
 	case OPT_MEM:
 		return mem_read_seg(cpu, in->seg, insn_ea(cpu, in), o->size, val);
 	case OPT_IMM:
-		*val = o->imm & size_mask(o->size);
-		return X_OK;
+		/* Ib/Iz are sign-extended to the operand size (SDM Vol.2 §3.1.1.3) */
+		*val = o->imm & size_mask(in->opsize > o->size ? in->opsize : o->size);
+		return EXEC_OK;
 	case OPT_SREG:
 		*val = cpu->seg[o->reg].selector;
-		return X_OK;
+		return EXEC_OK;
 	default:
 		*val = 0;
-		return X_OK;
+		return EXEC_OK;
 	}
 }
 
@@ -72,10 +73,10 @@ int op_write(struct cpu *cpu, struct insn *in, int i, uint64_t val)
 	switch (o->type) {
 	case OPT_REG:
 		reg_write(cpu, o->reg, o->size, val);
-		return X_OK;
+		return EXEC_OK;
 	case OPT_MEM:
 		return mem_write_seg(cpu, in->seg, insn_ea(cpu, in), o->size, val & size_mask(o->size));
 	default:
-		return X_OK;
+		return EXEC_OK;
 	}
 }

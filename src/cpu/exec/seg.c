@@ -27,7 +27,7 @@ int read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *lo, uint64_t *hi)
 		if (off + 15 <= tbl.limit && (r = mem_read_lin(cpu, tbl.base + off + 8, 8, hi, true)))
 			return r;
 	}
-	return X_OK;
+	return EXEC_OK;
 }
 
 void seg_from_descriptor(struct cpu_segment *s, uint16_t sel, uint64_t lo)
@@ -82,7 +82,7 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 		}
 		if (sreg == CPU_CS)
 			cpu_update_mode(cpu);
-		return X_OK;
+		return EXEC_OK;
 	}
 	if ((sel & ~3) == 0) {
 		if (sreg == CPU_CS || (sreg == CPU_SS && (!ci->code64 || cpl == 3)))
@@ -91,7 +91,7 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 		s->unusable = 1;
 		s->present = 0;
 		s->base = 0;
-		return X_OK;
+		return EXEC_OK;
 	}
 	if ((r = read_descriptor(cpu, sel, &lo, NULL)))
 		return r;
@@ -108,7 +108,7 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 			return raise_gp(cpu, sel & ~3u);
 		if (!((lo >> 47) & 1)) {
 			cpu_raise(cpu, CPU_EXC_SS, true, sel & ~3u);
-			return X_EXC;
+			return EXEC_EXC;
 		}
 		break;
 	case CPU_CS:
@@ -116,7 +116,7 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 			return raise_gp(cpu, sel & ~3u);
 		if (!((lo >> 47) & 1)) {
 			cpu_raise(cpu, CPU_EXC_NP, true, sel & ~3u);
-			return X_EXC;
+			return EXEC_EXC;
 		}
 		sel = (uint16_t)((sel & ~3) | cpl);
 		break;
@@ -125,14 +125,14 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 			return raise_gp(cpu, sel & ~3u);
 		if (!((lo >> 47) & 1)) {
 			cpu_raise(cpu, CPU_EXC_NP, true, sel & ~3u);
-			return X_EXC;
+			return EXEC_EXC;
 		}
 	}
 	set_accessed(cpu, sel, lo);
 	seg_from_descriptor(s, sel, lo | (1ull << 40));
 	if (sreg == CPU_CS)
 		cpu_update_mode(cpu);
-	return X_OK;
+	return EXEC_OK;
 }
 
 #define CR4_SUPPORTED \
@@ -169,17 +169,17 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		if ((old ^ val) & (CPU_CR0_PG | CPU_CR0_WP | CPU_CR0_PE))
 			tlb_flush(cpu);
 		cpu_update_mode(cpu);
-		return X_OK;
+		return EXEC_OK;
 	}
 	case 2:
 		cpu->cr2 = val;
-		return X_OK;
+		return EXEC_OK;
 	case 3:
 		if (ci->long_mode && (val >> 46))
 			return raise_gp(cpu, 0);
 		cpu->cr3 = ci->long_mode ? val : (val & 0xffffffffull);
 		tlb_flush(cpu);
-		return X_OK;
+		return EXEC_OK;
 	case 4:
 		if (val & ~(uint64_t)CR4_SUPPORTED)
 			return raise_gp(cpu, 0);
@@ -188,11 +188,11 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE))
 			tlb_flush(cpu);
 		cpu->cr4 = val;
-		return X_OK;
+		return EXEC_OK;
 	default:
 		if (val >> 4)
 			return raise_gp(cpu, 0);
 		cpu->cr8 = val;
-		return X_OK;
+		return EXEC_OK;
 	}
 }

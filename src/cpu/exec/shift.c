@@ -26,7 +26,8 @@ static uint64_t shift_fn(struct cpu *cpu, struct insn *in, uint64_t v, uint64_t 
 	/* the count is masked to 5 bits (6 with 64-bit operands): SDM Vol.2 SAL/SAR/SHL/SHR */
 	c = (unsigned)(count & (size == 8 ? 0x3f : 0x1f));
 	if (c == 0) {
-		*store = false;	/* no change, no flags */
+		/* flags untouched; a 32-bit register destination is still written (zero-extended) */
+		*store = size == 4 && in->ops[0].type == OPT_REG;
 		return v;
 	}
 	v &= m;
@@ -107,8 +108,8 @@ static int double_shift(struct cpu *cpu, struct insn *in, bool left)
 	    (r = op_read(cpu, in, 2, &cnt)))
 		return r;
 	c = (unsigned)(cnt & (size == 8 ? 0x3f : 0x1f));
-	if (c == 0)
-		return X_OK;
+	if (c == 0)	/* flags untouched; a 32-bit register destination is still zero-extended */
+		return size == 4 && in->ops[0].type == OPT_REG ? op_write(cpu, in, 0, dst) : EXEC_OK;
 	if (size == 2 && c > 16) {
 		/* undefined result; computed as a 32-bit shift of src:dst like Intel hardware */
 		uint64_t wide = left ? (dst << 16 | src) : (src << 16 | dst);

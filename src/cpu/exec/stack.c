@@ -86,7 +86,7 @@ int x_pop_sreg(struct cpu *cpu, struct insn *in)
 	}
 	if (in->op->arg == CPU_SS)
 		cpu->shadow |= CPU_SHADOW_MOVSS;
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_pusha(struct cpu *cpu, struct insn *in)
@@ -101,7 +101,7 @@ int x_pusha(struct cpu *cpu, struct insn *in)
 			return r;
 		}
 	}
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_popa(struct cpu *cpu, struct insn *in)
@@ -119,7 +119,7 @@ int x_popa(struct cpu *cpu, struct insn *in)
 	for (int i = 0; i < 8; i++)
 		if (order[i] != CPU_RSP)	/* the saved SP is skipped */
 			reg_write(cpu, order[i], in->opsize, vals[i]);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_pushf(struct cpu *cpu, struct insn *in)
@@ -152,7 +152,7 @@ int x_popf(struct cpu *cpu, struct insn *in)
 	if (in->opsize == 2)
 		mask &= 0xffff;
 	cpu_set_rflags(cpu, (ci->rflags & ~mask) | (v & mask));
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_enter(struct cpu *cpu, struct insn *in)
@@ -175,7 +175,7 @@ int x_enter(struct cpu *cpu, struct insn *in)
 		goto fail;
 	reg_write(cpu, CPU_RBP, stack_size(cpu) == 2 ? 2 : size, frame);
 	cpu->gpr[CPU_RSP] = (cpu->gpr[CPU_RSP] & ~m) | ((cpu->gpr[CPU_RSP] - alloc) & m);
-	return X_OK;
+	return EXEC_OK;
 fail:
 	cpu->gpr[CPU_RSP] = sp0;
 	cpu->gpr[CPU_RBP] = bp0;
@@ -193,5 +193,5 @@ int x_leave(struct cpu *cpu, struct insn *in)
 		return r;
 	}
 	reg_write(cpu, CPU_RBP, in->opsize, v);
-	return X_OK;
+	return EXEC_OK;
 }

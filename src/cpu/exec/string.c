@@ -41,7 +41,7 @@ static int element(struct cpu *cpu, struct insn *in, int kind, bool *equal)
 			return r;
 		advance(cpu, in, CPU_RSI, size);
 		advance(cpu, in, CPU_RDI, size);
-		return X_OK;
+		return EXEC_OK;
 	case 1: /* CMPS: compare [rSI] with ES:[rDI] */
 		if ((r = mem_read_seg(cpu, in->seg, si, size, &a)) ||
 		    (r = mem_read_seg(cpu, CPU_ES, di, size, &b)))
@@ -50,39 +50,39 @@ static int element(struct cpu *cpu, struct insn *in, int kind, bool *equal)
 		*equal = flag(cpu, CPU_FLAG_ZF);
 		advance(cpu, in, CPU_RSI, size);
 		advance(cpu, in, CPU_RDI, size);
-		return X_OK;
+		return EXEC_OK;
 	case 2: /* STOS */
 		if ((r = mem_write_seg(cpu, CPU_ES, di, size, cpu->gpr[CPU_RAX])))
 			return r;
 		advance(cpu, in, CPU_RDI, size);
-		return X_OK;
+		return EXEC_OK;
 	case 3: /* LODS */
 		if ((r = mem_read_seg(cpu, in->seg, si, size, &a)))
 			return r;
 		reg_write(cpu, CPU_RAX, size, a);
 		advance(cpu, in, CPU_RSI, size);
-		return X_OK;
+		return EXEC_OK;
 	case 4: /* SCAS: compare rAX with ES:[rDI] */
 		if ((r = mem_read_seg(cpu, CPU_ES, di, size, &b)))
 			return r;
 		alu_compute(cpu, ALU_CMP, cpu->gpr[CPU_RAX], b, size);
 		*equal = flag(cpu, CPU_FLAG_ZF);
 		advance(cpu, in, CPU_RDI, size);
-		return X_OK;
+		return EXEC_OK;
 	case 5: /* INS: port DX -> ES:[rDI]; the port is read first */
 		size = size > 4 ? 4 : size;
 		if ((r = io_port_read(cpu, (uint16_t)cpu->gpr[CPU_RDX], size, &v32)) ||
 		    (r = mem_write_seg(cpu, CPU_ES, di, size, v32)))
 			return r;
 		advance(cpu, in, CPU_RDI, size);
-		return X_OK;
+		return EXEC_OK;
 	default: /* OUTS: [rSI] -> port DX */
 		size = size > 4 ? 4 : size;
 		if ((r = mem_read_seg(cpu, in->seg, si, size, &a)) ||
 		    (r = io_port_write(cpu, (uint16_t)cpu->gpr[CPU_RDX], size, (uint32_t)a)))
 			return r;
 		advance(cpu, in, CPU_RSI, size);
-		return X_OK;
+		return EXEC_OK;
 	}
 }
 
@@ -100,10 +100,10 @@ static int string_op(struct cpu *cpu, struct insn *in, int kind)
 		uint64_t c = cpu->gpr[CPU_RCX] & m;
 
 		if (c == 0)
-			return X_OK;
+			return EXEC_OK;
 		if (n == STRING_BATCH || ci->nmmio_staged) {
 			cpu->rip = ci->fault_rip;	/* resume later: more elements remain */
-			return X_OK;
+			return EXEC_OK;
 		}
 		r = element(cpu, in, kind, &equal);
 		if (r)
@@ -113,7 +113,7 @@ static int string_op(struct cpu *cpu, struct insn *in, int kind)
 		ci->nanswers = ci->answer_pos = 0;
 		/* REPE/REPNE end on the compare result (F3 = while equal, F2 = while not equal) */
 		if (compares && ((in->rep == 0xf3 && !equal) || (in->rep == 0xf2 && equal)))
-			return X_OK;
+			return EXEC_OK;
 	}
 }
 

@@ -19,7 +19,7 @@ static int intercept(struct cpu *cpu, struct insn *in, enum cpu_exit_reason reas
 	ci->exit.reason = reason;
 	ci->exit.insn_len = in->len;
 	cpu->rip = ci->fault_rip;
-	return X_EXIT;
+	return EXEC_EXIT;
 }
 
 int x_hlt(struct cpu *cpu, struct insn *in)
@@ -27,7 +27,7 @@ int x_hlt(struct cpu *cpu, struct insn *in)
 	(void)in;
 	memset(&cpu->in->exit, 0, sizeof(cpu->in->exit));
 	cpu->in->exit.reason = CPU_EXIT_HLT;
-	return X_EXIT;	/* RIP past the HLT */
+	return EXEC_EXIT;	/* RIP past the HLT */
 }
 
 int x_cpuid(struct cpu *cpu, struct insn *in)
@@ -62,7 +62,7 @@ int x_rdtsc(struct cpu *cpu, struct insn *in)
 	t = cpu->ops->read_tsc(cpu->opaque);
 	cpu->gpr[CPU_RAX] = (uint32_t)t;
 	cpu->gpr[CPU_RDX] = t >> 32;
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_rdtscp(struct cpu *cpu, struct insn *in)
@@ -89,7 +89,7 @@ int x_into(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
 	if (!flag(cpu, CPU_FLAG_OF))
-		return X_OK;
+		return EXEC_OK;
 	return cpu_deliver_event(cpu, CPU_EXC_OF, false, 0, EV_SOFT_INT);
 }
 
@@ -108,20 +108,20 @@ int x_unimpl(struct cpu *cpu, struct insn *in)
 	ci->exit.unhandled.len = in->len;
 	memcpy(ci->exit.unhandled.insn, in->bytes, in->len);
 	cpu->rip = ci->fault_rip;
-	return X_EXIT;
+	return EXEC_EXIT;
 }
 
 int x_fence(struct cpu *cpu, struct insn *in)
 {
 	(void)cpu; (void)in;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_wbinvd(struct cpu *cpu, struct insn *in)
 {
 	(void)cpu; (void)in;
-	return X_OK;	/* no caches to write back */
+	return EXEC_OK;	/* no caches to write back */
 }
 
 /* IRET/IRETD/IRETQ (SDM Vol.2 IRET): real mode, same or outer privilege, 64-bit mode */
@@ -144,7 +144,7 @@ int x_iret(struct cpu *cpu, struct insn *in)
 		cpu_set_rflags(cpu, (ci->rflags & ~mask) | (fl & mask));
 		cpu->nmi_blocked = false;
 		cpu_update_mode(cpu);
-		return X_OK;
+		return EXEC_OK;
 	}
 	if ((ci->rflags & CPU_FLAG_NT) && !ci->long_mode)
 		goto unimpl;	/* task return: hardware task switching is CPU issue 4 */
@@ -200,7 +200,7 @@ int x_iret(struct cpu *cpu, struct insn *in)
 	cpu_set_rflags(cpu, (ci->rflags & ~mask) | (fl & mask));
 	cpu->nmi_blocked = false;
 	cpu_update_mode(cpu);
-	return X_OK;
+	return EXEC_OK;
 unimpl:
 	cpu->gpr[CPU_RSP] = sp0;
 	return x_unimpl(cpu, in);
@@ -223,7 +223,7 @@ static int load_dt(struct cpu *cpu, struct insn *in, struct cpu_dtable *dt)
 		return raise_gp(cpu, 0);
 	dt->limit = (uint16_t)limit;
 	dt->base = base;
-	return X_OK;
+	return EXEC_OK;
 }
 
 static int store_dt(struct cpu *cpu, struct insn *in, const struct cpu_dtable *dt)
@@ -264,14 +264,14 @@ int x_invlpg(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
 	tlb_flush(cpu);
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_clts(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
 	cpu->cr0 &= ~CPU_CR0_TS;
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_sldt(struct cpu *cpu, struct insn *in)
@@ -311,7 +311,7 @@ static int load_system_seg(struct cpu *cpu, struct insn *in, int sreg)
 		memset(&cpu->seg[CPU_LDTR], 0, sizeof(cpu->seg[CPU_LDTR]));
 		cpu->seg[CPU_LDTR].selector = sel;
 		cpu->seg[CPU_LDTR].unusable = 1;
-		return X_OK;
+		return EXEC_OK;
 	}
 	if (sel & 4)
 		return raise_gp(cpu, sel & ~3u);
@@ -322,7 +322,7 @@ static int load_system_seg(struct cpu *cpu, struct insn *in, int sreg)
 		return raise_gp(cpu, sel & ~3u);
 	if (!s.present) {
 		cpu_raise(cpu, CPU_EXC_NP, true, sel & ~3u);
-		return X_EXC;
+		return EXEC_EXC;
 	}
 	if (cpu->in->long_mode)
 		s.base |= (hi & 0xffffffffull) << 32;
@@ -331,7 +331,7 @@ static int load_system_seg(struct cpu *cpu, struct insn *in, int sreg)
 		mem_write_lin(cpu, cpu->gdt.base + (sel & ~7) + 5, 1, (lo >> 40 & 0xff) | 2, true);
 	}
 	cpu->seg[sreg] = s;
-	return X_OK;
+	return EXEC_OK;
 }
 
 int x_lldt(struct cpu *cpu, struct insn *in) { return load_system_seg(cpu, in, CPU_LDTR); }
@@ -344,7 +344,7 @@ int x_swapgs(struct cpu *cpu, struct insn *in)
 	(void)in;
 	cpu->seg[CPU_GS].base = cpu->in->kernel_gs_base;
 	cpu->in->kernel_gs_base = t;
-	return X_OK;
+	return EXEC_OK;
 }
 
 static void flat_seg(struct cpu_segment *s, uint16_t sel, uint8_t type, bool l, bool db, unsigned dpl)
@@ -384,7 +384,7 @@ int x_syscall(struct cpu *cpu, struct insn *in)
 	}
 	flat_seg(&cpu->seg[CPU_SS], sel + 8, 0x3, false, true, 0);
 	cpu_update_mode(cpu);
-	return X_OK;
+	return EXEC_OK;
 }
 
 /* SYSRET: to CPL 3; a non-canonical RCX is #GP(0) at CPL 0 (SDM Vol.2 SYSRET) */
@@ -411,5 +411,5 @@ int x_sysret(struct cpu *cpu, struct insn *in)
 		cpu_set_rflags(cpu, cpu_get_rflags(cpu) | CPU_FLAG_IF);
 	flat_seg(&cpu->seg[CPU_SS], (uint16_t)((sel + 8) | 3), 0x3, false, true, 3);
 	cpu_update_mode(cpu);
-	return X_OK;
+	return EXEC_OK;
 }

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Differential test: integer instructions on the host CPU and on swkvm's CPU, compared.
+//
+// Each case is one instruction (register forms, every operand size) with random and
+// edge-value register contents and arithmetic flags. It runs natively in a generated
+// stub (load registers and RFLAGS, execute, store them) and on swkvm's CPU in 64-bit
+// mode, then every GPR and the defined arithmetic flags are compared. Flags the SDM
+// leaves undefined for an instruction are masked, per instruction (see `undef`).
+// SWKVM_DIFF_CASES sets the number of random cases (default 200000); SWKVM_DIFF_SEED
+// the seed.
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+
+#include "cpu/internal.h"
+#include "tap.h"
+
+#define FL_ALL (CPU_FLAG_CF | CPU_FLAG_PF | CPU_FLAG_AF | CPU_FLAG_ZF | CPU_FLAG_SF | CPU_FLAG_OF)
+#define F_C CPU_FLAG_CF
+#define F_P CPU_FLAG_PF
+#define F_A CPU_FLAG_AF
+#define F_Z CPU_FLAG_ZF
+#define F_S CPU_FLAG_SF
+#define F_O CPU_FLAG_OF
+
+/* Registers the tests may use as operands (not RSP/RBP, not RDI/R12-R15 used by the stub) */
+static const int usable[] = { CPU_RAX, CPU_RCX, CPU_RDX, CPU_RBX, CPU_RSI, CPU_R8, CPU_R9, CPU_R10, CPU_R11 };
+
+struct state {
+	uint64_t gpr[16];
+	uint64_t rflags;
+};
+
+/* ---- native execution ---- */
+
+static uint8_t *stub;
+
+/* mov reg, [r15 + 8*reg] / mov [r15 + 8*reg], reg with REX; r15 holds the state pointer */
+static uint8_t *emit_mov(uint8_t *p, int reg, bool store)
+{
+	*p++ = (uint8_t)(0x49 | ((reg & 8) ? 4 : 0));	/* REX.W + REX.B (r15) + REX.R */
+	*p++ = store ? 0x89 : 0x8b;
+	*p++ = (uint8_t)(0x87 | ((reg & 7) << 3));	/* [r15 + disp32] */
+	*(uint32_t *)p = (uint32_t)(8 * reg);
+	return p + 4;
+}
+
+static void build_stub(const uint8_t *insn, unsigned len)
+{
+	uint8_t *p = stub;
+
+	/* push rbx, rbp, r12-r15; mov r15, rdi */
+	memcpy(p, "\x53\x55\x41\x54\x41\x55\x41\x56\x41\x57\x49\x89\xff", 13);
+	p += 13;
+	for (size_t i = 0; i < sizeof(usable) / sizeof(usable[0]); i++)
+		p = emit_mov(p, usable[i], false);
+	/* push qword [r15 + 128]; popfq */
+	memcpy(p, "\x41\xff\xb7\x80\x00\x00\x00\x9d", 8);
+	p += 8;
+	memcpy(p, insn, len);
+	p += len;
+	/* pushfq; pop qword [r15 + 128] */
+	memcpy(p, "\x9c\x41\x8f\x87\x80\x00\x00\x00", 8);
+	p += 8;
+	for (size_t i = 0; i < sizeof(usable) / sizeof(usable[0]); i++)
+		p = emit_mov(p, usable[i], true);
+	/* pop r15-r12, rbp, rbx; ret */
+	memcpy(p, "\x41\x5f\x41\x5e\x41\x5d\x41\x5c\x5d\x5b\xc3", 11);
+}
+
+static void run_native(const uint8_t *insn, unsigned len, struct state *s)
+{
+	build_stub(insn, len);
+	((void (*)(struct state *))stub)(s);
+}
+
+/* ---- swkvm's CPU ---- */
+
+static uint8_t ram[4 * 4096];
+
+static uint8_t *gpa_page(void *opaque, uint64_t gfn, bool write)
+{
+	(void)opaque; (void)write;
+	return gfn < 4 ? ram + gfn * 4096 : NULL;
+}
+
+static uint64_t read_tsc(void *opaque)
+{
+	(void)opaque;
+	return 0;
+}
+
+static const struct cpu_host_ops ops = { .gpa_page = gpa_page, .read_tsc = read_tsc };
+
+static enum cpu_exit_reason last_exit;
+
+/*
+ * Watchdog: a case that runs away (a mis-decoded instruction jumping around) is stopped
+ * through the CPU's attention byte after at most two timer ticks.
+ */
+static volatile uint8_t stop_flag;
+static volatile long cur_case, seen_case = -1;
+
+static void tick(int sig)
+{
+	(void)sig;
+	if (cur_case == seen_case)
+		stop_flag = 1;
+	seen_case = cur_case;
+}
+
+static bool run_swkvm(struct cpu *cpu, const uint8_t *insn, unsigned len, struct state *s)
+{
+	struct cpu_exit e;
+
+	cpu_reset(cpu, false);
+	cpu->cr0 |= CPU_CR0_PE;
+	cpu->efer = CPU_EFER_LME | CPU_EFER_LMA;
+	cpu->seg[CPU_CS].base = 0;
+	cpu->seg[CPU_CS].l = 1;
+	cpu->seg[CPU_CS].db = 0;
+	cpu->rip = 0x1000;
+	/* no IDT: an exception the host did not raise becomes a triple fault, i.e. a mismatch */
+	cpu->idt.limit = 0;
+	memset(ram, 0, sizeof(ram));
+	stop_flag = 0;
+	cpu->attention2 = &stop_flag;
+	memcpy(cpu->gpr, s->gpr, sizeof(s->gpr));
+	cpu_set_rflags(cpu, s->rflags);
+	cpu_state_changed(cpu);
+	memcpy(ram + 0x1000, insn, len);
+	ram[0x1000 + len] = 0xf4;	/* hlt */
+	last_exit = cpu_run(cpu, &e);
+	if (last_exit != CPU_EXIT_HLT || cpu->rip != 0x1000 + len + 1)
+		return false;
+	memcpy(s->gpr, cpu->gpr, sizeof(s->gpr));
+	s->rflags = cpu_get_rflags(cpu);
+	return true;
+}
+
+/* ---- instruction generation ---- */
+
+struct tmpl {
+	const char *name;
+	int kind;
+};
+
+enum { K_ALU, K_ALU_IMM, K_UNARY, K_SHIFT, K_MULDIV, K_IMUL2, K_IMUL3, K_BT, K_BT_IMM, K_BSX,
+       K_SHXD, K_MOVX, K_CMOV, K_SETCC, K_BSWAP, K_XADD, K_CMPXCHG, K_XCHG, K_CBW, K_FLAG, K_LEA,
+       K_NKINDS };
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ull;
+}
+
+static uint64_t edge_value(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff,
+		0x80000000, 0xffffffff, 0x100000000ull, 0x7fffffffffffffffull, 0x8000000000000000ull,
+		~0ull, ~1ull, 0x8000000000000001ull, 31, 32, 63, 64,
+	};
+	switch (rnd() % 4) {
+	case 0: return edges[rnd() % (sizeof(edges) / sizeof(edges[0]))];
+	case 1: return rnd() & 0xff;
+	default: return rnd();
+	}
+}
+
+struct gen {
+	uint8_t b[16];
+	unsigned n;
+	uint64_t undef;		/* flags the SDM leaves undefined for this case */
+	const char *what;
+	bool skip;
+};
+
+static void put(struct gen *g, uint8_t v)
+{
+	g->b[g->n++] = v;
+}
+
+static int pick_reg(void)
+{
+	return usable[rnd() % (sizeof(usable) / sizeof(usable[0]))];
+}
+
+/* Prefixes for operand size `size` with registers reg (ModRM.reg) and rm. */
+static void prefixes(struct gen *g, unsigned size, int reg, int rm, bool rex_for_bytes)
+{
+	uint8_t rex = 0x40;
+
+	if (size == 2)
+		put(g, 0x66);
+	if (size == 8)
+		rex |= 8;
+	if (reg & 8)
+		rex |= 4;
+	if (rm & 8)
+		rex |= 1;
+	if (rex != 0x40 || (size == 1 && rex_for_bytes))
+		put(g, rex);
+}
+
+static uint8_t modrm(int reg, int rm)
+{
+	return (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7));
+}
+
+static unsigned pick_size(void)
+{
+	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	return sizes[rnd() % 4];
+}
+
+/* Byte registers: without REX, numbers 4-7 are AH CH DH BH; we use REX only for r8+. */
+static int pick_byte_reg(void)
+{
+	static const int regs[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+	int r = regs[rnd() % 12];
+	return r;
+}
+
+static void gen_case(struct gen *g, int kind, struct state *in)
+{
+	unsigned size = pick_size();
+	bool bytes_ok = kind == K_ALU || kind == K_ALU_IMM || kind == K_UNARY || kind == K_SHIFT ||
+			kind == K_MULDIV || kind == K_SETCC || kind == K_XADD || kind == K_CMPXCHG ||
+			kind == K_XCHG || kind == K_MOVX;
+	int reg, rm;
+	unsigned op = (unsigned)(rnd() % 8);
+
+	/* settle the size before picking registers: byte numbers 4-7 are only safe as AH..BH */
+	if (size == 1 && !bytes_ok)
+		size = 4 << (rnd() % 2);
+	reg = size == 1 && kind != K_MOVX ? pick_byte_reg() : pick_reg();
+	rm = size == 1 ? pick_byte_reg() : pick_reg();
+	if (kind == K_SETCC)
+		rm = pick_byte_reg();
+
+	memset(g, 0, sizeof(*g));
+	/* an 8-bit case mixing AH-style and REX registers is not encodable */
+	if (size == 1 && (((reg & 8) || (rm & 8)) && ((reg & 7) >= 4 || (rm & 7) >= 4) && !(reg & 8 && rm & 8))) {
+		reg &= 3;
+		rm &= 3;
+	}
+	switch (kind) {
+	case K_ALU:
+		g->what = "alu r/m, r";
+		prefixes(g, size, reg, rm, false);
+		put(g, (uint8_t)(op * 8 + (size == 1 ? 0 : 1)));
+		put(g, modrm(reg, rm));
+		if (op == 1 || op == 4 || op == 6)
+			g->undef = F_A;
+		break;
+	case K_ALU_IMM: {
+		bool imm8 = size != 1 && (rnd() & 1);
+		g->what = "alu r/m, imm";
+		prefixes(g, size, 0, rm, false);
+		put(g, size == 1 ? 0x80 : imm8 ? 0x83 : 0x81);
+		put(g, modrm((int)op, rm));
+		if (size == 1 || imm8)
+			put(g, (uint8_t)rnd());
+		else
+			for (unsigned i = 0; i < (size == 2 ? 2u : 4u); i++)
+				put(g, (uint8_t)rnd());
+		if (op == 1 || op == 4 || op == 6)
+			g->undef = F_A;
+		break;
+	}
+	case K_UNARY: {
+		/* INC DEC (FE/FF /0 /1), NOT NEG (F6/F7 /2 /3), TEST imm (F6/F7 /0) */
+		static const struct { uint8_t opc_b, sub; } u[] = { { 0xfe, 0 }, { 0xfe, 1 }, { 0xf6, 2 }, { 0xf6, 3 }, { 0xf6, 0 } };
+		int k = (int)(rnd() % 5);
+		g->what = "inc/dec/not/neg/test";
+		prefixes(g, size, 0, rm, false);
+		put(g, (uint8_t)(u[k].opc_b + (size == 1 ? 0 : 1)));
+		put(g, modrm(u[k].sub, rm));
+		if (k == 4) {
+			for (unsigned i = 0; i < (size == 1 ? 1u : size == 2 ? 2u : 4u); i++)
+				put(g, (uint8_t)rnd());
+			g->undef = F_A;
+		}
+		break;
+	}
+	case K_SHIFT: {
+		int form = (int)(rnd() % 3);	/* by 1, by imm8, by CL */
+		unsigned count;
+		g->what = "shift/rotate";
+		if (op == 6)
+			op = 4;
+		if (form == 2)
+			reg = CPU_RCX;
+		prefixes(g, size, 0, rm, false);
+		put(g, (uint8_t)((form == 0 ? 0xd0 : form == 1 ? 0xc0 : 0xd2) + (size == 1 ? 0 : 1)));
+		put(g, modrm((int)op, rm));
+		if (form == 1)
+			put(g, (uint8_t)(rnd() % 80));
+		count = form == 0 ? 1 : form == 1 ? g->b[g->n - 1] : (unsigned)(in->gpr[CPU_RCX] & 0xff);
+		count &= size == 8 ? 0x3f : 0x1f;
+		g->undef = F_A;
+		if (count != 1)
+			g->undef |= F_O;
+		if (op <= 3)	/* rotates touch only CF and OF */
+			g->undef &= ~F_A;
+		/* RCL/RCR on 8/16 bits rotate modulo 9/17; a masked count above the width: CF undefined */
+		if ((op == 4 || op == 5) && count > size * 8)
+			g->undef |= F_C;
+		break;
+	}
+	case K_MULDIV: {
+		/* MUL IMUL DIV IDIV (F6/F7 /4-/7) */
+		unsigned sub = 4 + (unsigned)(rnd() % 4);
+		g->what = "mul/imul/div/idiv";
+		prefixes(g, size, 0, rm, false);
+		put(g, size == 1 ? 0xf6 : 0xf7);
+		put(g, modrm((int)sub, rm));
+		g->undef = sub < 6 ? F_S | F_Z | F_A | F_P : FL_ALL;
+		break;
+	}
+	case K_IMUL2:
+		if (size == 1)
+			size = 4;
+		g->what = "imul r, r/m";
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, 0xaf);
+		put(g, modrm(reg, rm));
+		g->undef = F_S | F_Z | F_A | F_P;
+		break;
+	case K_IMUL3:
+		if (size == 1)
+			size = 4;
+		g->what = "imul r, r/m, imm";
+		prefixes(g, size, reg, rm, false);
+		if (rnd() & 1) {
+			put(g, 0x6b);
+			put(g, modrm(reg, rm));
+			put(g, (uint8_t)rnd());
+		} else {
+			put(g, 0x69);
+			put(g, modrm(reg, rm));
+			for (unsigned i = 0; i < (size == 2 ? 2u : 4u); i++)
+				put(g, (uint8_t)rnd());
+		}
+		g->undef = F_S | F_Z | F_A | F_P;
+		break;
+	case K_BT:
+		if (size == 1)
+			size = 4;
+		g->what = "bt/bts/btr/btc r/m, r";
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, (uint8_t)(0xa3 + 8 * (op & 3)));
+		put(g, modrm(reg, rm));
+		g->undef = F_O | F_S | F_A | F_P;
+		break;
+	case K_BT_IMM:
+		if (size == 1)
+			size = 4;
+		g->what = "bt* r/m, imm8";
+		prefixes(g, size, 0, rm, false);
+		put(g, 0x0f);
+		put(g, 0xba);
+		put(g, modrm(4 + (int)(op & 3), rm));
+		put(g, (uint8_t)rnd());
+		g->undef = F_O | F_S | F_A | F_P;
+		break;
+	case K_BSX:
+		if (size == 1)
+			size = 4;
+		g->what = "bsf/bsr";
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, (uint8_t)(0xbc + (op & 1)));
+		put(g, modrm(reg, rm));
+		g->undef = F_C | F_O | F_S | F_A | F_P;
+		break;
+	case K_SHXD: {
+		bool cl = rnd() & 1;
+		unsigned count;
+		if (size == 1)
+			size = 4;
+		if (cl && (reg == CPU_RCX || rm == CPU_RCX))
+			cl = false;
+		g->what = "shld/shrd";
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, (uint8_t)((op & 1 ? 0xac : 0xa4) + (cl ? 1 : 0)));
+		put(g, modrm(reg, rm));
+		if (!cl)
+			put(g, (uint8_t)(rnd() % 70));
+		count = cl ? (unsigned)(in->gpr[CPU_RCX] & 0xff) : g->b[g->n - 1];
+		count &= size == 8 ? 0x3f : 0x1f;
+		g->undef = F_A | (count != 1 ? F_O : 0);
+		if (size == 2 && count > 16)
+			g->skip = true;	/* result undefined */
+		break;
+	}
+	case K_MOVX: {
+		/* MOVZX/MOVSX r, r/m8 or r/m16; MOVSXD r64, r/m32 */
+		int f = (int)(rnd() % 5);
+		if (size == 1)
+			size = 4;
+		/*
+		 * Byte sources: with any REX prefix, numbers 4, 5, 7 mean SPL, BPL, DIL (the
+		 * stub's own registers); word and dword sources must be usable registers.
+		 */
+		if (f >= 2)
+			rm = pick_reg();
+		else if ((size == 8 || (reg & 8) || (rm & 8)) && (rm == 4 || rm == 5 || rm == 7))
+			rm = CPU_RBX;
+		g->what = "movzx/movsx/movsxd";
+		if (f == 4) {
+			size = 8;
+			rm = pick_reg();
+			prefixes(g, 8, reg, rm, false);
+			put(g, 0x63);
+			put(g, modrm(reg, rm));
+			break;
+		}
+		if (f < 2 && ((rm & 7) >= 4) && !(rm & 8))
+			rm &= 3;	/* keep byte sources encodable: no AH with REX */
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, (uint8_t)(0xb6 + (f & 1) + ((f & 2) ? 8 : 0)));
+		put(g, modrm(reg, rm));
+		break;
+	}
+	case K_CMOV:
+		if (size == 1)
+			size = 4;
+		g->what = "cmovcc";
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, (uint8_t)(0x40 + rnd() % 16));
+		put(g, modrm(reg, rm));
+		break;
+	case K_SETCC:
+		g->what = "setcc";
+		prefixes(g, 1, 0, rm, false);
+		put(g, 0x0f);
+		put(g, (uint8_t)(0x90 + rnd() % 16));
+		put(g, modrm(0, rm));
+		break;
+	case K_BSWAP:
+		g->what = "bswap";
+		if (size < 4)
+			size = 4;
+		prefixes(g, size, 0, rm, false);
+		put(g, 0x0f);
+		put(g, (uint8_t)(0xc8 + (rm & 7)));
+		break;
+	case K_XADD:
+		g->what = "xadd r/m, r";
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, size == 1 ? 0xc0 : 0xc1);
+		put(g, modrm(reg, rm));
+		break;
+	case K_CMPXCHG:
+		g->what = "cmpxchg r/m, r";
+		if (rnd() & 1)
+			in->gpr[rm & 15] = in->gpr[CPU_RAX];	/* make equality likely */
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, size == 1 ? 0xb0 : 0xb1);
+		put(g, modrm(reg, rm));
+		break;
+	case K_XCHG:
+		g->what = "xchg r/m, r";
+		prefixes(g, size, reg, rm, false);
+		put(g, size == 1 ? 0x86 : 0x87);
+		put(g, modrm(reg, rm));
+		break;
+	case K_CBW:
+		g->what = "cbw/cwd family";
+		prefixes(g, size == 1 ? 4 : size, 0, 0, false);
+		put(g, (uint8_t)(0x98 + (op & 1)));
+		break;
+	case K_FLAG: {
+		static const uint8_t ops1[] = { 0xf5, 0xf8, 0xf9, 0x9e, 0x9f };
+		g->what = "cmc/clc/stc/sahf/lahf";
+		put(g, ops1[rnd() % 5]);
+		break;
+	}
+	default: { /* LEA r, [base + index*scale + disp8] */
+		int base = pick_reg(), index = pick_reg();
+		if (size == 1)
+			size = 8;
+		g->what = "lea";
+		{
+			uint8_t rex = 0x40 | (size == 8 ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) | ((base & 8) ? 1 : 0);
+			if (size == 2)
+				put(g, 0x66);
+			if (rex != 0x40)
+				put(g, rex);
+		}
+		put(g, 0x8d);
+		put(g, (uint8_t)(0x44 | ((reg & 7) << 3)));
+		put(g, (uint8_t)(((rnd() % 4) << 6) | ((index & 7) << 3) | (base & 7)));
+		put(g, (uint8_t)rnd());
+		break;
+	}
+	}
+}
+
+/* Division cases that fault natively are skipped (the host would raise SIGFPE). */
+static bool div_faults(const struct gen *g, const struct state *s)
+{
+	unsigned i = 0, size = 4;
+	bool rex = false;
+	uint8_t m;
+	int rm = 0, sub;
+	uint64_t d, lo, hi;
+
+	for (;; i++) {
+		if (g->b[i] == 0x66) {
+			size = 2;
+		} else if ((g->b[i] & 0xf0) == 0x40) {
+			rex = true;
+			if (g->b[i] & 8)
+				size = 8;
+			rm = (g->b[i] & 1) << 3;
+		} else {
+			break;
+		}
+	}
+	if (g->b[i] == 0xf6)
+		size = 1;
+	else if (g->b[i] != 0xf7)
+		return false;
+	m = g->b[i + 1];
+	sub = (m >> 3) & 7;
+	if (sub < 6)
+		return false;
+	rm |= m & 7;
+	if (size == 1 && !rex && rm >= 4)
+		d = (s->gpr[rm & 3] >> 8) & 0xff;	/* AH CH DH BH */
+	else
+		d = s->gpr[rm] & size_mask(size);
+	if (d == 0)
+		return true;
+	if (size == 1) {
+		lo = s->gpr[CPU_RAX] & 0xffff;
+		hi = 0;
+	} else {
+		lo = s->gpr[CPU_RAX] & size_mask(size);
+		hi = s->gpr[CPU_RDX] & size_mask(size);
+	}
+	if (sub == 6) {
+		unsigned __int128 n = size == 1 ? lo : ((unsigned __int128)hi << (size * 8)) | lo;
+		return (n / d) >> (size * 8) != 0;
+	} else {
+		__int128 n, q, dd;
+		unsigned bits = size * 8;
+		if (size == 1)
+			n = (int16_t)lo;
+		else if (size == 8)
+			n = (__int128)(((unsigned __int128)hi << 64) | lo);
+		else
+			n = (int64_t)((hi << bits) | lo) << (64 - 2 * bits) >> (64 - 2 * bits);
+		dd = (int64_t)(d << (64 - bits)) >> (64 - bits);
+		if (dd == -1 && n == -((__int128)1 << (2 * bits - 1)))
+			return true;
+		q = n / dd;
+		return q >= ((__int128)1 << (bits - 1)) || q < -((__int128)1 << (bits - 1));
+	}
+}
+
+static void hexbytes(const uint8_t *b, unsigned n, char *out)
+{
+	for (unsigned i = 0; i < n; i++)
+		sprintf(out + 3 * i, "%02x ", b[i]);
+}
+
+int main(void)
+{
+	const char *env = getenv("SWKVM_DIFF_CASES"), *seed = getenv("SWKVM_DIFF_SEED");
+	long cases = env ? atol(env) : 200000;
+	struct cpu *cpu = cpu_create(&ops, NULL);
+	long per_kind[K_NKINDS] = { 0 }, bad_kind[K_NKINDS] = { 0 }, ran = 0, skipped = 0;
+	const char *kind_name[K_NKINDS] = { 0 };
+	int reported = 0;
+
+	rng_state = seed ? strtoull(seed, NULL, 0) : 0x5eed5eed12345678ull;
+	stub = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (stub == MAP_FAILED || !cpu)
+		tap_bail("cannot set up (executable stub or CPU)");
+
+	{
+		struct itimerval it = { { 0, 200000 }, { 0, 200000 } };
+		signal(SIGALRM, tick);
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
+	for (long c = 0; c < cases; c++) {
+		struct state init, nat, emu;
+
+		cur_case = c;
+		struct gen g;
+		int kind = (int)(c % K_NKINDS);
+		uint64_t mask;
+
+		for (int r = 0; r < 16; r++)
+			init.gpr[r] = edge_value();
+		init.rflags = (rnd() & FL_ALL) | 2;
+		gen_case(&g, kind, &init);
+		kind_name[kind] = g.what;
+		if (g.skip || (kind == K_MULDIV && div_faults(&g, &init))) {
+			skipped++;
+			continue;
+		}
+		nat = init;
+		emu = init;
+		run_native(g.b, g.n, &nat);
+		mask = FL_ALL & ~g.undef;
+		per_kind[kind]++;
+		ran++;
+		if (!run_swkvm(cpu, g.b, g.n, &emu) || memcmp(nat.gpr, emu.gpr, sizeof(nat.gpr)) ||
+		    ((nat.rflags ^ emu.rflags) & mask)) {
+			bad_kind[kind]++;
+			if (reported < 20) {
+				char hex[64];
+				hexbytes(g.b, g.n, hex);
+				tap_diag("mismatch (%s): %s (swkvm exit %d)", g.what, hex, (int)last_exit);
+				for (int r = 0; r < 16; r++)
+					if (nat.gpr[r] != emu.gpr[r])
+						tap_diag("  r%d: in %016" PRIx64 " host %016" PRIx64 " swkvm %016" PRIx64,
+							 r, init.gpr[r], nat.gpr[r], emu.gpr[r]);
+				if ((nat.rflags ^ emu.rflags) & mask)
+					tap_diag("  flags: in %03" PRIx64 " host %03" PRIx64 " swkvm %03" PRIx64 " (compared %03" PRIx64 ")",
+						 init.rflags & FL_ALL, nat.rflags & FL_ALL, emu.rflags & FL_ALL, mask);
+				reported++;
+			}
+		}
+	}
+	for (int k = 0; k < K_NKINDS; k++)
+		ok(bad_kind[k] == 0, "%s: %ld cases, %ld mismatches", kind_name[k] ? kind_name[k] : "?",
+		   per_kind[k], bad_kind[k]);
+	ok(ran >= cases * 9 / 10, "ran %ld cases (%ld skipped: native #DE or undefined results)", ran, skipped);
+	cpu_destroy(cpu);
+	return tap_done();
+}
