@@ -45,7 +45,9 @@ static uint8_t *emit_mov(uint8_t *p, int reg, bool store)
 	*p++ = (uint8_t)(0x49 | ((reg & 8) ? 4 : 0));	/* REX.W + REX.B (r15) + REX.R */
 	*p++ = store ? 0x89 : 0x8b;
 	*p++ = (uint8_t)(0x87 | ((reg & 7) << 3));	/* [r15 + disp32] */
-	*(uint32_t *)p = (uint32_t)(8 * reg);
+	uint32_t disp = (uint32_t)(8 * reg);
+
+	memcpy(p, &disp, 4);	/* unaligned in the code stream */
 	return p + 4;
 }
 
@@ -570,7 +572,7 @@ static bool div_faults(const struct gen *g, const struct state *s)
 		else if (size == 8)
 			n = (__int128)(((unsigned __int128)hi << 64) | lo);
 		else
-			n = (int64_t)((hi << bits) | lo) << (64 - 2 * bits) >> (64 - 2 * bits);
+			n = (int64_t)(((hi << bits) | lo) << (64 - 2 * bits)) >> (64 - 2 * bits);
 		dd = (int64_t)(d << (64 - bits)) >> (64 - bits);
 		if (dd == -1 && n == -((__int128)1 << (2 * bits - 1)))
 			return true;
