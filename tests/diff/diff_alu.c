@@ -574,7 +574,8 @@ static bool div_faults(const struct gen *g, const struct state *s)
 		else
 			n = (int64_t)(((hi << bits) | lo) << (64 - 2 * bits)) >> (64 - 2 * bits);
 		dd = (int64_t)(d << (64 - bits)) >> (64 - bits);
-		if (dd == -1 && n == -((__int128)1 << (2 * bits - 1)))
+		/* the most negative dividend over -1 overflows */
+		if (dd == -1 && n == -(__int128)(((unsigned __int128)1 << (2 * bits - 1)) - 1) - 1)
 			return true;
 		q = n / dd;
 		return q >= ((__int128)1 << (bits - 1)) || q < -((__int128)1 << (bits - 1));
