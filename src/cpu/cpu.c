@@ -442,6 +442,12 @@ enum cpu_exit_reason cpu_run(struct cpu *cpu, struct cpu_exit *out)
 			continue;
 		}
 		/* between instructions, but never while an instruction awaits its I/O replay */
+		if ((cpu->irq_window_exit && cpu_interrupt_allowed(cpu)) ||
+		    (cpu->nmi_window_exit && !cpu->nmi_blocked && !(cpu->shadow & CPU_SHADOW_MOVSS) &&
+		     !ci->nanswers)) {
+			memset(out, 0, sizeof(*out));
+			return out->reason = CPU_EXIT_IRQ_WINDOW;
+		}
 		if (!ci->nanswers && attention(cpu)) {
 			memset(out, 0, sizeof(*out));
 			return out->reason = CPU_EXIT_REQUEST;
@@ -526,6 +532,23 @@ void cpu_skip_insn(struct cpu *cpu, unsigned len)
 void cpu_queue_exception(struct cpu *cpu, uint8_t vector, bool has_error, uint32_t error_code)
 {
 	cpu_raise(cpu, vector, has_error, error_code);
+}
+
+bool cpu_pending_exception(const struct cpu *cpu, uint8_t *vector, bool *has_error, uint32_t *error)
+{
+	const struct cpu_internal *ci = cpu->in;
+
+	if (!ci->exc_pending)
+		return false;
+	*vector = ci->exc_vector;
+	*has_error = ci->exc_has_error;
+	*error = ci->exc_error;
+	return true;
+}
+
+void cpu_clear_pending_exception(struct cpu *cpu)
+{
+	cpu->in->exc_pending = false;
 }
 
 bool cpu_interrupt_allowed(const struct cpu *cpu)

@@ -40,6 +40,7 @@ enum cpu_exit_reason {
 	CPU_EXIT_RDMSR,		/* RDMSR; exit.msr.index, RIP at the insn */
 	CPU_EXIT_WRMSR,		/* WRMSR; exit.msr.index/data, RIP at the insn */
 	CPU_EXIT_UNHANDLED,	/* a valid instruction the CPU cannot execute; RIP at the insn */
+	CPU_EXIT_IRQ_WINDOW,	/* irq_window_exit/nmi_window_exit: the event became deliverable */
 };
 
 /*
@@ -118,6 +119,13 @@ void cpu_cancel_io(struct cpu *cpu);
 void cpu_skip_insn(struct cpu *cpu, unsigned len);
 /* Raise an exception on the guest (delivered before the next instruction). */
 void cpu_queue_exception(struct cpu *cpu, uint8_t vector, bool has_error, uint32_t error_code);
+
+/*
+ * The pending exception (queued, not yet delivered), for KVM_GET/SET_VCPU_EVENTS.
+ * Returns false when none is pending.
+ */
+bool cpu_pending_exception(const struct cpu *cpu, uint8_t *vector, bool *has_error, uint32_t *error);
+void cpu_clear_pending_exception(struct cpu *cpu);
 
 /* External interrupts (used by the irqchip and KVM_INTERRUPT). */
 bool cpu_interrupt_allowed(const struct cpu *cpu);	/* RFLAGS.IF=1 and no STI/MOV-SS shadow */

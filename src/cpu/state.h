@@ -117,6 +117,10 @@ struct cpu {
 	/* Interruptibility (SDM Vol.3 §25.4.2 names; KVM_GET_VCPU_EVENTS reports them). */
 	uint8_t shadow;		/* CPU_SHADOW_* bits: blocking by STI / by MOV SS */
 	bool nmi_blocked;	/* between NMI delivery and the next IRET */
+	/* host requests: return CPU_EXIT_IRQ_WINDOW as soon as cpu_interrupt_allowed(), or
+	 * (nmi_window_exit) as soon as an NMI could be delivered */
+	bool irq_window_exit;
+	bool nmi_window_exit;
 
 	/* ---- host linkage ---- */
 	const struct cpu_host_ops *ops;

@@ -32,6 +32,9 @@ static const struct stat_def vcpu_defs[] = {
 	CUMUL(struct kvm_vcpu_stat, signal_exits),
 	CUMUL(struct kvm_vcpu_stat, halt_exits),
 	CUMUL(struct kvm_vcpu_stat, insn_emulation_fail),
+	CUMUL(struct kvm_vcpu_stat, request_irq_exits),
+	CUMUL(struct kvm_vcpu_stat, irq_injections),
+	CUMUL(struct kvm_vcpu_stat, nmi_injections),
 	CUMUL(struct kvm_vcpu_stat, cpuid_exits),
 	CUMUL(struct kvm_vcpu_stat, msr_exits),
 };

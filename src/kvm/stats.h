@@ -18,6 +18,9 @@ struct kvm_vcpu_stat {
 	uint64_t signal_exits;
 	uint64_t halt_exits;
 	uint64_t insn_emulation_fail;
+	uint64_t request_irq_exits;
+	uint64_t irq_injections;
+	uint64_t nmi_injections;
 	/* not in KVM: */
 	uint64_t cpuid_exits;
 	uint64_t msr_exits;

@@ -32,6 +32,9 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_TSC_CONTROL:
 	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_USER_NMI:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return SWKVM_USER_MEM_SLOTS;

@@ -72,6 +72,8 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	/* cpuid_query_maxphyaddr(): 36 until the guest CPUID has leaf 0x80000008. */
 	vcpu->arch.maxphyaddr = 36;
 	vcpu->arch.tsc_khz = SWKVM_TSC_KHZ;
+	vcpu->arch.queued_irq = -1;
+	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 	kvm_vcpu_reset(vcpu, false);
 	return 0;
 }
@@ -243,6 +245,8 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		return 1;
 	case CPU_EXIT_UNHANDLED:
 		return handle_unhandled(vcpu, e);
+	case CPU_EXIT_IRQ_WINDOW:
+		return 1;	/* vcpu_run() reports the open window */
 	}
 	/* A reason this file does not know: never crash, report it. */
 	vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
@@ -290,6 +294,41 @@ static void vcpu_process_requests(struct kvm_vcpu *vcpu)
 	kvm_check_request(vcpu, KVM_REQ_EVENT);
 }
 
+/* kvm_vcpu_ready_for_interrupt_injection() without an in-kernel irqchip */
+static bool ready_for_interrupt_injection(struct kvm_vcpu *vcpu)
+{
+	return cpu_interrupt_allowed(vcpu->cpu) && vcpu->arch.queued_irq < 0;
+}
+
+/*
+ * inject_pending_event(): a queued exception is delivered by the CPU first; then an
+ * NMI unless NMIs are blocked (or MOV SS blocks them); then the interrupt userspace
+ * queued with KVM_INTERRUPT, which, as with VMX event injection, does not wait for IF.
+ */
+static void inject_pending_events(struct kvm_vcpu *vcpu)
+{
+	struct cpu *c = vcpu->cpu;
+	uint8_t v;
+	bool he;
+	uint32_t err;
+
+	if (cpu_pending_exception(c, &v, &he, &err))
+		return;
+	if (vcpu->arch.nmi_queued && !c->nmi_blocked && !(c->shadow & CPU_SHADOW_MOVSS)) {
+		vcpu->arch.nmi_queued--;
+		vcpu->stat->nmi_injections++;
+		cpu_deliver_nmi(c);
+		return;
+	}
+	if (vcpu->arch.queued_irq >= 0) {
+		uint8_t vec = (uint8_t)vcpu->arch.queued_irq;
+
+		vcpu->arch.queued_irq = -1;
+		vcpu->stat->irq_injections++;
+		cpu_deliver_interrupt(c, vec);
+	}
+}
+
 static int vcpu_run(struct kvm_vcpu *vcpu)
 {
 	struct cpu_exit e;
@@ -297,6 +336,15 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 
 	for (;;) {
 		vcpu_process_requests(vcpu);
+		inject_pending_events(vcpu);
+		/* dm_request_for_irq_injection(): userspace asked to know when it may inject */
+		if (vcpu->run->request_interrupt_window && ready_for_interrupt_injection(vcpu)) {
+			vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			vcpu->stat->request_irq_exits++;
+			return 0;
+		}
+		vcpu->cpu->irq_window_exit = vcpu->run->request_interrupt_window;
+		vcpu->cpu->nmi_window_exit = vcpu->arch.nmi_queued != 0;
 		/*
 		 * A VMM's kick sets immediate_exit from a signal handler; the kernel sees
 		 * the signal itself (kvm_handle_signal_exit) and reports KVM_EXIT_INTR.
@@ -321,7 +369,7 @@ static void post_kvm_run_save(struct kvm_vcpu *vcpu)
 	run->if_flag = (cpu_get_rflags(vcpu->cpu) & CPU_FLAG_IF) != 0;
 	run->cr8 = vcpu->cpu->cr8;
 	run->apic_base = vcpu->apic_base;
-	run->ready_for_interrupt_injection = cpu_interrupt_allowed(vcpu->cpu);
+	run->ready_for_interrupt_injection = ready_for_interrupt_injection(vcpu);
 }
 
 /* kvm_arch_vcpu_ioctl_run(): arch/x86/kvm/x86.c */
@@ -544,6 +592,69 @@ static int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	return 0;
 }
 
+/* kvm_vcpu_ioctl_x86_get_vcpu_events() */
+static long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, void *argp)
+{
+	struct kvm_vcpu_events ev;
+	struct cpu *c = vcpu->cpu;
+	uint8_t vec;
+	bool he;
+	uint32_t err;
+
+	memset(&ev, 0, sizeof(ev));
+	/* without KVM_CAP_EXCEPTION_PAYLOAD a pending exception reads as injected */
+	if (cpu_pending_exception(c, &vec, &he, &err)) {
+		ev.exception.injected = 1;
+		ev.exception.nr = vec;
+		ev.exception.has_error_code = he;
+		ev.exception.error_code = err;
+	}
+	ev.interrupt.injected = vcpu->arch.queued_irq >= 0;
+	ev.interrupt.nr = vcpu->arch.queued_irq >= 0 ? (uint8_t)vcpu->arch.queued_irq : 0;
+	ev.interrupt.shadow = ((c->shadow & CPU_SHADOW_MOVSS) ? KVM_X86_SHADOW_INT_MOV_SS : 0) |
+			      ((c->shadow & CPU_SHADOW_STI) ? KVM_X86_SHADOW_INT_STI : 0);
+	ev.nmi.pending = vcpu->arch.nmi_queued != 0;
+	ev.nmi.masked = c->nmi_blocked;
+	ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
+	return copy_to_user(argp, &ev, sizeof(ev)) ? -EFAULT : 0;
+}
+
+/* kvm_vcpu_ioctl_x86_set_vcpu_events() */
+static long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, void *argp)
+{
+	struct kvm_vcpu_events ev;
+	struct cpu *c = vcpu->cpu;
+
+	if (copy_from_user(&ev, argp, sizeof(ev)))
+		return -EFAULT;
+	if (ev.flags & ~(uint32_t)(KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
+				   KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM |
+				   KVM_VCPUEVENT_VALID_PAYLOAD | KVM_VCPUEVENT_VALID_TRIPLE_FAULT))
+		return -EINVAL;
+	/* no KVM_CAP_EXCEPTION_PAYLOAD and no KVM_CAP_X86_TRIPLE_FAULT_EVENT: those flags are invalid */
+	if (ev.flags & (KVM_VCPUEVENT_VALID_PAYLOAD | KVM_VCPUEVENT_VALID_TRIPLE_FAULT))
+		return -EINVAL;
+	ev.exception.pending = 0;
+	if (ev.exception.injected && (ev.exception.nr > 31 || ev.exception.nr == CPU_EXC_NMI))
+		return -EINVAL;
+	/* without SMM support only an all-clear SMM state is accepted */
+	if ((ev.flags & KVM_VCPUEVENT_VALID_SMM) &&
+	    (ev.smi.smm || ev.smi.pending || ev.smi.smm_inside_nmi))
+		return -EINVAL;
+
+	cpu_clear_pending_exception(c);
+	if (ev.exception.injected)
+		cpu_queue_exception(c, ev.exception.nr, ev.exception.has_error_code, ev.exception.error_code);
+	vcpu->arch.queued_irq = ev.interrupt.injected ? ev.interrupt.nr : -1;
+	if (ev.flags & KVM_VCPUEVENT_VALID_SHADOW)
+		c->shadow = ((ev.interrupt.shadow & KVM_X86_SHADOW_INT_MOV_SS) ? CPU_SHADOW_MOVSS : 0) |
+			    ((ev.interrupt.shadow & KVM_X86_SHADOW_INT_STI) ? CPU_SHADOW_STI : 0);
+	if (ev.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
+		vcpu->arch.nmi_queued = ev.nmi.pending ? 1 : 0;
+	c->nmi_blocked = ev.nmi.masked;
+	return 0;
+}
+
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg)
 {
 	void *argp = ARG_PTR(arg);
@@ -586,6 +697,42 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, true);
+	case KVM_INTERRUPT: {
+		struct kvm_interrupt irq;
+
+		if (copy_from_user(&irq, argp, sizeof(irq)))
+			return -EFAULT;
+		/* kvm_vcpu_ioctl_interrupt(): KVM_NR_INTERRUPTS is 256 */
+		if (irq.irq >= 256)
+			return -EINVAL;
+		vcpu->arch.queued_irq = (int)irq.irq;
+		return 0;
+	}
+	case KVM_NMI:
+		/* KVM keeps at most one NMI pending behind one being delivered (process_nmi()) */
+		if (vcpu->arch.nmi_queued < 2)
+			vcpu->arch.nmi_queued++;
+		return 0;
+	case KVM_GET_MP_STATE: {
+		struct kvm_mp_state mp = { .mp_state = vcpu->arch.mp_state };
+
+		return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+	}
+	case KVM_SET_MP_STATE: {
+		struct kvm_mp_state mp;
+
+		if (copy_from_user(&mp, argp, sizeof(mp)))
+			return -EFAULT;
+		/* without an in-kernel LAPIC only RUNNABLE exists (kvm_arch_vcpu_ioctl_set_mpstate) */
+		if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
+			return -EINVAL;
+		vcpu->arch.mp_state = mp.mp_state;
+		return 0;
+	}
+	case KVM_GET_VCPU_EVENTS:
+		return kvm_vcpu_ioctl_get_vcpu_events(vcpu, argp);
+	case KVM_SET_VCPU_EVENTS:
+		return kvm_vcpu_ioctl_set_vcpu_events(vcpu, argp);
 	case KVM_GET_TSC_KHZ:
 		return vcpu->arch.tsc_khz;
 	case KVM_SET_TSC_KHZ: {

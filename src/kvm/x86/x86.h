@@ -25,7 +25,10 @@ struct kvm_vcpu_arch {
 	int cpuid_nent;
 	uint64_t tsc_offset;		/* guest TSC = scaled host clock + offset */
 	uint32_t tsc_khz;		/* KVM_GET/SET_TSC_KHZ */
-	bool has_run;			/* KVM_RUN was called once (CPUID is frozen) */
+	bool has_run;
+	int queued_irq;			/* KVM_INTERRUPT vector waiting for entry, or -1 */
+	unsigned nmi_queued;		/* KVM_NMI requests not yet delivered (at most 2) */
+	uint32_t mp_state;		/* KVM_MP_STATE_* */			/* KVM_RUN was called once (CPUID is frozen) */
 	uint64_t pat;
 	uint64_t misc_enable;
 	uint64_t mtrr_deftype;
