@@ -114,6 +114,50 @@ bool kvm_apic_base_invalid(struct kvm_vcpu *vcpu, uint64_t data)
 	return (data & (MSR_IA32_APICBASE_EXTD | MSR_IA32_APICBASE_ENABLE)) == MSR_IA32_APICBASE_EXTD;
 }
 
+/* EFER bits swkvm's CPU implements (KVM's kvm_caps.supported_efer_bits) */
+#define SUPPORTED_EFER (CPU_EFER_SCE | CPU_EFER_LME | CPU_EFER_LMA | CPU_EFER_NXE)
+#define EFER_SVME (1ull << 12)
+#define EFER_FFXSR (1ull << 14)
+
+/* __kvm_valid_efer(): the guest CPUID must offer what the bits enable */
+static bool efer_valid_for_guest_cpuid(struct kvm_vcpu *vcpu, uint64_t efer)
+{
+	if ((efer & EFER_FFXSR) && !guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 25))
+		return false;
+	if ((efer & EFER_SVME) && !guest_cpuid_has(vcpu, 0x80000001, CPUID_ECX, 2))
+		return false;
+	if ((efer & (CPU_EFER_LME | CPU_EFER_LMA)) && !guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 29))
+		return false;
+	if ((efer & CPU_EFER_NXE) && !guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 20))
+		return false;
+	return true;
+}
+
+/*
+ * set_efer() (arch/x86/kvm/x86.c; kvm-behaviours Part D): bits the CPU lacks fail for
+ * everyone; a guest WRMSR must also fit its CPUID, may not toggle LME with paging on,
+ * and cannot change LMA (the written LMA is ignored). Host writes have carte blanche
+ * within what the CPU implements. Returns 0 or 1 (#GP for the guest).
+ */
+int kvm_set_efer(struct kvm_vcpu *vcpu, uint64_t efer, bool host_initiated)
+{
+	struct cpu *c = vcpu->cpu;
+
+	if (efer & ~SUPPORTED_EFER)
+		return 1;
+	if (!host_initiated) {
+		if (!efer_valid_for_guest_cpuid(vcpu, efer))
+			return 1;
+		if ((c->cr0 & CPU_CR0_PG) && ((efer ^ c->efer) & CPU_EFER_LME))
+			return 1;
+		efer = (efer & ~CPU_EFER_LMA) | (c->efer & CPU_EFER_LMA);
+	}
+	if (cpu_msr_write(c, MSR_EFER, efer))
+		return 1;
+	cpu_state_changed(c);	/* the MMU context follows NX, LME and LMA */
+	return 0;
+}
+
 int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host_initiated)
 {
 	int fixed;
@@ -187,19 +231,8 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 		vcpu->arch.mtrr_var[index - MSR_MTRRphysBase0] = data;
 		return 0;
 	case MSR_EFER:
-		/* Bits this CPU does not have: SCE, LME, LMA, NXE only (guest CPUID rules: mission issue). */
-		if (data & ~(CPU_EFER_SCE | CPU_EFER_LME | CPU_EFER_LMA | CPU_EFER_NXE))
+		if (kvm_set_efer(vcpu, data, host_initiated))
 			return 1;
-		if (!host_initiated) {
-			struct cpu *c = vcpu->cpu;
-			/* Toggling LME with paging on is #GP; LMA is read-only for the guest. */
-			if ((c->cr0 & CPU_CR0_PG) && ((data ^ c->efer) & CPU_EFER_LME))
-				return 1;
-			data = (data & ~CPU_EFER_LMA) | (c->efer & CPU_EFER_LMA);
-		}
-		if (cpu_msr_write(vcpu->cpu, index, data))
-			return 1;
-		cpu_state_changed(vcpu->cpu);
 		return 0;
 	default:
 		fixed = fixed_mtrr_index(index);

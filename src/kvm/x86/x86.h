@@ -42,6 +42,7 @@ uint64_t kvm_scaled_host_tsc(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_set_cpuid(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, void *argp);
+int kvm_set_efer(struct kvm_vcpu *vcpu, uint64_t efer, bool host_initiated);
 void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event);
 long kvm_dev_ioctl_get_msr_index_list(void *argp);
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set);
