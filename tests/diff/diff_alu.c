@@ -30,10 +30,21 @@
 /* Registers the tests may use as operands (not RSP/RBP, not RDI/R12-R15 used by the stub) */
 static const int usable[] = { CPU_RAX, CPU_RCX, CPU_RDX, CPU_RBX, CPU_RSI, CPU_R8, CPU_R9, CPU_R10, CPU_R11 };
 
+/*
+ * Registers, flags, and a scratch block for memory operands. Memory forms address it as
+ * [r15 + MEM_OFF + d]: natively r15 is the state pointer (set by the stub), on swkvm's
+ * CPU r15 points at a copy of the whole block in guest RAM.
+ */
+#define MEM_OFF 136
 struct state {
 	uint64_t gpr[16];
 	uint64_t rflags;
+	uint8_t mem[64];
 };
+_Static_assert(__builtin_offsetof(struct state, mem) == MEM_OFF, "layout");
+
+#define RM_MEM 100		/* "rm" value meaning: the memory operand [r15 + disp32] */
+#define STATE_GPA 0x2000
 
 /* ---- native execution ---- */
 
@@ -131,7 +142,9 @@ static bool run_swkvm(struct cpu *cpu, const uint8_t *insn, unsigned len, struct
 	memset(ram, 0, sizeof(ram));
 	stop_flag = 0;
 	cpu->attention2 = &stop_flag;
+	memcpy(ram + STATE_GPA, s, sizeof(*s));	/* the scratch block, addressed through r15 */
 	memcpy(cpu->gpr, s->gpr, sizeof(s->gpr));
+	cpu->gpr[CPU_R15] = STATE_GPA;
 	cpu_set_rflags(cpu, s->rflags);
 	cpu_state_changed(cpu);
 	memcpy(ram + 0x1000, insn, len);
@@ -139,7 +152,12 @@ static bool run_swkvm(struct cpu *cpu, const uint8_t *insn, unsigned len, struct
 	last_exit = cpu_run(cpu, &e);
 	if (last_exit != CPU_EXIT_HLT || cpu->rip != 0x1000 + len + 1)
 		return false;
-	memcpy(s->gpr, cpu->gpr, sizeof(s->gpr));
+	{
+		uint64_t r15 = s->gpr[CPU_R15];
+		memcpy(s->gpr, cpu->gpr, sizeof(s->gpr));
+		s->gpr[CPU_R15] = r15;	/* natively r15 is the stub's state pointer */
+	}
+	memcpy(s->mem, ram + STATE_GPA + MEM_OFF, sizeof(s->mem));
 	s->rflags = cpu_get_rflags(cpu);
 	return true;
 }
@@ -186,6 +204,7 @@ struct gen {
 	uint64_t undef;		/* flags the SDM leaves undefined for this case */
 	const char *what;
 	bool skip;
+	bool locked;		/* LOCK prefix emitted: only valid on memory RMW forms */
 };
 
 static void put(struct gen *g, uint8_t v)
@@ -209,15 +228,25 @@ static void prefixes(struct gen *g, unsigned size, int reg, int rm, bool rex_for
 		rex |= 8;
 	if (reg & 8)
 		rex |= 4;
-	if (rm & 8)
+	if (rm == RM_MEM || (rm & 8))
 		rex |= 1;
 	if (rex != 0x40 || (size == 1 && rex_for_bytes))
 		put(g, rex);
 }
 
-static uint8_t modrm(int reg, int rm)
+static unsigned mem_disp;	/* offset inside the scratch block of this case */
+
+/* ModRM for a register, or [r15 + disp32] into the scratch block */
+static void put_modrm(struct gen *g, int reg, int rm)
 {
-	return (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7));
+	if (rm == RM_MEM) {
+		uint32_t d = MEM_OFF + mem_disp;
+		g->b[g->n++] = (uint8_t)(0x80 | ((reg & 7) << 3) | 7);
+		memcpy(&g->b[g->n], &d, 4);
+		g->n += 4;
+		return;
+	}
+	g->b[g->n++] = (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7));
 }
 
 static unsigned pick_size(void)
@@ -250,6 +279,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 	rm = size == 1 ? pick_byte_reg() : pick_reg();
 	if (kind == K_SETCC)
 		rm = pick_byte_reg();
+	mem_disp = (unsigned)(rnd() % 24);	/* unaligned offsets included */
 
 	memset(g, 0, sizeof(*g));
 	/* an 8-bit case mixing AH-style and REX registers is not encodable */
@@ -257,12 +287,21 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		reg &= 3;
 		rm &= 3;
 	}
+	if (kind != K_BSWAP && kind != K_CBW && kind != K_FLAG && kind != K_LEA && rnd() % 3 == 0) {
+		bool lockable = kind == K_ALU || kind == K_ALU_IMM || kind == K_UNARY || kind == K_BT ||
+				kind == K_BT_IMM || kind == K_XADD || kind == K_CMPXCHG;
+		rm = RM_MEM;
+		/* [r15] needs REX.B: byte registers 4, 5, 7 would then be SPL, BPL, DIL */
+		if (size == 1 && (reg == 4 || reg == 5 || reg == 7))
+			reg = CPU_RBX;
+		g->locked = lockable && (rnd() & 1);	/* applied below if the form allows it */
+	}
 	switch (kind) {
 	case K_ALU:
 		g->what = "alu r/m, r";
 		prefixes(g, size, reg, rm, false);
 		put(g, (uint8_t)(op * 8 + (size == 1 ? 0 : 1)));
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		if (op == 1 || op == 4 || op == 6)
 			g->undef = F_A;
 		break;
@@ -271,7 +310,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		g->what = "alu r/m, imm";
 		prefixes(g, size, 0, rm, false);
 		put(g, size == 1 ? 0x80 : imm8 ? 0x83 : 0x81);
-		put(g, modrm((int)op, rm));
+		put_modrm(g, (int)op, rm);
 		if (size == 1 || imm8)
 			put(g, (uint8_t)rnd());
 		else
@@ -288,7 +327,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		g->what = "inc/dec/not/neg/test";
 		prefixes(g, size, 0, rm, false);
 		put(g, (uint8_t)(u[k].opc_b + (size == 1 ? 0 : 1)));
-		put(g, modrm(u[k].sub, rm));
+		put_modrm(g, u[k].sub, rm);
 		if (k == 4) {
 			for (unsigned i = 0; i < (size == 1 ? 1u : size == 2 ? 2u : 4u); i++)
 				put(g, (uint8_t)rnd());
@@ -306,7 +345,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 			reg = CPU_RCX;
 		prefixes(g, size, 0, rm, false);
 		put(g, (uint8_t)((form == 0 ? 0xd0 : form == 1 ? 0xc0 : 0xd2) + (size == 1 ? 0 : 1)));
-		put(g, modrm((int)op, rm));
+		put_modrm(g, (int)op, rm);
 		if (form == 1)
 			put(g, (uint8_t)(rnd() % 80));
 		count = form == 0 ? 1 : form == 1 ? g->b[g->n - 1] : (unsigned)(in->gpr[CPU_RCX] & 0xff);
@@ -323,11 +362,12 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 	}
 	case K_MULDIV: {
 		/* MUL IMUL DIV IDIV (F6/F7 /4-/7) */
-		unsigned sub = 4 + (unsigned)(rnd() % 4);
+		/* memory divisors are not screened for #DE: multiply only */
+		unsigned sub = 4 + (unsigned)(rnd() % (rm == RM_MEM ? 2 : 4));
 		g->what = "mul/imul/div/idiv";
 		prefixes(g, size, 0, rm, false);
 		put(g, size == 1 ? 0xf6 : 0xf7);
-		put(g, modrm((int)sub, rm));
+		put_modrm(g, (int)sub, rm);
 		g->undef = sub < 6 ? F_S | F_Z | F_A | F_P : FL_ALL;
 		break;
 	}
@@ -338,7 +378,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, 0xaf);
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		g->undef = F_S | F_Z | F_A | F_P;
 		break;
 	case K_IMUL3:
@@ -348,11 +388,11 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, reg, rm, false);
 		if (rnd() & 1) {
 			put(g, 0x6b);
-			put(g, modrm(reg, rm));
+			put_modrm(g, reg, rm);
 			put(g, (uint8_t)rnd());
 		} else {
 			put(g, 0x69);
-			put(g, modrm(reg, rm));
+			put_modrm(g, reg, rm);
 			for (unsigned i = 0; i < (size == 2 ? 2u : 4u); i++)
 				put(g, (uint8_t)rnd());
 		}
@@ -362,10 +402,12 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		if (size == 1)
 			size = 4;
 		g->what = "bt/bts/btr/btc r/m, r";
+		if (rm == RM_MEM)
+			in->gpr[reg] = (uint64_t)((int64_t)(rnd() % 320) - 64);	/* bytes -8 .. +32 */
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, (uint8_t)(0xa3 + 8 * (op & 3)));
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		g->undef = F_O | F_S | F_A | F_P;
 		break;
 	case K_BT_IMM:
@@ -375,7 +417,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, 0, rm, false);
 		put(g, 0x0f);
 		put(g, 0xba);
-		put(g, modrm(4 + (int)(op & 3), rm));
+		put_modrm(g, 4 + (int)(op & 3), rm);
 		put(g, (uint8_t)rnd());
 		g->undef = F_O | F_S | F_A | F_P;
 		break;
@@ -386,7 +428,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, (uint8_t)(0xbc + (op & 1)));
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		g->undef = F_C | F_O | F_S | F_A | F_P;
 		break;
 	case K_SHXD: {
@@ -400,7 +442,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, (uint8_t)((op & 1 ? 0xac : 0xa4) + (cl ? 1 : 0)));
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		if (!cl)
 			put(g, (uint8_t)(rnd() % 70));
 		count = cl ? (unsigned)(in->gpr[CPU_RCX] & 0xff) : g->b[g->n - 1];
@@ -419,17 +461,20 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		 * Byte sources: with any REX prefix, numbers 4, 5, 7 mean SPL, BPL, DIL (the
 		 * stub's own registers); word and dword sources must be usable registers.
 		 */
-		if (f >= 2)
+		if (rm == RM_MEM)
+			;	/* memory source */
+		else if (f >= 2)
 			rm = pick_reg();
 		else if ((size == 8 || (reg & 8) || (rm & 8)) && (rm == 4 || rm == 5 || rm == 7))
 			rm = CPU_RBX;
 		g->what = "movzx/movsx/movsxd";
 		if (f == 4) {
 			size = 8;
-			rm = pick_reg();
+			if (rm != RM_MEM)
+				rm = pick_reg();
 			prefixes(g, 8, reg, rm, false);
 			put(g, 0x63);
-			put(g, modrm(reg, rm));
+			put_modrm(g, reg, rm);
 			break;
 		}
 		if (f < 2 && ((rm & 7) >= 4) && !(rm & 8))
@@ -437,7 +482,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, (uint8_t)(0xb6 + (f & 1) + ((f & 2) ? 8 : 0)));
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		break;
 	}
 	case K_CMOV:
@@ -447,14 +492,14 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, (uint8_t)(0x40 + rnd() % 16));
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		break;
 	case K_SETCC:
 		g->what = "setcc";
 		prefixes(g, 1, 0, rm, false);
 		put(g, 0x0f);
 		put(g, (uint8_t)(0x90 + rnd() % 16));
-		put(g, modrm(0, rm));
+		put_modrm(g, 0, rm);
 		break;
 	case K_BSWAP:
 		g->what = "bswap";
@@ -469,22 +514,27 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, size == 1 ? 0xc0 : 0xc1);
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		break;
 	case K_CMPXCHG:
 		g->what = "cmpxchg r/m, r";
-		if (rnd() & 1)
-			in->gpr[rm & 15] = in->gpr[CPU_RAX];	/* make equality likely */
+		if (rnd() & 1) {
+			/* make equality likely */
+			if (rm == RM_MEM)
+				memcpy(in->mem + mem_disp, &in->gpr[CPU_RAX], 8);
+			else
+				in->gpr[rm & 15] = in->gpr[CPU_RAX];
+		}
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, size == 1 ? 0xb0 : 0xb1);
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		break;
 	case K_XCHG:
 		g->what = "xchg r/m, r";
 		prefixes(g, size, reg, rm, false);
 		put(g, size == 1 ? 0x86 : 0x87);
-		put(g, modrm(reg, rm));
+		put_modrm(g, reg, rm);
 		break;
 	case K_CBW:
 		g->what = "cbw/cwd family";
@@ -515,6 +565,23 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		put(g, (uint8_t)rnd());
 		break;
 	}
+	}
+	/* LOCK only on read-modify-write forms (else #UD natively): not CMP, TEST or BT */
+	if (g->locked) {
+		bool ok_lock = true;
+		if ((kind == K_ALU || kind == K_ALU_IMM) && op == 7)
+			ok_lock = false;
+		if (kind == K_UNARY && g->what && strstr(g->what, "test") && (g->undef & F_A))
+			ok_lock = false;	/* the TEST row sets undef=AF */
+		if ((kind == K_BT || kind == K_BT_IMM) && (op & 3) == 0)
+			ok_lock = false;
+		if (ok_lock) {
+			memmove(g->b + 1, g->b, g->n);
+			g->b[0] = 0xf0;
+			g->n++;
+		} else {
+			g->locked = false;
+		}
 	}
 }
 
@@ -594,6 +661,7 @@ int main(void)
 	long cases = env ? atol(env) : 200000;
 	struct cpu *cpu = cpu_create(&ops, NULL);
 	long per_kind[K_NKINDS] = { 0 }, bad_kind[K_NKINDS] = { 0 }, ran = 0, skipped = 0;
+	long mem_cases = 0, locked_cases = 0;
 	const char *kind_name[K_NKINDS] = { 0 };
 	int reported = 0;
 
@@ -618,6 +686,10 @@ int main(void)
 		for (int r = 0; r < 16; r++)
 			init.gpr[r] = edge_value();
 		init.rflags = (rnd() & FL_ALL) | 2;
+		for (int i = 0; i < 64; i += 8) {
+			uint64_t v = edge_value();
+			memcpy(init.mem + i, &v, 8);
+		}
 		gen_case(&g, kind, &init);
 		kind_name[kind] = g.what;
 		if (g.skip || (kind == K_MULDIV && div_faults(&g, &init))) {
@@ -630,8 +702,15 @@ int main(void)
 		mask = FL_ALL & ~g.undef;
 		per_kind[kind]++;
 		ran++;
+		for (unsigned i = 0; i + 4 < g.n; i++)
+			if ((g.b[i] & 0xc7) == 0x87 && ((g.b[i] >> 3) & 7) < 8 && i + 5 <= g.n &&
+			    g.b[i + 1] >= MEM_OFF && g.b[i + 1] < MEM_OFF + 24 && !g.b[i + 2] && !g.b[i + 3]) {
+				mem_cases++;
+				break;
+			}
+		locked_cases += g.locked;
 		if (!run_swkvm(cpu, g.b, g.n, &emu) || memcmp(nat.gpr, emu.gpr, sizeof(nat.gpr)) ||
-		    ((nat.rflags ^ emu.rflags) & mask)) {
+		    memcmp(nat.mem, emu.mem, sizeof(nat.mem)) || ((nat.rflags ^ emu.rflags) & mask)) {
 			bad_kind[kind]++;
 			if (reported < 20) {
 				char hex[64];
@@ -641,6 +720,8 @@ int main(void)
 					if (nat.gpr[r] != emu.gpr[r])
 						tap_diag("  r%d: in %016" PRIx64 " host %016" PRIx64 " swkvm %016" PRIx64,
 							 r, init.gpr[r], nat.gpr[r], emu.gpr[r]);
+				if (memcmp(nat.mem, emu.mem, sizeof(nat.mem)))
+					tap_diag("  memory differs");
 				if ((nat.rflags ^ emu.rflags) & mask)
 					tap_diag("  flags: in %03" PRIx64 " host %03" PRIx64 " swkvm %03" PRIx64 " (compared %03" PRIx64 ")",
 						 init.rflags & FL_ALL, nat.rflags & FL_ALL, emu.rflags & FL_ALL, mask);
@@ -652,6 +733,8 @@ int main(void)
 		ok(bad_kind[k] == 0, "%s: %ld cases, %ld mismatches", kind_name[k] ? kind_name[k] : "?",
 		   per_kind[k], bad_kind[k]);
 	ok(ran >= cases * 9 / 10, "ran %ld cases (%ld skipped: native #DE or undefined results)", ran, skipped);
+	ok(mem_cases > ran / 5 && locked_cases > ran / 50,
+	   "%ld cases used a memory operand, %ld of them LOCKed", mem_cases, locked_cases);
 	cpu_destroy(cpu);
 	return tap_done();
 }
