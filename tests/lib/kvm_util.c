@@ -92,6 +92,37 @@ GUEST_CODE uint8_t guest_rdmsr_safe(uint32_t msr, uint64_t *val)
 	return (uint8_t)guest_exc.vector;
 }
 
+GUEST_CODE uint8_t guest_read_safe(uint64_t addr, uint64_t *val)
+{
+	uint64_t v = 0;
+
+	guest_exc.vector = GUEST_NO_EXC;
+	__asm__ volatile("lea 1f(%%rip), %%r11\n\t"
+			 "mov %%r11, %[fix]\n\t"
+			 "mov (%[a]), %[v]\n"
+			 "1:"
+			 : [fix] "=m"(guest_exc.fixup), [v] "+r"(v)
+			 : [a] "r"(addr)
+			 : "r11", "memory");
+	guest_exc.fixup = 0;
+	*val = v;
+	return (uint8_t)guest_exc.vector;
+}
+
+GUEST_CODE uint8_t guest_write_safe(uint64_t addr, uint64_t val)
+{
+	guest_exc.vector = GUEST_NO_EXC;
+	__asm__ volatile("lea 1f(%%rip), %%r11\n\t"
+			 "mov %%r11, %[fix]\n\t"
+			 "mov %[v], (%[a])\n"
+			 "1:"
+			 : [fix] "=m"(guest_exc.fixup)
+			 : [a] "r"(addr), [v] "r"(val)
+			 : "r11", "memory");
+	guest_exc.fixup = 0;
+	return (uint8_t)guest_exc.vector;
+}
+
 GUEST_CODE uint8_t guest_wrmsr_safe(uint32_t msr, uint64_t val)
 {
 	guest_exc.vector = GUEST_NO_EXC;
@@ -240,6 +271,16 @@ static void map_4k(struct vm *vm, uint64_t gva, uint64_t gpa)
 	for (int level = 4; level > 1; level--)
 		t = next_table(vm, t, gva, level);
 	*pte_at(vm, t, (int)((gva >> 12) & 511)) = gpa | PTE_P | PTE_RW | PTE_US;
+}
+
+uint64_t *vm_map_4k(struct vm *vm, uint64_t gva, uint64_t gpa)
+{
+	uint64_t t = vm->pml4_gpa;
+
+	for (int level = 4; level > 1; level--)
+		t = next_table(vm, t, gva, level);
+	map_4k(vm, gva, gpa);
+	return pte_at(vm, t, (int)((gva >> 12) & 511));
 }
 
 void *addr_gva2hva(struct vm *vm, uint64_t gva)

@@ -72,6 +72,8 @@ struct guest_exc_state {
 extern volatile struct guest_exc_state guest_exc;
 
 /* Return the vector raised (e.g. 13 for #GP), or GUEST_NO_EXC. */
+GUEST_CODE uint8_t guest_read_safe(uint64_t addr, uint64_t *val);
+GUEST_CODE uint8_t guest_write_safe(uint64_t addr, uint64_t val);
 GUEST_CODE uint8_t guest_rdmsr_safe(uint32_t msr, uint64_t *val);
 GUEST_CODE uint8_t guest_wrmsr_safe(uint32_t msr, uint64_t val);
 /*
@@ -133,6 +135,11 @@ void vm_sync_to_guest(struct vm *vm, const void *host_var, size_t size);
 void vm_sync_from_guest(struct vm *vm, void *host_var, size_t size);
 
 void *addr_gpa2hva(struct vm *vm, uint64_t gpa);
+/*
+ * Maps the 4 KiB page at `gva` to `gpa` (present, writable, user) in the tables of
+ * vm_create_64 and returns the host address of its PTE, for tests to edit.
+ */
+uint64_t *vm_map_4k(struct vm *vm, uint64_t gva, uint64_t gpa);
 /* Walks the guest's 4-level page tables (as set up by vm_create_64). NULL if unmapped. */
 void *addr_gva2hva(struct vm *vm, uint64_t gva);
 
