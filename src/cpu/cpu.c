@@ -370,6 +370,7 @@ static int step(struct cpu *cpu)
 	uint8_t shadow_before = cpu->shadow;
 	struct insn in;
 	uint16_t flags;
+	bool tf;
 	int r;
 
 	ci->fault_rip = cpu->rip;
@@ -387,9 +388,29 @@ static int step(struct cpu *cpu)
 	}
 	cpu->rip = ci->code64 ? ci->fault_rip + in.len
 			      : (ci->fault_rip + in.len) & size_mask(ci->def_size);
+	tf = (ci->rflags & CPU_FLAG_TF) != 0;
 	r = in.op->handler(cpu, &in);
 	switch (r) {
 	case EXEC_OK:
+		commit_insn(cpu, shadow_before);
+		/*
+		 * Single-step trap (SDM Vol.3 §18.3.1.4): after an instruction that began with
+		 * TF set, #DB with DR6.BS, RIP past it. Not after INT n/INT3/INTO (the handler
+		 * starts with TF clear) nor inside a MOV SS shadow.
+		 */
+		if (tf && in.op->handler != x_int && in.op->handler != x_int3 && in.op->handler != x_into &&
+		    !(cpu->shadow & CPU_SHADOW_MOVSS) && !ci->exc_pending) {
+			cpu->dr[6] |= 1ull << 14;
+			cpu_raise(cpu, CPU_EXC_DB, false, 0);
+		}
+		if (cpu->singlestep_exit) {
+			memset(&ci->exit, 0, sizeof(ci->exit));
+			ci->exit.reason = CPU_EXIT_DEBUG;
+			ci->exit.debug.vector = CPU_EXC_DB;
+			ci->exit.debug.dr6 = 1ull << 14;	/* BS */
+			return EXEC_EXIT;
+		}
+		return r;
 	case EXEC_EXIT:
 		commit_insn(cpu, shadow_before);
 		return r;

@@ -41,6 +41,7 @@ enum cpu_exit_reason {
 	CPU_EXIT_WRMSR,		/* WRMSR; exit.msr.index/data, RIP at the insn */
 	CPU_EXIT_UNHANDLED,	/* a valid instruction the CPU cannot execute; RIP at the insn */
 	CPU_EXIT_IRQ_WINDOW,	/* irq_window_exit/nmi_window_exit: the event became deliverable */
+	CPU_EXIT_DEBUG,		/* host debugging: single-step (RIP past the insn) or INT3 (RIP at it) */
 };
 
 /*
@@ -82,6 +83,10 @@ struct cpu_exit {
 			uint8_t len;	/* number of valid bytes in insn[] */
 			uint8_t insn[15];
 		} unhandled;
+		struct {
+			uint8_t vector;	/* 1 (#DB: single-step) or 3 (#BP: INT3) */
+			uint64_t dr6;
+		} debug;
 	};
 };
 

@@ -121,6 +121,9 @@ struct cpu {
 	 * (nmi_window_exit) as soon as an NMI could be delivered */
 	bool irq_window_exit;
 	bool nmi_window_exit;
+	/* host debugging (KVM_SET_GUEST_DEBUG): exit after every instruction; INT3 exits */
+	bool singlestep_exit;
+	bool intercept_int3;
 
 	/* ---- host linkage ---- */
 	const struct cpu_host_ops *ops;

@@ -82,6 +82,14 @@ int x_int(struct cpu *cpu, struct insn *in)
 int x_int3(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
+	if (cpu->intercept_int3) {
+		/* a debugger's breakpoint: report it with RIP at the INT3, as a VMX #BP exit */
+		memset(&cpu->in->exit, 0, sizeof(cpu->in->exit));
+		cpu->in->exit.reason = CPU_EXIT_DEBUG;
+		cpu->in->exit.debug.vector = CPU_EXC_BP;
+		cpu->rip = cpu->in->fault_rip;
+		return EXEC_EXIT;
+	}
 	return cpu_deliver_event(cpu, CPU_EXC_BP, false, 0, EV_SOFT_INT);
 }
 

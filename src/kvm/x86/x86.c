@@ -247,6 +247,19 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		return handle_unhandled(vcpu, e);
 	case CPU_EXIT_IRQ_WINDOW:
 		return 1;	/* vcpu_run() reports the open window */
+	case CPU_EXIT_DEBUG: {
+		/* handle_exception_nmi() for guest debugging: pc is the linear RIP */
+		struct kvm_run *run = vcpu->run;
+
+		run->exit_reason = KVM_EXIT_DEBUG;
+		run->debug.arch.exception = e->debug.vector;
+		/* kvm_get_linear_rip(): RIP in 64-bit mode, else (u32)(CS.base + RIP) */
+		run->debug.arch.pc = ((cpu->efer & CPU_EFER_LMA) && cpu->seg[CPU_CS].l)
+					     ? cpu->rip : (uint32_t)(cpu->seg[CPU_CS].base + cpu->rip);
+		run->debug.arch.dr6 = e->debug.vector == CPU_EXC_DB ? (e->debug.dr6 | 0xffff0ff0ull) : 0;
+		run->debug.arch.dr7 = cpu->dr[7];
+		return 0;
+	}
 	}
 	/* A reason this file does not know: never crash, report it. */
 	vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
@@ -697,6 +710,34 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, true);
+	case KVM_SET_GUEST_DEBUG: {
+		struct kvm_guest_debug dbg;
+		const uint32_t valid = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |
+				       KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_USE_HW_BP |
+				       KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP | KVM_GUESTDBG_BLOCKIRQ;
+		uint8_t v;
+		bool he;
+		uint32_t err;
+
+		if (copy_from_user(&dbg, argp, sizeof(dbg)))
+			return -EFAULT;
+		if (dbg.control & ~valid)
+			return -EINVAL;
+		/* Hardware breakpoints need DR0-DR3 matching in the CPU: not implemented yet. */
+		if ((dbg.control & KVM_GUESTDBG_ENABLE) && (dbg.control & KVM_GUESTDBG_USE_HW_BP))
+			return -EINVAL;
+		if (dbg.control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
+			if (cpu_pending_exception(vcpu->cpu, &v, &he, &err))
+				return -EBUSY;
+			cpu_queue_exception(vcpu->cpu, (dbg.control & KVM_GUESTDBG_INJECT_DB) ? CPU_EXC_DB : CPU_EXC_BP,
+					    false, 0);
+		}
+		if (!(dbg.control & KVM_GUESTDBG_ENABLE))
+			dbg.control = 0;
+		vcpu->cpu->singlestep_exit = (dbg.control & KVM_GUESTDBG_SINGLESTEP) != 0;
+		vcpu->cpu->intercept_int3 = (dbg.control & KVM_GUESTDBG_USE_SW_BP) != 0;
+		return 0;
+	}
 	case KVM_INTERRUPT: {
 		struct kvm_interrupt irq;
 
