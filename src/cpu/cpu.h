@@ -42,6 +42,7 @@ enum cpu_exit_reason {
 	CPU_EXIT_UNHANDLED,	/* a valid instruction the CPU cannot execute; RIP at the insn */
 	CPU_EXIT_IRQ_WINDOW,	/* irq_window_exit/nmi_window_exit: the event became deliverable */
 	CPU_EXIT_DEBUG,		/* host debugging: single-step (RIP past the insn) or INT3 (RIP at it) */
+	CPU_EXIT_HYPERCALL,	/* VMCALL or VMMCALL; RIP at the insn, insn_len set */
 };
 
 /*
@@ -87,6 +88,9 @@ struct cpu_exit {
 			uint8_t vector;	/* 1 (#DB: single-step) or 3 (#BP: INT3) */
 			uint64_t dr6;
 		} debug;
+		struct {
+			bool vmmcall;	/* AMD's VMMCALL (0F 01 D9) rather than VMCALL (0F 01 C1) */
+		} hypercall;
 	};
 };
 

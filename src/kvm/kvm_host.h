@@ -113,6 +113,8 @@ struct kvm {
 	struct kvm_memslots *_Atomic memslots[SWKVM_ADDRESS_SPACES];
 	uint64_t memslots_generation;
 	uint64_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
+	uint64_t disabled_quirks;		/* KVM_CAP_DISABLE_QUIRKS2 */
+	uint64_t hypercall_exit_enabled;	/* KVM_CAP_EXIT_HYPERCALL */
 
 	struct kvm_vcpu *_Atomic vcpus[SWKVM_MAX_VCPUS];
 	int max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID, 0 = SWKVM_MAX_VCPU_IDS */
@@ -162,7 +164,7 @@ enum {
 enum vcpu_mode { OUTSIDE_GUEST_MODE = 0, IN_GUEST_MODE = 1 };
 
 /* What userspace owes us on the next KVM_RUN (KVM's complete_userspace_io). */
-enum vcpu_pending_io { PENDING_NONE = 0, PENDING_PIO, PENDING_MMIO_READ };
+enum vcpu_pending_io { PENDING_NONE = 0, PENDING_PIO, PENDING_MMIO_READ, PENDING_HYPERCALL };
 
 struct kvm_vcpu {
 	struct kobj obj;
@@ -184,6 +186,8 @@ struct kvm_vcpu {
 	uint8_t pio_size;
 	bool pio_in;
 	uint8_t mmio_size;
+	uint8_t hypercall_len;
+	bool hypercall_op64;
 
 	uint64_t apic_base;
 	struct kvm_vcpu_arch arch;
@@ -213,6 +217,10 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu);
 int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg);
 int kvm_vcpu_get_cpl(struct kvm_vcpu *vcpu);
+
+/* hypercalls (x86/hypercall.c) */
+int kvm_emulate_hypercall(struct kvm_vcpu *vcpu, const struct cpu_exit *e);
+void kvm_complete_hypercall_exit(struct kvm_vcpu *vcpu);
 
 /* x86 CPUID and MSRs seen by the guest (x86/cpuid.c, x86/msr.c) */
 void kvm_emulate_cpuid(struct kvm_vcpu *vcpu);

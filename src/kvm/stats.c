@@ -35,6 +35,7 @@ static const struct stat_def vcpu_defs[] = {
 	CUMUL(struct kvm_vcpu_stat, request_irq_exits),
 	CUMUL(struct kvm_vcpu_stat, irq_injections),
 	CUMUL(struct kvm_vcpu_stat, nmi_injections),
+	CUMUL(struct kvm_vcpu_stat, hypercalls),
 	CUMUL(struct kvm_vcpu_stat, cpuid_exits),
 	CUMUL(struct kvm_vcpu_stat, msr_exits),
 };

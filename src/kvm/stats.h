@@ -21,6 +21,7 @@ struct kvm_vcpu_stat {
 	uint64_t request_irq_exits;
 	uint64_t irq_injections;
 	uint64_t nmi_injections;
+	uint64_t hypercalls;
 	/* not in KVM: */
 	uint64_t cpuid_exits;
 	uint64_t msr_exits;

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "kvm/iobus.h"
+#include <linux/kvm_para.h>
+
 #include "kvm/kvm_host.h"
 #include "kvm/timer.h"
 #include "kvm/uaccess.h"
@@ -129,6 +131,18 @@ long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void *argp)
 		kvm->manual_dirty_log_protect = cap.args[0];
 		return 0;
 	}
+	case KVM_CAP_DISABLE_QUIRKS2:
+		/* only quirks swkvm implements can be named */
+		if (cap.flags || (cap.args[0] & ~(uint64_t)KVM_X86_QUIRK_FIX_HYPERCALL_INSN))
+			return -EINVAL;
+		kvm->disabled_quirks = cap.args[0];
+		return 0;
+	case KVM_CAP_EXIT_HYPERCALL:
+		/* KVM_EXIT_HYPERCALL_VALID_MASK: MAP_GPA_RANGE only */
+		if (cap.flags || (cap.args[0] & ~(1ull << KVM_HC_MAP_GPA_RANGE)))
+			return -EINVAL;
+		kvm->hypercall_exit_enabled = cap.args[0];
+		return 0;
 	case KVM_CAP_MAX_VCPU_ID: {
 		/* x86: set once (the same value again is fine); checked at vCPU creation. */
 		long r = -EINVAL;

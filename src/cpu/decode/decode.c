@@ -173,6 +173,8 @@ static uint8_t gpr_operand(const struct insn *in, unsigned num, unsigned size)
 static const struct opcode grp7_reg_swapgs = { .handler = x_swapgs, .name = "swapgs", .flags = F_PRIV };
 static const struct opcode grp7_reg_rdtscp = { .handler = x_rdtscp, .name = "rdtscp" };
 static const struct opcode grp7_reg_unimpl = { .handler = x_unimpl, .name = "0f01-reg" };
+static const struct opcode grp7_reg_vmcall = { .handler = x_vmcall, .name = "vmcall", .arg = 0 };
+static const struct opcode grp7_reg_vmmcall = { .handler = x_vmcall, .name = "vmmcall", .arg = 1 };
 static const struct opcode row_3byte_38 = { .handler = x_unimpl, .name = "0f38", .flags = F_MODRM };
 static const struct opcode row_3byte_3a = { .handler = x_unimpl, .name = "0f3a", .flags = F_MODRM,
 					    .op = { { OK_I, SZ_B } } };
@@ -271,6 +273,10 @@ opcode:
 					sub = ci->code64 ? &grp7_reg_swapgs : NULL;
 				else if (modrm == 0xf9)
 					sub = &grp7_reg_rdtscp;
+				else if (modrm == 0xc1)
+					sub = &grp7_reg_vmcall;
+				else if (modrm == 0xd9)
+					sub = &grp7_reg_vmmcall;
 				else if (((modrm >> 3) & 7) == 4 || ((modrm >> 3) & 7) == 6)
 					; /* smsw/lmsw register forms */
 				else

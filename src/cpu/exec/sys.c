@@ -421,3 +421,12 @@ int x_sysret(struct cpu *cpu, struct insn *in)
 	cpu_update_mode(cpu);
 	return EXEC_OK;
 }
+
+/* VMCALL / VMMCALL: always a host intercept in a guest (SDM Vol.3 §26.1.2; APM VMMCALL) */
+int x_vmcall(struct cpu *cpu, struct insn *in)
+{
+	int r = intercept(cpu, in, CPU_EXIT_HYPERCALL);
+
+	cpu->in->exit.hypercall.vmmcall = in->op->arg != 0;
+	return r;
+}

@@ -47,6 +47,10 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 		return SWKVM_MAX_VCPUS;
 	case KVM_CAP_MAX_VCPU_ID:
 		return SWKVM_MAX_VCPU_IDS;
+	case KVM_CAP_DISABLE_QUIRKS2:
+		return KVM_X86_QUIRK_FIX_HYPERCALL_INSN;
+	case KVM_CAP_EXIT_HYPERCALL:
+		return 1ull << 12;	/* KVM_HC_MAP_GPA_RANGE */
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
 	default:

@@ -247,6 +247,8 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		return handle_unhandled(vcpu, e);
 	case CPU_EXIT_IRQ_WINDOW:
 		return 1;	/* vcpu_run() reports the open window */
+	case CPU_EXIT_HYPERCALL:
+		return kvm_emulate_hypercall(vcpu, e);
 	case CPU_EXIT_DEBUG: {
 		/* handle_exception_nmi() for guest debugging: pc is the linear RIP */
 		struct kvm_run *run = vcpu->run;
@@ -288,6 +290,9 @@ static int complete_userspace_io(struct kvm_vcpu *vcpu)
 	case PENDING_MMIO_READ:
 		cpu_complete_read(vcpu->cpu, vcpu->run->mmio.data, vcpu->mmio_size);
 		break;
+	case PENDING_HYPERCALL:
+		kvm_complete_hypercall_exit(vcpu);
+		return 1;
 	}
 	if (cpu_finish_io(vcpu->cpu, &e) == CPU_EXIT_NONE)
 		return 1;
