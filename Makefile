@@ -75,6 +75,14 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_LIB_OBJS) $(LIBA)
 
 tests: $(TEST_BINS)
 
+# ---- benchmarks (not part of check) ----
+$(O)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBA) $(LDFLAGS)
+
+bench: all $(O)/bench/cpu_loop
+	@O=$(O) bench/run
+
 deps:
 	@scripts/deps
 
@@ -92,7 +100,7 @@ run: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests deps check diff-long run clean
+.PHONY: all tests deps check diff-long run bench clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
