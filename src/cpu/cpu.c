@@ -109,6 +109,18 @@ struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
 	cpu->opaque = opaque;
 	/* the soft TLB's off switch: every access walks the page tables */
 	cpu->in->tlb_disabled = notlb && *notlb && *notlb != '0';
+	{
+		const char *nodc = getenv("SWKVM_CPU_NO_DCACHE");
+		cpu->in->dcache_disabled = nodc && *nodc && *nodc != '0';
+	}
+	if (!cpu->in->dcache_disabled) {
+		cpu->in->dcache = calloc(DCACHE_SIZE, sizeof(struct dcache_entry));
+		if (!cpu->in->dcache) {
+			free(cpu->in);
+			free(cpu);
+			return NULL;
+		}
+	}
 	cpu_reset(cpu, false);
 	return cpu;
 }
@@ -116,6 +128,7 @@ struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
 void cpu_destroy(struct cpu *cpu)
 {
 	if (cpu) {
+		free(cpu->in->dcache);
 		free(cpu->in);
 		free(cpu);
 	}
@@ -376,10 +389,34 @@ static int step(struct cpu *cpu)
 	ci->fault_rip = cpu->rip;
 	ci->answer_pos = 0;
 	ci->nmmio_staged = 0;
-	r = cpu_decode(cpu, &in);
-	if (r) {
-		abort_insn(cpu);
-		return r;
+	if (ci->dcache) {
+		uint64_t lin = seg_linear(cpu, CPU_CS, cpu->rip);
+		uint8_t mode = (uint8_t)(1 | (ci->code64 << 1) | (ci->def_size << 2));
+		struct dcache_entry *de = &ci->dcache[(lin ^ (lin >> 12)) & (DCACHE_SIZE - 1)];
+		uint8_t *host;
+
+		if (de->mode == mode && de->lin == lin && (lin & 4095) + de->in.len <= 4096 &&
+		    mmu_fetch_host(cpu, lin, &host) == EXEC_OK && host &&
+		    !memcmp(host, de->in.bytes, de->in.len)) {
+			in = de->in;
+		} else {
+			r = cpu_decode(cpu, &in);
+			if (r) {
+				abort_insn(cpu);
+				return r;
+			}
+			if ((lin & 4095) + in.len <= 4096) {
+				de->lin = lin;
+				de->mode = mode;
+				de->in = in;
+			}
+		}
+	} else {
+		r = cpu_decode(cpu, &in);
+		if (r) {
+			abort_insn(cpu);
+			return r;
+		}
 	}
 	flags = in.op->flags;
 	if ((flags & F_PRIV) && ci->cpl != 0) {

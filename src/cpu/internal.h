@@ -116,6 +116,20 @@ struct tlb_entry {
 	uint64_t gpa;		/* guest-physical page address */
 };
 
+/*
+ * Decoded-instruction cache: direct-mapped by linear RIP. An entry is used only if the
+ * mode matches and the instruction's bytes in guest memory (fetched through the TLB with
+ * its permission checks) still equal the cached ones, so self-modifying code and stores
+ * by other vCPUs are always seen. SWKVM_CPU_NO_DCACHE=1 turns it off.
+ */
+#define DCACHE_SIZE 4096
+
+struct dcache_entry {
+	uint64_t lin;
+	uint8_t mode;		/* 0 = empty; else 1 | code64 << 1 | def_size << 2 */
+	struct insn in;
+};
+
 struct cpu_internal {
 	/* RFLAGS, kept whole (eagerly computed arithmetic flags) */
 	uint64_t rflags;
@@ -159,6 +173,8 @@ struct cpu_internal {
 
 	struct tlb_entry tlb[TLB_SIZE];
 	bool tlb_disabled;	/* SWKVM_CPU_NO_TLB: every access walks */
+	bool dcache_disabled;	/* SWKVM_CPU_NO_DCACHE: decode every instruction */
+	struct dcache_entry *dcache;
 };
 
 /* ---- shared helpers (cpu.c, mmu.c, exec/) ---- */
@@ -193,6 +209,8 @@ int mem_write_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_
 /* A host pointer for an aligned RAM access (locked RMW), or NULL (then use the slow path). */
 uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write, int *ret);
 int fetch_bytes(struct cpu *cpu, uint64_t rip, uint8_t *buf, unsigned n);
+/* Host address of the code byte at `lin` (fetch permission checked), NULL if not RAM. */
+int mmu_fetch_host(struct cpu *cpu, uint64_t lin, uint8_t **host);
 void tlb_flush(struct cpu *cpu);
 uint64_t seg_linear(struct cpu *cpu, int seg, uint64_t off);
 

@@ -404,3 +404,10 @@ int fetch_bytes(struct cpu *cpu, uint64_t lin, uint8_t *buf, unsigned n)
 	}
 	return r;
 }
+
+int mmu_fetch_host(struct cpu *cpu, uint64_t lin, uint8_t **host)
+{
+	uint64_t gpa;
+
+	return lin_to_host(cpu, lin, ACC_FETCH, false, host, &gpa);
+}
