@@ -376,12 +376,32 @@ static void abort_insn(struct cpu *cpu)
 	ci->nmmio_staged = 0;
 }
 
+/* Compares up to 15 instruction bytes without a library call. */
+static inline bool same_bytes(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	uint64_t x, y;
+
+	if (n >= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+		a += 8;
+		b += 8;
+		n -= 8;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
 /* Executes one instruction. Returns EXEC_OK, EXEC_EXC (exception pending), EXEC_IO or EXEC_EXIT. */
 static int step(struct cpu *cpu)
 {
 	struct cpu_internal *ci = cpu->in;
 	uint8_t shadow_before = cpu->shadow;
-	struct insn in;
+	struct insn in, *ip = &in;
 	uint16_t flags;
 	bool tf;
 	int r;
@@ -397,8 +417,8 @@ static int step(struct cpu *cpu)
 
 		if (de->mode == mode && de->lin == lin && (lin & 4095) + de->in.len <= 4096 &&
 		    mmu_fetch_host(cpu, lin, &host) == EXEC_OK && host &&
-		    !memcmp(host, de->in.bytes, de->in.len)) {
-			in = de->in;
+		    same_bytes(host, de->in.bytes, de->in.len)) {
+			ip = &de->in;	/* handlers' edits to a decoded insn are deterministic */
 		} else {
 			r = cpu_decode(cpu, &in);
 			if (r) {
@@ -409,6 +429,7 @@ static int step(struct cpu *cpu)
 				de->lin = lin;
 				de->mode = mode;
 				de->in = in;
+				ip = &de->in;
 			}
 		}
 	} else {
@@ -418,15 +439,15 @@ static int step(struct cpu *cpu)
 			return r;
 		}
 	}
-	flags = in.op->flags;
+	flags = ip->op->flags;
 	if ((flags & F_PRIV) && ci->cpl != 0) {
 		abort_insn(cpu);
 		return raise_gp(cpu, 0);
 	}
-	cpu->rip = ci->code64 ? ci->fault_rip + in.len
-			      : (ci->fault_rip + in.len) & size_mask(ci->def_size);
+	cpu->rip = ci->code64 ? ci->fault_rip + ip->len
+			      : (ci->fault_rip + ip->len) & size_mask(ci->def_size);
 	tf = (ci->rflags & CPU_FLAG_TF) != 0;
-	r = in.op->handler(cpu, &in);
+	r = ip->op->handler(cpu, ip);
 	switch (r) {
 	case EXEC_OK:
 		commit_insn(cpu, shadow_before);
@@ -435,7 +456,7 @@ static int step(struct cpu *cpu)
 		 * TF set, #DB with DR6.BS, RIP past it. Not after INT n/INT3/INTO (the handler
 		 * starts with TF clear) nor inside a MOV SS shadow.
 		 */
-		if (tf && in.op->handler != x_int && in.op->handler != x_int3 && in.op->handler != x_into &&
+		if (tf && ip->op->handler != x_int && ip->op->handler != x_int3 && ip->op->handler != x_into &&
 		    !(cpu->shadow & CPU_SHADOW_MOVSS) && !ci->exc_pending) {
 			cpu->dr[6] |= 1ull << 14;
 			cpu_raise(cpu, CPU_EXC_DB, false, 0);

@@ -22,66 +22,70 @@ static uint64_t sign_bit(unsigned size)
 	return 1ull << (size * 8 - 1);
 }
 
-/* SF ZF PF from a result */
-static void flags_szp(struct cpu *cpu, uint64_t res, unsigned size)
+/* SF ZF PF of a result, as RFLAGS bits */
+static inline uint64_t szp_bits(uint64_t res, unsigned size)
 {
 	res &= size_mask(size);
-	flags_set(cpu, CPU_FLAG_ZF, res == 0);
-	flags_set(cpu, CPU_FLAG_SF, (res & sign_bit(size)) != 0);
-	flags_set(cpu, CPU_FLAG_PF, parity((uint8_t)res));
+	return (res == 0 ? CPU_FLAG_ZF : 0) | ((res >> (size * 8 - 1)) & 1 ? CPU_FLAG_SF : 0) |
+	       (parity((uint8_t)res) ? CPU_FLAG_PF : 0);
+}
+
+static inline void flags_store(struct cpu *cpu, uint64_t bits)
+{
+	cpu->in->rflags = (cpu->in->rflags & ~(uint64_t)CPU_FLAGS_ARITH) | bits;
 }
 
 /* AND/OR/XOR/TEST: CF=OF=0, AF undefined (cleared, as the host does), SF ZF PF from the result */
 void flags_logic(struct cpu *cpu, uint64_t res, unsigned size)
 {
-	flags_szp(cpu, res, size);
-	flags_set(cpu, CPU_FLAG_CF | CPU_FLAG_OF | CPU_FLAG_AF, false);
+	flags_store(cpu, szp_bits(res, size));
 }
 
+/* All six arithmetic flags computed at once and stored with one write. */
 uint64_t alu_compute(struct cpu *cpu, int op, uint64_t a, uint64_t b, unsigned size)
 {
-	uint64_t m = size_mask(size), res, cin = 0;
-	bool sub = false;
+	uint64_t m = size_mask(size), sb = sign_bit(size), res, cin = 0, f;
+	bool sub;
 
 	a &= m;
 	b &= m;
 	switch (op) {
 	case ALU_OR:
 		res = a | b;
-		flags_logic(cpu, res, size);
+		flags_store(cpu, szp_bits(res, size));
 		return res;
 	case ALU_AND:
 		res = a & b;
-		flags_logic(cpu, res, size);
+		flags_store(cpu, szp_bits(res, size));
 		return res;
 	case ALU_XOR:
 		res = a ^ b;
-		flags_logic(cpu, res, size);
+		flags_store(cpu, szp_bits(res, size));
 		return res;
 	case ALU_ADC:
 		cin = flag(cpu, CPU_FLAG_CF);
 		/* fall through */
 	case ALU_ADD:
 		res = (a + b + cin) & m;
-		flags_set(cpu, CPU_FLAG_CF, res < a || (cin && res == a));
+		sub = false;
+		f = (res < a || (cin && res == a)) ? CPU_FLAG_CF : 0;
 		break;
 	case ALU_SBB:
 		cin = flag(cpu, CPU_FLAG_CF);
 		/* fall through */
-	case ALU_SUB:
-	case ALU_CMP:
-	default:
-		sub = true;
+	default:	/* SUB, CMP */
 		res = (a - b - cin) & m;
-		flags_set(cpu, CPU_FLAG_CF, a < b || (cin && a == b));
+		sub = true;
+		f = (a < b || (cin && a == b)) ? CPU_FLAG_CF : 0;
 		break;
 	}
-	flags_szp(cpu, res, size);
-	flags_set(cpu, CPU_FLAG_AF, ((a ^ b ^ res) & 0x10) != 0);
+	f |= szp_bits(res, size);
+	f |= ((a ^ b ^ res) & 0x10) ? CPU_FLAG_AF : 0;
 	if (sub)
-		flags_set(cpu, CPU_FLAG_OF, ((a ^ b) & (a ^ res) & sign_bit(size)) != 0);
+		f |= ((a ^ b) & (a ^ res) & sb) ? CPU_FLAG_OF : 0;
 	else
-		flags_set(cpu, CPU_FLAG_OF, (~(a ^ b) & (a ^ res) & sign_bit(size)) != 0);
+		f |= (~(a ^ b) & (a ^ res) & sb) ? CPU_FLAG_OF : 0;
+	flags_store(cpu, f);
 	return res;
 }
 
