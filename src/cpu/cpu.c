@@ -36,6 +36,19 @@ void cpu_update_mode(struct cpu *cpu)
 
 /* ---- lifecycle ---- */
 
+/* The x87/SSE state FNINIT and power-on leave, as KVM initialises a vCPU's FPU:
+ * FCW 0x37f, MXCSR 0x1f80, everything else 0 (MXCSR_MASK reported as 0xffff). */
+void cpu_fpu_init(struct cpu *cpu)
+{
+	uint16_t fcw = 0x37f;
+	uint32_t mxcsr = 0x1f80, mask = 0xffff;
+
+	memset(cpu->fxsave, 0, sizeof(cpu->fxsave));
+	memcpy(cpu->fxsave + 0, &fcw, 2);
+	memcpy(cpu->fxsave + 24, &mxcsr, 4);
+	memcpy(cpu->fxsave + 28, &mask, 4);
+}
+
 static void seg_reset(struct cpu_segment *s, uint16_t sel, uint64_t base, uint8_t type, uint8_t sflag)
 {
 	memset(s, 0, sizeof(*s));
@@ -75,6 +88,7 @@ void cpu_reset(struct cpu *cpu, bool init)
 	cpu->dr[6] = 0xffff0ff0ull;
 	cpu->dr[7] = 0x400;
 	cpu->xcr0 = 1;
+	cpu_fpu_init(cpu);
 	cpu->shadow = 0;
 	cpu->nmi_blocked = false;
 	ci->exc_pending = ci->shutdown = false;

@@ -155,6 +155,10 @@ void cpu_state_changed(struct cpu *cpu);
 int cpu_msr_read(struct cpu *cpu, uint32_t index, uint64_t *value);
 int cpu_msr_write(struct cpu *cpu, uint32_t index, uint64_t value);
 
+/* Resets the x87/SSE state to its initial values (FCW 0x37f, MXCSR 0x1f80). */
+void cpu_fpu_init(struct cpu *cpu);
+#define CPU_MXCSR_MASK 0xffffu	/* MXCSR bits the CPU accepts (DAZ included) */
+
 /* Memory map changed (memslots, dirty-log protection): drop cached host pointers. */
 void cpu_flush_mem(struct cpu *cpu);
 /* Guest-virtual to guest-physical translation with the current paging mode (KVM_TRANSLATE). */

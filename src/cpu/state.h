@@ -113,6 +113,13 @@ struct cpu {
 	uint64_t efer;
 	uint64_t dr[8];		/* DR0-DR3, DR6 at [6], DR7 at [7]; [4],[5] unused */
 	uint64_t xcr0;
+	/*
+	 * x87/MMX/SSE state in the FXSAVE layout (SDM Vol.1 §10.5.1, 64-bit form): FCW at 0,
+	 * FSW 2, abridged FTW 4, FOP 6, FIP 8, FDP 16, MXCSR 24, MXCSR_MASK 28, ST/MM at
+	 * 32 + 16*i, XMM at 160 + 16*i. The executor (CPU issue 5) works on this directly;
+	 * KVM_GET/SET_FPU and KVM_GET/SET_XSAVE read and write it.
+	 */
+	uint8_t fxsave[512] __attribute__((aligned(16)));
 
 	/* Interruptibility (SDM Vol.3 §25.4.2 names; KVM_GET_VCPU_EVENTS reports them). */
 	uint8_t shadow;		/* CPU_SHADOW_* bits: blocking by STI / by MOV SS */

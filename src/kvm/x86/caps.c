@@ -36,7 +36,11 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_VCPU_EVENTS:
 	case KVM_CAP_USER_NMI:
 	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_XCRS:
 		return 1;
+	case KVM_CAP_XSAVE2:
+		return sizeof(struct kvm_xsave);	/* 4096: no dynamic features */
 	case KVM_CAP_NR_MEMSLOTS:
 		return SWKVM_USER_MEM_SLOTS;
 	case KVM_CAP_NR_VCPUS: {

@@ -715,6 +715,19 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, true);
+	case KVM_GET_FPU:
+		return kvm_vcpu_ioctl_get_fpu(vcpu, argp);
+	case KVM_SET_FPU:
+		return kvm_vcpu_ioctl_set_fpu(vcpu, argp);
+	case KVM_GET_XSAVE:
+	case KVM_GET_XSAVE2:
+		return kvm_vcpu_ioctl_get_xsave(vcpu, argp);
+	case KVM_SET_XSAVE:
+		return kvm_vcpu_ioctl_set_xsave(vcpu, argp);
+	case KVM_GET_XCRS:
+		return kvm_vcpu_ioctl_get_xcrs(vcpu, argp);
+	case KVM_SET_XCRS:
+		return kvm_vcpu_ioctl_set_xcrs(vcpu, argp);
 	case KVM_SET_GUEST_DEBUG: {
 		struct kvm_guest_debug dbg;
 		const uint32_t valid = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |
