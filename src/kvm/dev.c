@@ -61,6 +61,8 @@ static long kvm_dev_ioctl(unsigned int ioctl, unsigned long arg)
 		return SWKVM_VCPU_MMAP_PAGES * PAGE_SIZE;
 	case KVM_GET_SUPPORTED_CPUID:
 		return kvm_dev_ioctl_get_supported_cpuid(ARG_PTR(arg));
+	case KVM_X86_GET_MCE_CAP_SUPPORTED:
+		return kvm_dev_ioctl_get_mce_cap(ARG_PTR(arg));
 	case KVM_GET_MSR_INDEX_LIST:
 		return kvm_dev_ioctl_get_msr_index_list(ARG_PTR(arg));
 	default:

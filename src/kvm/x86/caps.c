@@ -39,6 +39,8 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 		return 1;
+	case KVM_CAP_MCE:
+		return 32;	/* KVM_MAX_MCE_BANKS */
 	case KVM_CAP_XSAVE2:
 		return sizeof(struct kvm_xsave);	/* 4096: no dynamic features */
 	case KVM_CAP_NR_MEMSLOTS:

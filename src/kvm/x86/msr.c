@@ -29,6 +29,16 @@
 #define MSR_GS_BASE		0xc0000101
 #define MSR_KERNEL_GS_BASE	0xc0000102
 
+#define MSR_IA32_MCG_CAP	0x00000179
+#define MSR_IA32_MCG_STATUS	0x0000017a
+#define MSR_IA32_MCG_CTL	0x0000017b
+#define MSR_IA32_MC0_CTL	0x00000400
+#define MCG_CTL_P		(1ull << 8)
+#define MCG_SER_P		(1ull << 24)
+#define KVM_MAX_MCE_BANKS	32
+/* kvm_caps.supported_mce_cap */
+#define SUPPORTED_MCE_CAP	(MCG_CTL_P | MCG_SER_P)
+
 #define KVM_NR_VAR_MTRR 8
 /* MTRRcap: 8 variable ranges, fixed ranges (bit 8), write-combining (bit 10). */
 #define MTRRCAP_VALUE ((1ull << 10) | (1ull << 8) | KVM_NR_VAR_MTRR)
@@ -42,6 +52,7 @@ static const uint32_t msrs_to_save[] = {
 	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
 	MSR_FS_BASE, MSR_GS_BASE, MSR_EFER,
 	MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
+	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 	MSR_MTRRdefType,
 	0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207,
 	0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
@@ -179,6 +190,18 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 	case MSR_MTRRcap:
 		*data = MTRRCAP_VALUE;
 		return 0;
+	case MSR_IA32_MCG_CAP:
+		*data = vcpu->arch.mcg_cap;
+		return 0;
+	case MSR_IA32_MCG_STATUS:
+		*data = vcpu->arch.mcg_status;
+		return 0;
+	case MSR_IA32_MCG_CTL:
+		/* only with MCG_CTL_P (the host may always read it) */
+		if (!(vcpu->arch.mcg_cap & MCG_CTL_P) && !host_initiated)
+			return 1;
+		*data = vcpu->arch.mcg_ctl;
+		return 0;
 	case MSR_MTRRdefType:
 		*data = vcpu->arch.mtrr_deftype;
 		return 0;
@@ -189,6 +212,10 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 		fixed = fixed_mtrr_index(index);
 		if (fixed >= 0) {
 			*data = vcpu->arch.mtrr_fixed[fixed];
+			return 0;
+		}
+		if (index >= MSR_IA32_MC0_CTL && index < MSR_IA32_MC0_CTL + 4 * (vcpu->arch.mcg_cap & 0xff)) {
+			*data = vcpu->arch.mce_banks[index - MSR_IA32_MC0_CTL];
 			return 0;
 		}
 		return cpu_msr_read(vcpu->cpu, index, data) ? 1 : 0;
@@ -220,6 +247,20 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 	case MSR_MTRRcap:
 		/* read-only, for the host too (msr_mtrr_valid() in arch/x86/kvm/mtrr.c) */
 		return 1;
+	case MSR_IA32_MCG_CAP:
+		/* read-only for the guest; the host may restore the value KVM_X86_SETUP_MCE set */
+		return host_initiated && data == vcpu->arch.mcg_cap ? 0 : 1;
+	case MSR_IA32_MCG_STATUS:
+		vcpu->arch.mcg_status = data;
+		return 0;
+	case MSR_IA32_MCG_CTL:
+		/* set_msr_mce(): without MCG_CTL_P only a host write of 0; values 0 or all ones */
+		if (!(vcpu->arch.mcg_cap & MCG_CTL_P) && (data || !host_initiated))
+			return 1;
+		if (data != 0 && data != ~0ull)
+			return 1;
+		vcpu->arch.mcg_ctl = data;
+		return 0;
 	case MSR_MTRRdefType:
 		if (!mtrr_valid(vcpu, index, data))
 			return 1;
@@ -240,6 +281,18 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 			if (!mtrr_valid(vcpu, index, data))
 				return 1;
 			vcpu->arch.mtrr_fixed[fixed] = data;
+			return 0;
+		}
+		if (index >= MSR_IA32_MC0_CTL && index < MSR_IA32_MC0_CTL + 4 * (vcpu->arch.mcg_cap & 0xff)) {
+			uint32_t off = index - MSR_IA32_MC0_CTL;
+
+			/* MCi_CTL: 0 or all ones (bits 10 and 0 may be clear, for old Linux on AMD K8) */
+			if ((off & 3) == 0 && data != 0 && (data | (1ull << 10) | 1) != ~0ull)
+				return 1;
+			/* MCi_STATUS: the guest may only clear it */
+			if ((off & 3) == 1 && data != 0 && !host_initiated)
+				return 1;
+			vcpu->arch.mce_banks[off] = data;
 			return 0;
 		}
 		return cpu_msr_write(vcpu->cpu, index, data) ? 1 : 0;
@@ -302,4 +355,33 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set)
 		r = -EFAULT;
 	free(e);
 	return r;
+}
+
+/* KVM_X86_GET_MCE_CAP_SUPPORTED */
+long kvm_dev_ioctl_get_mce_cap(void *argp)
+{
+	uint64_t cap = SUPPORTED_MCE_CAP;
+
+	return copy_to_user(argp, &cap, sizeof(cap)) ? -EFAULT : 0;
+}
+
+/* kvm_vcpu_ioctl_x86_setup_mce() */
+long kvm_vcpu_ioctl_setup_mce(struct kvm_vcpu *vcpu, void *argp)
+{
+	uint64_t cap;
+	unsigned banks;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return -EFAULT;
+	banks = cap & 0xff;
+	if (!banks || banks > KVM_MAX_MCE_BANKS)
+		return -EINVAL;
+	if (cap & ~(SUPPORTED_MCE_CAP | 0xffull | 0xff0000ull))
+		return -EINVAL;
+	vcpu->arch.mcg_cap = cap;
+	if (cap & MCG_CTL_P)
+		vcpu->arch.mcg_ctl = ~0ull;
+	for (unsigned b = 0; b < banks; b++)
+		vcpu->arch.mce_banks[4 * b] = ~0ull;	/* MCi_CTL: all ones */
+	return 0;
 }

@@ -715,6 +715,8 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, true);
+	case KVM_X86_SETUP_MCE:
+		return kvm_vcpu_ioctl_setup_mce(vcpu, argp);
 	case KVM_GET_FPU:
 		return kvm_vcpu_ioctl_get_fpu(vcpu, argp);
 	case KVM_SET_FPU:

@@ -33,7 +33,9 @@ struct kvm_vcpu_arch {
 	uint64_t misc_enable;
 	uint64_t mtrr_deftype;
 	uint64_t mtrr_var[16];		/* PHYSBASE0, PHYSMASK0, ... PHYSMASK7 */
-	uint64_t mtrr_fixed[11];	/* 64K_00000, 16K_80000, 16K_A0000, 4K_C0000..4K_F8000 */
+	uint64_t mtrr_fixed[11];
+	uint64_t mcg_cap, mcg_status, mcg_ctl;	/* KVM_X86_SETUP_MCE and the MCG MSRs */
+	uint64_t mce_banks[32 * 4];		/* MCi_CTL, STATUS, ADDR, MISC */	/* 64K_00000, 16K_80000, 16K_A0000, 4K_C0000..4K_F8000 */
 	struct kvm_lapic *apic;		/* in-hypervisor LAPIC (x86/lapic.c), NULL without an irqchip */
 };
 
@@ -42,6 +44,8 @@ uint64_t kvm_scaled_host_tsc(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_set_cpuid(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, void *argp);
+long kvm_dev_ioctl_get_mce_cap(void *argp);
+long kvm_vcpu_ioctl_setup_mce(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_fpu(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_set_fpu(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_xsave(struct kvm_vcpu *vcpu, void *argp);
