@@ -424,6 +424,24 @@ struct vm *vm_create_64(struct vcpu **vcpup, void (*guest_code)(void))
 	return vm;
 }
 
+struct vcpu *vm_create_realmode(struct vm **vmp, uint8_t **memp, const void *prog, size_t len)
+{
+	struct vm *vm = vm_create_empty();
+	uint8_t *mem = vm_add_memory(vm, 0, 0, 0x4000, 0);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct kvm_sregs s = vcpu_sregs(v);
+	struct kvm_regs r = { .rip = 0x1000, .rflags = 2, .rsp = 0x3000 };
+
+	memcpy(mem + 0x1000, prog, len);
+	s.cs.base = 0;
+	s.cs.selector = 0;
+	vcpu_set_sregs(v, &s);
+	vcpu_set_regs(v, &r);
+	*vmp = vm;
+	*memp = mem;
+	return v;
+}
+
 void vm_sync_to_guest(struct vm *vm, const void *host_var, size_t size)
 {
 	void *g = addr_gva2hva(vm, (uintptr_t)host_var);

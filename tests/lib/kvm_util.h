@@ -134,6 +134,12 @@ struct vm *vm_create_64(struct vcpu **vcpu, void (*guest_code)(void));
 void vm_sync_to_guest(struct vm *vm, const void *host_var, size_t size);
 void vm_sync_from_guest(struct vm *vm, void *host_var, size_t size);
 
+/*
+ * A VM with 16 KiB of RAM at GPA 0 (*memp) and one vCPU in real mode with CS base 0,
+ * about to run `prog` copied to 0x1000: RIP 0x1000, RSP 0x3000, RFLAGS 2.
+ */
+struct vcpu *vm_create_realmode(struct vm **vmp, uint8_t **memp, const void *prog, size_t len);
+
 void *addr_gpa2hva(struct vm *vm, uint64_t gpa);
 /*
  * Maps the 4 KiB page at `gva` to `gpa` (present, writable, user) in the tables of

@@ -47,20 +47,16 @@ static void set_cpuid(struct vm *vm, struct vcpu *v, bool lm, bool nx)
 /* Runs the program on a fresh vCPU; returns what it reported (1 = no fault, 13 = #GP). */
 static int guest_sets(bool lm, bool nx, uint32_t bits, uint64_t *efer_after)
 {
-	struct vm *vm = vm_create_empty();
-	uint8_t *mem = vm_add_memory(vm, 0, 0, 0x4000, 0);
-	struct vcpu *v = vm_add_vcpu(vm, 0);
-	struct kvm_sregs s = vcpu_sregs(v);
-	struct kvm_regs r = { .rip = 0x1000, .rflags = 2, .rsp = 0x3000, .rbx = bits };
+	struct vm *vm;
+	uint8_t *mem;
+	struct vcpu *v = vm_create_realmode(&vm, &mem, prog, sizeof(prog));
+	struct kvm_regs r = vcpu_regs(v);
 	int ret = -1;
 
-	memcpy(mem + 0x1000, prog, sizeof(prog));
+	r.rbx = bits;
+	vcpu_set_regs(v, &r);
 	((uint16_t *)mem)[13 * 2] = 0x2000;	/* #GP handler: report 13 */
 	memcpy(mem + 0x2000, "\xb0\x0d\xe6\x70\xf4", 5);
-	s.cs.base = 0;
-	s.cs.selector = 0;
-	vcpu_set_sregs(v, &s);
-	vcpu_set_regs(v, &r);
 	set_cpuid(vm, v, lm, nx);
 	if (vcpu_run(v) == 0 && v->run->exit_reason == KVM_EXIT_IO && v->run->io.port == 0x70)
 		ret = PIO(v->run)[0];

@@ -10,33 +10,25 @@
 /* 0x1000: inc ax; inc ax; int3; inc ax; hlt */
 static const uint8_t prog[] = { 0x40, 0x40, 0xcc, 0x40, 0xf4 };
 
-static struct vcpu *setup(struct vm *vm, uint8_t **memp)
+static struct vcpu *setup(struct vm **vmp, uint8_t **memp)
 {
-	uint8_t *mem = vm_add_memory(vm, 0, 0, 0x4000, 0);
-	struct vcpu *v = vm_add_vcpu(vm, 0);
-	struct kvm_sregs s = vcpu_sregs(v);
-	struct kvm_regs r = { .rip = 0x1000, .rflags = 2, .rsp = 0x3000 };
+	struct vcpu *v = vm_create_realmode(vmp, memp, prog, sizeof(prog));
+	uint8_t *mem = *memp;
 
-	memcpy(mem + 0x1000, prog, sizeof(prog));
 	/* #DB handler (vector 1): out 0x71 with the low byte of the saved IP, iret */
 	((uint16_t *)mem)[1 * 2] = 0x2000;
 	memcpy(mem + 0x2000, "\x89\xe5\x8b\x46\x00\xe6\x71\xcf", 8);	/* mov bp,sp; mov ax,[bp]; out 0x71,al; iret */
 	/* #BP handler (vector 3): out 0x73, al; iret */
 	((uint16_t *)mem)[3 * 2] = 0x2100;
 	memcpy(mem + 0x2100, "\xe6\x73\xcf", 3);
-	s.cs.base = 0;
-	s.cs.selector = 0;
-	vcpu_set_sregs(v, &s);
-	vcpu_set_regs(v, &r);
-	*memp = mem;
 	return v;
 }
 
 static void test_host_single_step(void)
 {
-	struct vm *vm = vm_create_empty();
+	struct vm *vm;
 	uint8_t *mem;
-	struct vcpu *v = setup(vm, &mem);
+	struct vcpu *v = setup(&vm, &mem);
 	struct kvm_run *run = v->run;
 	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
 
@@ -72,9 +64,9 @@ static void test_host_single_step(void)
 
 static void test_guest_tf(void)
 {
-	struct vm *vm = vm_create_empty();
+	struct vm *vm;
 	uint8_t *mem;
-	struct vcpu *v = setup(vm, &mem);
+	struct vcpu *v = setup(&vm, &mem);
 	struct kvm_run *run = v->run;
 	struct kvm_regs r = vcpu_regs(v);
 

@@ -33,20 +33,14 @@ static uint64_t count(int fd)
 
 int main(void)
 {
-	struct vm *vm = vm_create_empty();
-	uint8_t *mem = vm_add_memory(vm, 0, 0, 0x4000, 0);
-	struct vcpu *v = vm_add_vcpu(vm, 0);
-	struct kvm_sregs s = vcpu_sregs(v);
+	struct vm *vm;
+	uint8_t *mem;
+	struct vcpu *v = vm_create_realmode(&vm, &mem, prog, sizeof(prog));
 	struct kvm_regs r = { .rip = 0x1000, .rflags = 2 };
 	int pio = eventfd(0, EFD_NONBLOCK), mmio = eventfd(0, EFD_NONBLOCK), other = eventfd(0, EFD_NONBLOCK);
 	int p[2];
 	const uint32_t PIO = KVM_IOEVENTFD_FLAG_PIO, DM = KVM_IOEVENTFD_FLAG_DATAMATCH;
 
-	memcpy(mem + 0x1000, prog, sizeof(prog));
-	s.cs.base = 0;
-	s.cs.selector = 0;
-	vcpu_set_sregs(v, &s);
-	vcpu_set_regs(v, &r);
 	if (pipe(p))
 		tap_bail("pipe");
 

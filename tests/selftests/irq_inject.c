@@ -10,33 +10,26 @@
 /* 0x1000: cli; nop; sti; nop; hlt; jmp hlt */
 static const uint8_t prog[] = { 0xfa, 0x90, 0xfb, 0x90, 0xf4, 0xeb, 0xfd };
 
-static struct vcpu *setup(struct vm *vm)
+static struct vcpu *setup(struct vm **vmp)
 {
-	uint8_t *mem = vm_add_memory(vm, 0, 0, 0x4000, 0);
+	uint8_t *mem;
+	struct vcpu *v = vm_create_realmode(vmp, &mem, prog, sizeof(prog));
 	uint16_t *ivt = (uint16_t *)mem;
-	struct vcpu *v = vm_add_vcpu(vm, 0);
-	struct kvm_sregs s = vcpu_sregs(v);
-	struct kvm_regs r = { .rip = 0x1000, .rflags = 2, .rsp = 0x3000 };
 
-	memcpy(mem + 0x1000, prog, sizeof(prog));
-	/* handlers: mov al, vector; out 0x70, al; iret */
+	/* handlers: mov al, vector; out 0x70, al; iret (or hlt) */
 	ivt[0x20 * 2] = 0x2000;
 	memcpy(mem + 0x2000, "\xb0\x20\xe6\x70\xcf", 5);
 	ivt[2 * 2] = 0x2100;
 	memcpy(mem + 0x2100, "\xb0\x02\xe6\x70\xcf", 5);
 	ivt[6 * 2] = 0x2200;
 	memcpy(mem + 0x2200, "\xb0\x06\xe6\x70\xf4", 5);
-	s.cs.base = 0;
-	s.cs.selector = 0;
-	vcpu_set_sregs(v, &s);
-	vcpu_set_regs(v, &r);
 	return v;
 }
 
 static void test_window_and_interrupt(void)
 {
-	struct vm *vm = vm_create_empty();
-	struct vcpu *v = setup(vm);
+	struct vm *vm;
+	struct vcpu *v = setup(&vm);
 	struct kvm_run *run = v->run;
 	struct kvm_interrupt irq = { .irq = 0x20 };
 
@@ -61,8 +54,8 @@ static void test_window_and_interrupt(void)
 
 static void test_nmi(void)
 {
-	struct vm *vm = vm_create_empty();
-	struct vcpu *v = setup(vm);
+	struct vm *vm;
+	struct vcpu *v = setup(&vm);
 	struct kvm_run *run = v->run;
 	struct kvm_vcpu_events ev;
 
@@ -81,8 +74,8 @@ static void test_nmi(void)
 
 static void test_events_and_mp_state(void)
 {
-	struct vm *vm = vm_create_empty();
-	struct vcpu *v = setup(vm);
+	struct vm *vm;
+	struct vcpu *v = setup(&vm);
 	struct kvm_vcpu_events ev, g;
 	struct kvm_mp_state mp;
 	struct kvm_regs r;

@@ -9,19 +9,13 @@
 
 #define PIO(run) ((uint8_t *)(run) + (run)->io.data_offset)
 
-static struct vcpu *realmode(struct vm *vm, uint8_t **mem, const uint8_t *prog, size_t len)
+/* vm_create_realmode() with DX = 0x70 for the port-in-DX forms */
+static struct vcpu *realmode(struct vm **vmp, uint8_t **mem, const uint8_t *prog, size_t len)
 {
-	struct vcpu *v;
-	struct kvm_sregs s;
-	struct kvm_regs r = { .rip = 0x1000, .rflags = 2, .rdx = 0x70 };
+	struct vcpu *v = vm_create_realmode(vmp, mem, prog, len);
+	struct kvm_regs r = vcpu_regs(v);
 
-	*mem = vm_add_memory(vm, 0, 0, 0x4000, 0);
-	memcpy(*mem + 0x1000, prog, len);
-	v = vm_add_vcpu(vm, 0);
-	s = vcpu_sregs(v);
-	s.cs.base = 0;
-	s.cs.selector = 0;
-	vcpu_set_sregs(v, &s);
+	r.rdx = 0x70;
 	vcpu_set_regs(v, &r);
 	return v;
 }
@@ -38,9 +32,9 @@ static const uint8_t prog_in_out[] = {
 
 static void test_pio_completion(void)
 {
-	struct vm *vm = vm_create_empty();
+	struct vm *vm;
 	uint8_t *mem;
-	struct vcpu *v = realmode(vm, &mem, prog_in_out, sizeof(prog_in_out));
+	struct vcpu *v = realmode(&vm, &mem, prog_in_out, sizeof(prog_in_out));
 	struct kvm_run *run = v->run;
 
 	is(vcpu_run(v), 0, "run to IN");
@@ -97,9 +91,9 @@ static const uint8_t prog_mmio[] = {
 
 static void test_mmio_completion(void)
 {
-	struct vm *vm = vm_create_empty();
+	struct vm *vm;
 	uint8_t *mem;
-	struct vcpu *v = realmode(vm, &mem, prog_mmio, sizeof(prog_mmio));
+	struct vcpu *v = realmode(&vm, &mem, prog_mmio, sizeof(prog_mmio));
 	struct kvm_run *run = v->run;
 
 	is(vcpu_run(v), 0, "run to the MMIO load");
@@ -193,9 +187,9 @@ static const uint8_t prog_unimpl[] = {
 
 static void test_emulation_failure(void)
 {
-	struct vm *vm = vm_create_empty();
+	struct vm *vm;
 	uint8_t *mem;
-	struct vcpu *v = realmode(vm, &mem, prog_unimpl, sizeof(prog_unimpl));
+	struct vcpu *v = realmode(&vm, &mem, prog_unimpl, sizeof(prog_unimpl));
 	struct kvm_run *run = v->run;
 	uint16_t *ivt = (uint16_t *)mem;
 

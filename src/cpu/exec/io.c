@@ -34,6 +34,21 @@ static int io_allowed(struct cpu *cpu, uint16_t port, unsigned size)
 	return EXEC_OK;
 }
 
+/* Reports a port access as an I/O event (the instruction stops before it commits). */
+static int io_event(struct cpu *cpu, uint16_t port, unsigned size, bool write, uint32_t data)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	memset(&ci->exit, 0, sizeof(ci->exit));
+	ci->exit.reason = CPU_EXIT_IO;
+	ci->exit.io.port = port;
+	ci->exit.io.size = (uint8_t)size;
+	ci->exit.io.write = write;
+	ci->exit.io.data = data & (uint32_t)size_mask(size);
+	ci->io_waiting_kind = write ? IOK_PIO_WRITE : IOK_PIO_READ;
+	return EXEC_IO;
+}
+
 int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val)
 {
 	struct cpu_internal *ci = cpu->in;
@@ -46,13 +61,7 @@ int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val)
 		memcpy(val, ci->answers[ci->answer_pos++].data, size);
 		return EXEC_OK;
 	}
-	memset(&ci->exit, 0, sizeof(ci->exit));
-	ci->exit.reason = CPU_EXIT_IO;
-	ci->exit.io.port = port;
-	ci->exit.io.size = (uint8_t)size;
-	ci->exit.io.write = false;
-	ci->io_waiting_kind = IOK_PIO_READ;
-	return EXEC_IO;
+	return io_event(cpu, port, size, false, 0);
 }
 
 int io_port_write(struct cpu *cpu, uint16_t port, unsigned size, uint32_t val)
@@ -66,14 +75,7 @@ int io_port_write(struct cpu *cpu, uint16_t port, unsigned size, uint32_t val)
 		ci->answer_pos++;	/* already performed and acknowledged */
 		return EXEC_OK;
 	}
-	memset(&ci->exit, 0, sizeof(ci->exit));
-	ci->exit.reason = CPU_EXIT_IO;
-	ci->exit.io.port = port;
-	ci->exit.io.size = (uint8_t)size;
-	ci->exit.io.write = true;
-	ci->exit.io.data = val & (uint32_t)size_mask(size);
-	ci->io_waiting_kind = IOK_PIO_WRITE;
-	return EXEC_IO;
+	return io_event(cpu, port, size, true, val);
 }
 
 static uint16_t port_of(struct cpu *cpu, struct operand *o)

@@ -14,7 +14,7 @@ static int64_t sx(uint64_t v, unsigned size)
 	return (int64_t)(v << sh) >> sh;
 }
 
-/* Writes the double-width product/dividend register pair for `size`. */
+/* Writes the register pair for `size`: AH:AL for bytes, else rDX:rAX (product, or remainder:quotient). */
 static void write_pair(struct cpu *cpu, unsigned size, uint64_t lo, uint64_t hi)
 {
 	if (size == 1) {
@@ -89,16 +89,6 @@ static void read_pair(struct cpu *cpu, unsigned size, uint64_t *lo, uint64_t *hi
 	}
 }
 
-static void write_quot_rem(struct cpu *cpu, unsigned size, uint64_t q, uint64_t rem)
-{
-	if (size == 1)
-		reg_write(cpu, CPU_RAX, 2, (q & 0xff) | ((rem & 0xff) << 8));
-	else {
-		reg_write(cpu, CPU_RAX, size, q);
-		reg_write(cpu, CPU_RDX, size, rem);
-	}
-}
-
 int x_div(struct cpu *cpu, struct insn *in)
 {
 	unsigned size = in->ops[0].size;
@@ -115,7 +105,7 @@ int x_div(struct cpu *cpu, struct insn *in)
 	q = n / d;
 	if (q >> (size * 8))
 		goto de;
-	write_quot_rem(cpu, size, (uint64_t)q, (uint64_t)(n % d));
+	write_pair(cpu, size, (uint64_t)q, (uint64_t)(n % d));
 	return EXEC_OK;
 de:
 	cpu_raise(cpu, CPU_EXC_DE, false, 0);
@@ -145,7 +135,7 @@ int x_idiv(struct cpu *cpu, struct insn *in)
 	q = n / d;
 	if (q != (s128)sx((uint64_t)q, size))
 		goto de;
-	write_quot_rem(cpu, size, (uint64_t)q, (uint64_t)(n % d));
+	write_pair(cpu, size, (uint64_t)q, (uint64_t)(n % d));
 	return EXEC_OK;
 de:
 	cpu_raise(cpu, CPU_EXC_DE, false, 0);
