@@ -28,7 +28,7 @@
 #define F_O CPU_FLAG_OF
 
 /* Registers the tests may use as operands (not RSP/RBP, not RDI/R12-R15 used by the stub) */
-static const int usable[] = { CPU_RAX, CPU_RCX, CPU_RDX, CPU_RBX, CPU_RSI, CPU_R8, CPU_R9, CPU_R10, CPU_R11 };
+static const int usable[] = { CPU_RAX, CPU_RCX, CPU_RDX, CPU_RBX, CPU_RSI, CPU_RDI, CPU_R8, CPU_R9, CPU_R10, CPU_R11 };
 
 /*
  * Registers, flags, and a scratch block for memory operands. Memory forms address it as
@@ -171,7 +171,7 @@ struct tmpl {
 
 enum { K_ALU, K_ALU_IMM, K_UNARY, K_SHIFT, K_MULDIV, K_IMUL2, K_IMUL3, K_BT, K_BT_IMM, K_BSX,
        K_SHXD, K_MOVX, K_CMOV, K_SETCC, K_BSWAP, K_XADD, K_CMPXCHG, K_XCHG, K_CBW, K_FLAG, K_LEA,
-       K_NKINDS };
+       K_STRING, K_NKINDS };
 
 static uint64_t rng_state;
 
@@ -199,7 +199,7 @@ static uint64_t edge_value(void)
 }
 
 struct gen {
-	uint8_t b[16];
+	uint8_t b[32];
 	unsigned n;
 	uint64_t undef;		/* flags the SDM leaves undefined for this case */
 	const char *what;
@@ -287,7 +287,8 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		reg &= 3;
 		rm &= 3;
 	}
-	if (kind != K_BSWAP && kind != K_CBW && kind != K_FLAG && kind != K_LEA && rnd() % 3 == 0) {
+	if (kind != K_BSWAP && kind != K_CBW && kind != K_FLAG && kind != K_LEA && kind != K_STRING &&
+	    rnd() % 3 == 0) {
 		bool lockable = kind == K_ALU || kind == K_ALU_IMM || kind == K_UNARY || kind == K_BT ||
 				kind == K_BT_IMM || kind == K_XADD || kind == K_CMPXCHG;
 		rm = RM_MEM;
@@ -547,6 +548,44 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		put(g, ops1[rnd() % 5]);
 		break;
 	}
+	case K_STRING: {
+		/*
+		 * lea rsi, [r15+MEM_OFF+a]; lea rdi, [r15+MEM_OFF+b]; mov ecx, n; [std];
+		 * [rep] op; cld. Offsets keep every element inside the scratch block in both
+		 * directions; RSI and RDI are compared relative to r15.
+		 */
+		static const uint8_t ops[] = { 0xa4, 0xa6, 0xaa, 0xac, 0xae };
+		uint8_t opc = ops[rnd() % 5];
+		bool down = rnd() & 1, compare = opc == 0xa6 || opc == 0xae;
+		uint32_t a = MEM_OFF + 24 + (uint32_t)(rnd() % 8), b = MEM_OFF + 24 + (uint32_t)(rnd() % 8);
+		uint32_t n = (uint32_t)(rnd() % 5);
+		int rep = (int)(rnd() % 3);	/* none, REP/REPE (F3), REPNE (F2, compares only) */
+
+		if (size == 1 && (rnd() & 1))
+			size = 1;
+		g->what = "rep movs/cmps/stos/lods/scas";
+		if (rnd() & 1)	/* make compares find equal elements */
+			memcpy(in->mem + (b - MEM_OFF), in->mem + (a - MEM_OFF), 8);
+		put(g, 0x49); put(g, 0x8d); put(g, 0xb7);
+		memcpy(&g->b[g->n], &a, 4); g->n += 4;
+		put(g, 0x49); put(g, 0x8d); put(g, 0xbf);
+		memcpy(&g->b[g->n], &b, 4); g->n += 4;
+		put(g, 0xb9);
+		memcpy(&g->b[g->n], &n, 4); g->n += 4;
+		if (down)
+			put(g, 0xfd);
+		if (rep == 1 || (rep == 2 && !compare))
+			put(g, 0xf3);
+		else if (rep == 2)
+			put(g, 0xf2);
+		if (size == 2)
+			put(g, 0x66);
+		else if (size == 8)
+			put(g, 0x48);
+		put(g, (uint8_t)(opc + (size == 1 ? 0 : 1)));
+		put(g, 0xfc);	/* cld: natively DF must be clear on return */
+		break;
+	}
 	default: { /* LEA r, [base + index*scale + disp8] */
 		int base = pick_reg(), index = pick_reg();
 		if (size == 1)
@@ -709,7 +748,20 @@ int main(void)
 				break;
 			}
 		locked_cases += g.locked;
-		if (!run_swkvm(cpu, g.b, g.n, &emu) || memcmp(nat.gpr, emu.gpr, sizeof(nat.gpr)) ||
+		{
+			bool ran_ok = run_swkvm(cpu, g.b, g.n, &emu);
+
+			if (kind == K_STRING) {
+				/* pointers into the scratch block, relative to its base in each world */
+				nat.gpr[CPU_RSI] -= (uint64_t)(uintptr_t)&nat;
+				nat.gpr[CPU_RDI] -= (uint64_t)(uintptr_t)&nat;
+				emu.gpr[CPU_RSI] -= STATE_GPA;
+				emu.gpr[CPU_RDI] -= STATE_GPA;
+			}
+			if (!ran_ok)
+				emu.gpr[0] = ~nat.gpr[0];	/* count it as a mismatch */
+		}
+		if (memcmp(nat.gpr, emu.gpr, sizeof(nat.gpr)) ||
 		    memcmp(nat.mem, emu.mem, sizeof(nat.mem)) || ((nat.rflags ^ emu.rflags) & mask)) {
 			bad_kind[kind]++;
 			if (reported < 20) {
