@@ -71,7 +71,7 @@ $(O)/tests/%.o: tests/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(O)/tests/%: $(O)/tests/%.o $(TEST_LIB_OBJS) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIBA) -lm
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIBA) -lm -lZydis
 
 tests: $(TEST_BINS)
 

@@ -53,6 +53,7 @@ typedef int (*insn_handler)(struct cpu *cpu, struct insn *in);
 #define F_BYTEOP	(1u << 7)	/* operation on bytes regardless of prefixes */
 #define F_NOREXW	(1u << 8)	/* REX.W does not select 64-bit (e.g. push imm16) */
 #define F_PRIV		(1u << 9)	/* CPL 0 only (#GP(0) otherwise) */
+#define F_MODRM_REG	(1u << 10)	/* ModRM.mod is ignored: always register operands (MOV CRn/DRn) */
 
 struct opcode {
 	insn_handler handler;		/* NULL: #UD */

@@ -294,6 +294,9 @@ opcode:
 		} else {
 			in->op = row;
 		}
+		/* MOV CRn/DRn ignore ModRM.mod: always registers (SDM Vol.2 MOV CR/DR) */
+		if (flags & F_MODRM_REG)
+			in->mod = 3;
 		if (in->mod != 3 && decode_modrm_mem(&f, in))
 			return f.err;
 	} else {

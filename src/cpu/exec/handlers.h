@@ -18,7 +18,7 @@ H(x_shift); H(x_shld); H(x_shrd);
 H(x_bt); H(x_bsf); H(x_bsr);
 /* mov.c */
 H(x_mov); H(x_movzx); H(x_movsx); H(x_movsxd); H(x_lea); H(x_xchg); H(x_nop); H(x_xlat);
-H(x_mov_from_sreg); H(x_mov_to_sreg); H(x_mov_cr); H(x_mov_dr);
+H(x_mov_from_sreg); H(x_mov_to_sreg); H(x_mov_cr); H(x_mov_dr); H(x_lfp);
 /* branch.c */
 H(x_jmp); H(x_jcc); H(x_call); H(x_ret); H(x_jmp_ind); H(x_call_ind); H(x_loop); H(x_jcxz);
 H(x_jmpf); H(x_callf); H(x_retf); H(x_jmpf_ind); H(x_callf_ind);

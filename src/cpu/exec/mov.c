@@ -161,3 +161,23 @@ int x_mov_dr(struct cpu *cpu, struct insn *in)
 	}
 	return EXEC_OK;
 }
+
+/*
+ * LDS/LES/LSS/LFS/LGS: a far pointer from memory, offset (operand size) then selector.
+ * The segment is loaded first; the register is written only if that succeeds.
+ */
+int x_lfp(struct cpu *cpu, struct insn *in)
+{
+	uint64_t ea = insn_ea(cpu, in), off, sel;
+	unsigned osz = in->ops[0].size;
+	int r;
+
+	if ((r = mem_read_seg(cpu, in->seg, ea, osz, &off)) ||
+	    (r = mem_read_seg(cpu, in->seg, ea + osz, 2, &sel)) ||
+	    (r = load_seg(cpu, in->op->arg, (uint16_t)sel)))
+		return r;
+	if (in->op->arg == CPU_SS)
+		cpu->shadow |= CPU_SHADOW_MOVSS;
+	reg_write(cpu, in->ops[0].reg, osz, off);
+	return EXEC_OK;
+}
