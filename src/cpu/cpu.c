@@ -390,24 +390,31 @@ static void abort_insn(struct cpu *cpu)
 	ci->nmmio_staged = 0;
 }
 
-/* Compares up to 15 instruction bytes without a library call. */
+/*
+ * Compares 1..15 instruction bytes without a library call or a byte loop: two
+ * overlapping loads of the widest size that fits, never reading outside [0, n).
+ */
 static inline bool same_bytes(const uint8_t *a, const uint8_t *b, unsigned n)
 {
-	uint64_t x, y;
-
 	if (n >= 8) {
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		if (x != y)
-			return false;
-		a += 8;
-		b += 8;
-		n -= 8;
+		uint64_t x0, y0, x1, y1;
+		memcpy(&x0, a, 8), memcpy(&y0, b, 8);
+		memcpy(&x1, a + n - 8, 8), memcpy(&y1, b + n - 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
 	}
-	while (n--)
-		if (*a++ != *b++)
-			return false;
-	return true;
+	if (n >= 4) {
+		uint32_t x0, y0, x1, y1;
+		memcpy(&x0, a, 4), memcpy(&y0, b, 4);
+		memcpy(&x1, a + n - 4, 4), memcpy(&y1, b + n - 4, 4);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	if (n >= 2) {
+		uint16_t x0, y0, x1, y1;
+		memcpy(&x0, a, 2), memcpy(&y0, b, 2);
+		memcpy(&x1, a + n - 2, 2), memcpy(&y1, b + n - 2, 2);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	return n == 0 || *a == *b;
 }
 
 /* Executes one instruction. Returns EXEC_OK, EXEC_EXC (exception pending), EXEC_IO or EXEC_EXIT. */
@@ -428,9 +435,11 @@ static int step(struct cpu *cpu)
 		uint8_t mode = (uint8_t)(1 | (ci->code64 << 1) | (ci->def_size << 2));
 		struct dcache_entry *de = &ci->dcache[(lin ^ (lin >> 12)) & (DCACHE_SIZE - 1)];
 		uint8_t *host;
+		uint64_t gpa;
 
 		if (de->mode == mode && de->lin == lin && (lin & 4095) + de->in.len <= 4096 &&
-		    mmu_fetch_host(cpu, lin, &host) == EXEC_OK && host &&
+		    (tlb_hit(ci, lin, ACC_FETCH, ci->cpl == 3, &host, &gpa) ||
+		     mmu_fetch_host(cpu, lin, &host) == EXEC_OK) && host &&
 		    same_bytes(host, de->in.bytes, de->in.len)) {
 			ip = &de->in;	/* handlers' edits to a decoded insn are deterministic */
 		} else {
@@ -524,7 +533,7 @@ enum cpu_exit_reason cpu_run(struct cpu *cpu, struct cpu_exit *out)
 	for (;;) {
 		int r;
 
-		if (report_mmio_write(cpu, out))
+		if (ci->nmmio_writes && report_mmio_write(cpu, out))
 			return out->reason;
 		if (ci->shutdown) {
 			memset(out, 0, sizeof(*out));

@@ -213,7 +213,34 @@ int fetch_bytes(struct cpu *cpu, uint64_t rip, uint8_t *buf, unsigned n);
 /* Host address of the code byte at `lin` (fetch permission checked), NULL if not RAM. */
 int mmu_fetch_host(struct cpu *cpu, uint64_t lin, uint8_t **host);
 void tlb_flush(struct cpu *cpu);
-uint64_t seg_linear(struct cpu *cpu, int seg, uint64_t off);
+
+/* Linear address of seg:off (64-bit mode: only FS/GS have a base; else 32-bit wrap). */
+static inline uint64_t seg_linear(struct cpu *cpu, int seg, uint64_t off)
+{
+	if (cpu->in->code64)
+		return (seg == CPU_FS || seg == CPU_GS) ? cpu->seg[seg].base + off : off;
+	return (cpu->seg[seg].base + off) & 0xffffffffull;
+}
+
+/*
+ * The soft TLB's hit path, inline for the hot callers: true with *host (NULL for
+ * MMIO) and *gpa set when the entry grants `acc` at this privilege. Fetches hit only
+ * RAM pages. On false the caller walks (mmu.c).
+ */
+static inline bool tlb_hit(struct cpu_internal *ci, uint64_t lin, int acc, bool user,
+			   uint8_t **host, uint64_t *gpa)
+{
+	uint64_t vpn = lin >> 12;
+	const struct tlb_entry *e = &ci->tlb[vpn % TLB_SIZE];
+	uint64_t tag = acc == ACC_WRITE ? e->vpn_write : acc == ACC_FETCH ? e->vpn_exec : e->vpn_read;
+
+	if (ci->tlb_disabled || tag != vpn + 1 || (user && e->vpn_user != vpn + 1) ||
+	    (acc == ACC_FETCH && !e->host))
+		return false;
+	*host = e->host ? (uint8_t *)e->host + (lin & 4095) : NULL;
+	*gpa = e->gpa | (lin & 4095);
+	return true;
+}
 
 /* Port I/O through the replay log (exec/io.c) */
 int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val);

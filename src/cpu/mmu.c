@@ -32,13 +32,6 @@ void tlb_flush(struct cpu *cpu)
 	memset(cpu->in->tlb, 0, sizeof(cpu->in->tlb));
 }
 
-uint64_t seg_linear(struct cpu *cpu, int seg, uint64_t off)
-{
-	if (cpu->in->code64)
-		return (seg == CPU_FS || seg == CPU_GS) ? cpu->seg[seg].base + off : off;
-	return (cpu->seg[seg].base + off) & 0xffffffffull;
-}
-
 /* Host pointer to guest-physical `gpa` for a page-table access, or NULL. */
 static uint8_t *pt_ptr(struct cpu *cpu, uint64_t gpa, bool write)
 {
@@ -232,14 +225,8 @@ static int lin_to_host(struct cpu *cpu, uint64_t lin, int acc, bool sys, uint8_t
 	uint8_t *page;
 	int r;
 
-	if (!ci->tlb_disabled) {
-		uint64_t tag = acc == ACC_WRITE ? e->vpn_write : acc == ACC_FETCH ? e->vpn_exec : e->vpn_read;
-		if (tag == vpn + 1 && (!user || e->vpn_user == vpn + 1) && (acc != ACC_FETCH || e->host)) {
-			*host = e->host ? (uint8_t *)e->host + (lin & 4095) : NULL;
-			*gpa = e->gpa | (lin & 4095);
-			return EXEC_OK;
-		}
-	}
+	if (tlb_hit(ci, lin, acc, user, host, gpa))
+		return EXEC_OK;
 	r = walk(cpu, lin, acc, user, &w);
 	if (r)
 		return r;
