@@ -169,7 +169,7 @@ struct tmpl {
 	int kind;
 };
 
-enum { K_ALU, K_ALU_IMM, K_UNARY, K_SHIFT, K_MULDIV, K_IMUL2, K_IMUL3, K_BT, K_BT_IMM, K_BSX,
+enum { K_ALU, K_ALU_IMM, K_UNARY, K_SHIFT, K_MULDIV, K_IMUL2, K_IMUL3, K_BT, K_BT_IMM, K_BSX, K_POPCNT,
        K_SHXD, K_MOVX, K_CMOV, K_SETCC, K_BSWAP, K_XADD, K_CMPXCHG, K_XCHG, K_CBW, K_FLAG, K_LEA,
        K_STRING, K_NKINDS };
 
@@ -431,6 +431,18 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		put(g, (uint8_t)(0xbc + (op & 1)));
 		put_modrm(g, reg, rm);
 		g->undef = F_C | F_O | F_S | F_A | F_P;
+		break;
+	case K_POPCNT:
+		if (size == 1)
+			size = 4;
+		g->what = "popcnt";
+		if (rm != RM_MEM && (rnd() & 1))	/* sparse sources too: zero (ZF), single bits */
+			in->gpr[rm] &= rnd() & rnd() & rnd();
+		put(g, 0xf3);	/* mandatory prefix, before 66 and REX */
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, 0xb8);
+		put_modrm(g, reg, rm);
 		break;
 	case K_SHXD: {
 		bool cl = rnd() & 1;

@@ -376,6 +376,7 @@ const struct opcode opcode_map2[256] = {
 	[0xb5] = ROW(x_lfp, "lgs", F_MODRM, CPU_GS, Gv, M_),
 	[0xb6] = ROW(x_movzx, "movzx", F_MODRM, 0, Gv, Eb),
 	[0xb7] = ROW(x_movzx, "movzx", F_MODRM, 0, Gv, Ew),
+	[0xb8] = ROW(x_popcnt, "popcnt", F_MODRM, 0, Gv, Ev),
 	[0xba] = GRP("grp8", 0, grp8, Ev, Ib),
 	[0xbb] = ROW(x_bt, "btc", F_MODRM | F_LOCKABLE, 3, Ev, Gv),
 	[0xbc] = ROW(x_bsf, "bsf", F_MODRM, 0, Gv, Ev),

@@ -64,3 +64,24 @@ int x_bsr(struct cpu *cpu, struct insn *in)
 {
 	return bitscan(cpu, in, true);
 }
+
+/*
+ * POPCNT r, r/m (F3 0F B8; SDM Vol.2B "POPCNT"): OF, SF, AF, CF and PF cleared, ZF set
+ * when the source is zero. Without the F3 prefix 0F B8 is JMPE, #UD on x86-64 CPUs.
+ */
+int x_popcnt(struct cpu *cpu, struct insn *in)
+{
+	unsigned size = in->ops[0].size;
+	uint64_t v;
+	int r;
+
+	if (in->rep != 0xf3)
+		return raise_ud(cpu);
+	if ((r = op_read(cpu, in, 1, &v)))
+		return r;
+	v &= size_mask(size);
+	cpu->in->rflags &= ~(uint64_t)CPU_FLAGS_ARITH;
+	flags_set(cpu, CPU_FLAG_ZF, v == 0);
+	reg_write(cpu, in->ops[0].reg, size, (uint64_t)__builtin_popcountll(v));
+	return EXEC_OK;
+}
