@@ -196,6 +196,7 @@ void cpu_update_mode(struct cpu *cpu);
 int cpu_decode(struct cpu *cpu, struct insn *in);
 extern const struct opcode opcode_map1[256];
 extern const struct opcode opcode_map2[256];	/* 0F xx */
+extern const struct opcode opcode_0f38_movbe[2];	/* 0F 38 F0/F1 */
 int opcode_tables_check(void);
 
 /* Memory (mmu.c): linear and segmented accesses of 1..8 bytes (16 for reads via two calls) */

@@ -169,7 +169,7 @@ struct tmpl {
 	int kind;
 };
 
-enum { K_ALU, K_ALU_IMM, K_UNARY, K_SHIFT, K_MULDIV, K_IMUL2, K_IMUL3, K_BT, K_BT_IMM, K_BSX, K_POPCNT,
+enum { K_ALU, K_ALU_IMM, K_UNARY, K_SHIFT, K_MULDIV, K_IMUL2, K_IMUL3, K_BT, K_BT_IMM, K_BSX, K_POPCNT, K_MOVBE,
        K_SHXD, K_MOVX, K_CMOV, K_SETCC, K_BSWAP, K_XADD, K_CMPXCHG, K_XCHG, K_CBW, K_FLAG, K_LEA,
        K_STRING, K_NKINDS };
 
@@ -442,6 +442,17 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size, reg, rm, false);
 		put(g, 0x0f);
 		put(g, 0xb8);
+		put_modrm(g, reg, rm);
+		break;
+	case K_MOVBE:
+		if (size == 1)
+			size = 4;
+		rm = RM_MEM;	/* memory operand only; the register form is #UD */
+		g->what = "movbe";
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, 0x38);
+		put(g, (uint8_t)(0xf0 | (op & 1)));
 		put_modrm(g, reg, rm);
 		break;
 	case K_SHXD: {

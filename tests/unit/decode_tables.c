@@ -69,6 +69,8 @@ static const struct vec vecs[] = {
 	{ M64, B("\x66\x48\xb8\x01\x02\x03\x04\x05\x06\x07\x08"), 11, "66 REX.W mov: REX.W wins, imm64" },
 	{ M64, B("\x48\x66\xb8\x01\x02"), 5, "REX before 66 is ignored: mov ax, imm16" },
 	{ M64, B("\x0f\x05"), 2, "syscall" },
+	{ M64, B("\x66\x0f\x38\xf1\x07"), 5, "movbe [rdi], ax" },
+	{ M64, B("\x0f\x38\xf0\xc0"), -1, "movbe with a register operand: #UD" },
 	{ M64, B("\xf3\x48\x0f\xb8\x04\x24"), 6, "popcnt rax, [rsp] (F3 then REX.W)" },
 	{ M64, B("\x06"), -1, "push es is #UD in 64-bit mode" },
 	{ M64, B("\xf0\x01\xc0"), -1, "LOCK on a register destination: #UD" },

@@ -231,6 +231,8 @@ opcode:
 			row = b == 0x38 ? &row_3byte_38 : &row_3byte_3a;
 			if (next_byte(&f, &b))	/* third opcode byte */
 				return f.err;
+			if (row == &row_3byte_38 && (b == 0xf0 || b == 0xf1) && !in->rep)
+				row = &opcode_0f38_movbe[b & 1];
 		} else {
 			row = &opcode_map2[b];
 		}

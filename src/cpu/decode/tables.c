@@ -422,3 +422,9 @@ int opcode_tables_check(void)
 		}
 	return 0;
 }
+
+/* 0F 38 F0/F1 without F2/F3: MOVBE (SDM Vol.2 Table A-4; F2 makes them CRC32, SSE4.2) */
+const struct opcode opcode_0f38_movbe[2] = {
+	ROW(x_movbe, "movbe", F_MODRM, 0, Gv, Mv),
+	ROW(x_movbe, "movbe", F_MODRM, 0, Mv, Gv),
+};

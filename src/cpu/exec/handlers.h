@@ -15,7 +15,7 @@ H(x_mul); H(x_imul1); H(x_imul); H(x_div); H(x_idiv);
 /* shift.c */
 H(x_shift); H(x_shld); H(x_shrd);
 /* bit.c */
-H(x_bt); H(x_bsf); H(x_bsr); H(x_popcnt);
+H(x_bt); H(x_bsf); H(x_bsr); H(x_popcnt); H(x_movbe);
 /* mov.c */
 H(x_mov); H(x_movzx); H(x_movsx); H(x_movsxd); H(x_lea); H(x_xchg); H(x_nop); H(x_xlat);
 H(x_mov_from_sreg); H(x_mov_to_sreg); H(x_mov_cr); H(x_mov_dr); H(x_lfp);

@@ -15,6 +15,22 @@ int x_mov(struct cpu *cpu, struct insn *in)
 	return op_write(cpu, in, 0, v);
 }
 
+/* MOVBE (SDM Vol.2B "MOVBE"): a load or store with the bytes reversed; no flags. */
+int x_movbe(struct cpu *cpu, struct insn *in)
+{
+	uint64_t v;
+	int r = op_read(cpu, in, 1, &v);
+
+	if (r)
+		return r;
+	switch (in->opsize) {
+	case 8: v = __builtin_bswap64(v); break;
+	case 4: v = __builtin_bswap32((uint32_t)v); break;
+	default: v = __builtin_bswap16((uint16_t)v); break;
+	}
+	return op_write(cpu, in, 0, v);
+}
+
 int x_movzx(struct cpu *cpu, struct insn *in)
 {
 	uint64_t v;
