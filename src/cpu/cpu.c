@@ -83,6 +83,7 @@ void cpu_reset(struct cpu *cpu, bool init)
 			  (cpu->cr0 & (CPU_CR0_CD | CPU_CR0_NW)) | CPU_CR0_ET
 			: 0x60000010ull;
 	cpu->cr2 = cpu->cr3 = cpu->cr4 = cpu->cr8 = 0;
+	memset(cpu->pdptr, 0, sizeof(cpu->pdptr));
 	cpu->efer = 0;
 	memset(cpu->dr, 0, sizeof(cpu->dr));
 	cpu->dr[6] = 0xffff0ff0ull;

@@ -149,6 +149,13 @@ void cpu_deliver_nmi(struct cpu *cpu);
 uint64_t cpu_get_rflags(struct cpu *cpu);		/* materialises lazy flags */
 void cpu_set_rflags(struct cpu *cpu, uint64_t rflags);
 void cpu_state_changed(struct cpu *cpu);
+/* True when paging is PAE (not 4-level): CR0.PG, CR4.PAE, EFER.LMA clear. */
+bool cpu_pae_paging(const struct cpu *cpu);
+/*
+ * Loads cpu->pdptr from the PDPT at `cr3` as MOV CR3 does. Returns 0, or -1 (pdptr
+ * unchanged) when the table is not in RAM or a present entry has reserved bits set.
+ */
+int cpu_load_pdptrs(struct cpu *cpu, uint64_t cr3);
 
 /* MSRs the CPU itself owns (EFER, STAR..., FS/GS bases, SYSENTER, PAT, TSC_AUX, ...). */
 /* Returns 0, or -1 if the index is not a CPU-owned MSR. No #GP checks: kvm/ applies them. */

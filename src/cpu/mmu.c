@@ -46,6 +46,31 @@ static void page_fault(struct cpu *cpu, uint64_t lin, uint32_t err)
 	cpu_raise(cpu, CPU_EXC_PF, true, err);
 }
 
+/* Reserved in a present PAE PDPTE: bits 2:1, 8:5 and MAXPHYADDR..63 (SDM Vol.3 Table 4-8) */
+#define PDPTE_RSVD (~((1ull << MAXPHYADDR) - 1) | 0x1e6ull)
+
+bool cpu_pae_paging(const struct cpu *cpu)
+{
+	return (cpu->cr0 & CPU_CR0_PG) && (cpu->cr4 & CPU_CR4_PAE) && !(cpu->efer & CPU_EFER_LMA);
+}
+
+int cpu_load_pdptrs(struct cpu *cpu, uint64_t cr3)
+{
+	/* the 32-byte-aligned table never crosses a page */
+	const uint8_t *p = pt_ptr(cpu, cr3 & 0xffffffe0ull, false);
+	uint64_t e[4];
+
+	if (!p)
+		return -1;
+	memcpy(e, p, sizeof(e));
+	for (int i = 0; i < 4; i++)
+		if ((e[i] & PTE_P) && (e[i] & PDPTE_RSVD))
+			return -1;
+	memcpy(cpu->pdptr, e, sizeof(e));
+	tlb_flush(cpu);
+	return 0;
+}
+
 struct walk {
 	uint64_t gpa;		/* physical address of the page */
 	bool writable, user, exec;
@@ -80,15 +105,18 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 		levels = 4;
 		table = cpu->cr3 & 0x000ffffffffff000ull;
 	} else if (pae) {
-		/* PAE: the PDPTE indexed by bits 31:30 (SDM Vol.3 §4.4.1) */
-		uint64_t *p = (uint64_t *)pt_ptr(cpu, (cpu->cr3 & 0xffffffe0ull) + ((lin >> 30) & 3) * 8, false);
-		uint64_t pdpte = p ? *p : 0;
+		/*
+		 * PAE: the PDPTE register indexed by bits 31:30 (SDM Vol.3 §4.4.1), not memory.
+		 * Loads reject reserved bits with #GP; values from KVM_SET_SREGS2 are not
+		 * checked, so a reserved bit here faults as a reserved-bit #PF.
+		 */
+		uint64_t pdpte = cpu->pdptr[(lin >> 30) & 3];
 
 		if (!(pdpte & PTE_P)) {
 			page_fault(cpu, lin, pfec);
 			return EXEC_EXC;
 		}
-		if (pdpte & (rsvd_phys | 0x1e6ull | (nxe ? 0 : PTE_NX))) {
+		if (pdpte & PDPTE_RSVD) {
 			page_fault(cpu, lin, pfec | PFEC_P | PFEC_RSVD);
 			return EXEC_EXC;
 		}

@@ -111,6 +111,12 @@ struct cpu {
 	struct cpu_dtable gdt, idt;
 	uint64_t cr0, cr2, cr3, cr4, cr8;
 	uint64_t efer;
+	/*
+	 * PAE paging's four PDPTE registers (SDM Vol.3 §4.4.1): loaded from the table at CR3
+	 * by MOV to CR3 and by the CR0/CR4 writes that (re)enter PAE paging, and used by every
+	 * walk until the next load, whatever the guest writes to that memory in between.
+	 */
+	uint64_t pdptr[4];
 	uint64_t dr[8];		/* DR0-DR3, DR6 at [6], DR7 at [7]; [4],[5] unused */
 	uint64_t xcr0;
 	/*

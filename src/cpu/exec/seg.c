@@ -159,6 +159,11 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 			if (!(cpu->cr4 & CPU_CR4_PAE) || cpu->seg[CPU_CS].l)
 				return raise_gp(cpu, 0);
 			cpu->efer |= CPU_EFER_LMA;
+		} else if ((val & CPU_CR0_PG) && (cpu->cr4 & CPU_CR4_PAE) && !(cpu->efer & CPU_EFER_LMA) &&
+			   ((old ^ val) & (CPU_CR0_PG | CPU_CR0_CD | CPU_CR0_NW)) &&
+			   cpu_load_pdptrs(cpu, cpu->cr3)) {
+			/* entering PAE paging loads the PDPTEs; an invalid one is #GP (SDM Vol.3 §4.4.1) */
+			return raise_gp(cpu, 0);
 		}
 		if (!(val & CPU_CR0_PG) && (old & CPU_CR0_PG) && (cpu->efer & CPU_EFER_LMA)) {
 			if (ci->code64)
@@ -177,6 +182,8 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 	case 3:
 		if (ci->long_mode && (val >> 46))
 			return raise_gp(cpu, 0);
+		if (cpu_pae_paging(cpu) && cpu_load_pdptrs(cpu, val & 0xffffffffull))
+			return raise_gp(cpu, 0);
 		cpu->cr3 = ci->long_mode ? val : (val & 0xffffffffull);
 		tlb_flush(cpu);
 		return EXEC_OK;
@@ -185,6 +192,10 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 			return raise_gp(cpu, 0);
 		if (ci->long_mode && !(val & CPU_CR4_PAE))
 			return raise_gp(cpu, 0);
+		if ((cpu->cr0 & CPU_CR0_PG) && (val & CPU_CR4_PAE) && !(cpu->efer & CPU_EFER_LMA) &&
+		    ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PGE | CPU_CR4_PSE)) &&
+		    cpu_load_pdptrs(cpu, cpu->cr3))
+			return raise_gp(cpu, 0);	/* SDM Vol.3 §4.4.1 */
 		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE))
 			tlb_flush(cpu);
 		cpu->cr4 = val;

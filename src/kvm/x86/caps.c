@@ -38,6 +38,7 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
+	case KVM_CAP_SREGS2:
 		return 1;
 	case KVM_CAP_MCE:
 		return 32;	/* KVM_MAX_MCE_BANKS */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // x86 vCPU: creation and reset, the KVM_RUN loop and its exits, and the arch vCPU ioctls.
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,23 @@ static uint8_t *vcpu_gpa_page(void *opaque, uint64_t gfn, bool write)
 		kvm_mark_page_dirty(slot, gfn);
 	}
 	return kvm_slot_hva(slot, gfn);
+}
+
+/*
+ * Outside KVM_RUN, a CPU access to guest memory (KVM_TRANSLATE's walk, the PDPTE load of
+ * KVM_SET_SREGS) pins the memslots by holding slots_lock for its duration.
+ */
+static void vcpu_pin_slots(struct kvm_vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->kvm->slots_lock);
+	vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
+}
+
+static void vcpu_unpin_slots(struct kvm_vcpu *vcpu)
+{
+	vcpu->slots = NULL;
+	cpu_flush_mem(vcpu->cpu);
+	pthread_mutex_unlock(&vcpu->kvm->slots_lock);
 }
 
 /* The guest TSC without its offset: CLOCK_MONOTONIC scaled to the vCPU's TSC rate. */
@@ -579,7 +597,8 @@ static bool kvm_is_valid_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sr
 	return kvm_is_valid_cr4(vcpu, sregs->cr4) && kvm_is_valid_cr0(sregs->cr0);
 }
 
-static int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs)
+/* __set_sregs_common(): the part of KVM_SET_SREGS and KVM_SET_SREGS2 they share */
+static int kvm_set_sregs_common(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs, bool update_pdptrs)
 {
 	struct cpu *c = vcpu->cpu;
 	const struct kvm_segment *in[8] = { &sregs->cs, &sregs->ds, &sregs->es, &sregs->fs,
@@ -606,7 +625,64 @@ static int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	c->cr4 = sregs->cr4;
 	for (int i = 0; i < 8; i++)
 		seg_from_kvm(&c->seg[order[i]], in[i]);
+	/* KVM reloads the PDPTEs from guest memory and ignores a failed load (old values stay) */
+	if (update_pdptrs && cpu_pae_paging(c)) {
+		vcpu_pin_slots(vcpu);
+		(void)cpu_load_pdptrs(c, c->cr3);
+		vcpu_unpin_slots(vcpu);
+	}
 	cpu_state_changed(c);
+	return 0;
+}
+
+static int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	return kvm_set_sregs_common(vcpu, sregs, true);
+}
+
+/*
+ * struct kvm_sregs2 is struct kvm_sregs with interrupt_bitmap replaced by flags, pad and
+ * pdptrs; the common prefix is copied as one block.
+ */
+#define SREGS_COMMON_SIZE offsetof(struct kvm_sregs, interrupt_bitmap)
+_Static_assert(SREGS_COMMON_SIZE == offsetof(struct kvm_sregs2, flags), "kvm_sregs2 prefix");
+
+/* kvm_arch_vcpu_ioctl_get_sregs2() */
+static void kvm_get_sregs2(struct kvm_vcpu *vcpu, struct kvm_sregs2 *sregs2)
+{
+	struct kvm_sregs sregs;
+
+	kvm_get_sregs(vcpu, &sregs);
+	memset(sregs2, 0, sizeof(*sregs2));
+	memcpy(sregs2, &sregs, SREGS_COMMON_SIZE);
+	if (cpu_pae_paging(vcpu->cpu)) {
+		memcpy(sregs2->pdptrs, vcpu->cpu->pdptr, sizeof(sregs2->pdptrs));
+		sregs2->flags |= KVM_SREGS2_FLAGS_PDPTRS_VALID;
+	}
+}
+
+/* kvm_arch_vcpu_ioctl_set_sregs2(): PDPTRS_VALID only with PAE paging in the new state */
+static int kvm_set_sregs2(struct kvm_vcpu *vcpu, const struct kvm_sregs2 *sregs2)
+{
+	bool valid_pdptrs = sregs2->flags & KVM_SREGS2_FLAGS_PDPTRS_VALID;
+	bool pae = (sregs2->cr0 & CPU_CR0_PG) && (sregs2->cr4 & CPU_CR4_PAE) &&
+		   !(sregs2->efer & CPU_EFER_LMA);
+	struct kvm_sregs sregs;
+	int r;
+
+	if (sregs2->flags & ~(uint64_t)KVM_SREGS2_FLAGS_PDPTRS_VALID)
+		return -EINVAL;
+	if (valid_pdptrs && !pae)
+		return -EINVAL;
+	memset(&sregs, 0, sizeof(sregs));
+	memcpy(&sregs, sregs2, SREGS_COMMON_SIZE);
+	r = kvm_set_sregs_common(vcpu, &sregs, !valid_pdptrs);
+	if (r)
+		return r;
+	if (valid_pdptrs) {
+		memcpy(vcpu->cpu->pdptr, sregs2->pdptrs, sizeof(sregs2->pdptrs));
+		cpu_state_changed(vcpu->cpu);
+	}
 	return 0;
 }
 
@@ -704,6 +780,19 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		if (copy_from_user(&sregs, argp, sizeof(sregs)))
 			return -EFAULT;
 		return kvm_set_sregs(vcpu, &sregs);
+	}
+	case KVM_GET_SREGS2: {
+		struct kvm_sregs2 sregs2;
+
+		kvm_get_sregs2(vcpu, &sregs2);
+		return copy_to_user(argp, &sregs2, sizeof(sregs2)) ? -EFAULT : 0;
+	}
+	case KVM_SET_SREGS2: {
+		struct kvm_sregs2 sregs2;
+
+		if (copy_from_user(&sregs2, argp, sizeof(sregs2)))
+			return -EFAULT;
+		return kvm_set_sregs2(vcpu, &sregs2);
 	}
 	case KVM_SET_CPUID2:
 		return kvm_vcpu_ioctl_set_cpuid2(vcpu, argp);
@@ -838,16 +927,10 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 
 		if (copy_from_user(&t, argp, sizeof(t)))
 			return -EFAULT;
-		/*
-		 * kvm_arch_vcpu_ioctl_translate(): valid=0 and an all-ones address on failure.
-		 * Outside KVM_RUN the walk pins the memslots by holding slots_lock.
-		 */
-		pthread_mutex_lock(&vcpu->kvm->slots_lock);
-		vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
+		/* kvm_arch_vcpu_ioctl_translate(): valid=0 and an all-ones address on failure */
+		vcpu_pin_slots(vcpu);
 		ok = cpu_translate(vcpu->cpu, t.linear_address, &gpa, &w, &u);
-		vcpu->slots = NULL;
-		cpu_flush_mem(vcpu->cpu);
-		pthread_mutex_unlock(&vcpu->kvm->slots_lock);
+		vcpu_unpin_slots(vcpu);
 		if (ok) {
 			t.physical_address = gpa;
 			t.valid = 1;
