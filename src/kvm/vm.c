@@ -12,6 +12,7 @@
 #include "kvm/kvm_host.h"
 #include "kvm/timer.h"
 #include "kvm/uaccess.h"
+#include "kvm/x86/x86.h"
 
 static void kvm_destroy_vm(struct kobj *obj)
 {
@@ -61,6 +62,7 @@ int kvm_dev_ioctl_create_vm(unsigned long type)
 		}
 		atomic_store(&kvm->memslots[as], s);
 	}
+	kvm_clock_init(kvm);
 	kvm->obj.type = KOBJ_VM;
 	kvm->obj.release = kvm_destroy_vm;
 	/* The kernel creates the VM file O_RDWR | O_CLOEXEC (anon_inode_getfd). */
@@ -231,6 +233,10 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 		pthread_mutex_unlock(&kvm->lock);
 		return r;
 	}
+	case KVM_GET_CLOCK:
+		return kvm_vm_ioctl_get_clock(kvm, ARG_PTR(arg));
+	case KVM_SET_CLOCK:
+		return kvm_vm_ioctl_set_clock(kvm, ARG_PTR(arg));
 	default:
 		return -ENOTTY;
 	}

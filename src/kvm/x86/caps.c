@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "kvm/kvm_host.h"
+#include "kvm/x86/x86.h"
 
 /*
  * kvm_vm_ioctl_check_extension_generic() + kvm_vm_ioctl_check_extension() (x86).
@@ -40,6 +41,8 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_XCRS:
 	case KVM_CAP_SREGS2:
 		return 1;
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_VALID_FLAGS;
 	case KVM_CAP_MCE:
 		return 32;	/* KVM_MAX_MCE_BANKS */
 	case KVM_CAP_XSAVE2:

@@ -64,4 +64,12 @@ struct kvm_cpuid_entry2 *kvm_find_cpuid_entry_index(struct kvm_vcpu *vcpu, uint3
 
 enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
+/* kvmclock.c: the flags KVM_SET_CLOCK accepts (the kernel's KVM_CLOCK_VALID_FLAGS) */
+struct kvm;
+#define KVM_CLOCK_VALID_FLAGS (KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
+void kvm_clock_init(struct kvm *kvm);
+uint64_t kvm_get_kvmclock_ns(struct kvm *kvm);
+long kvm_vm_ioctl_get_clock(struct kvm *kvm, void *argp);
+long kvm_vm_ioctl_set_clock(struct kvm *kvm, void *argp);
+
 #endif
