@@ -125,7 +125,9 @@ struct kvm {
 	uint64_t tss_addr;
 	uint64_t identity_map_addr;
 	int bsp_vcpu_id;			/* KVM_SET_BOOT_CPU_ID */
-	_Atomic int64_t kvmclock_offset;	/* kvmclock = CLOCK_BOOTTIME + this (x86/kvmclock.c) */
+	_Atomic int64_t kvmclock_offset;	/* kvmclock = host monotonic ns + this (x86/kvmclock.c) */
+	uint64_t wall_clock;			/* MSR_KVM_WALL_CLOCK(_NEW) */
+	bool boot_vcpu_runs_old_kvmclock;	/* vCPU 0 enabled kvmclock with MSR 0x12 */
 	/* in-hypervisor chips (x86/i8259.c, x86/ioapic.c, x86/i8254.c); NULL until created */
 	struct kvm_pic *vpic;
 	struct kvm_ioapic *vioapic;

@@ -556,3 +556,19 @@ void vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs)
 	if (kvm_ioctl(vcpu->fd, KVM_SET_SREGS, sregs))
 		tap_bail("KVM_SET_SREGS: %s", strerror(errno));
 }
+
+void vcpu_set_supported_cpuid(struct vcpu *vcpu)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[256];
+	} *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		tap_bail("out of memory");
+	b->hdr.nent = 256;
+	if (kvm_ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, b) ||
+	    kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, b))
+		tap_bail("supported CPUID -> KVM_SET_CPUID2: %s", strerror(errno));
+	free(b);
+}

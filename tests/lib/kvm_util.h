@@ -156,6 +156,8 @@ uint64_t vcpu_get_ucall(struct vcpu *vcpu, struct ucall *uc);
 /* Runs and expects UCALL_SYNC with the given first argument. */
 bool vcpu_expect_sync(struct vcpu *vcpu, uint64_t want, const char *what);
 
+/* Gives the vCPU the whole KVM_GET_SUPPORTED_CPUID as its CPUID (KVM selftests' default). */
+void vcpu_set_supported_cpuid(struct vcpu *vcpu);
 struct kvm_regs vcpu_regs(struct vcpu *vcpu);
 void vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
 struct kvm_sregs vcpu_sregs(struct vcpu *vcpu);

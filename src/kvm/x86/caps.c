@@ -40,6 +40,7 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 	case KVM_CAP_SREGS2:
+	case KVM_CAP_KVMCLOCK_CTRL:
 		return 1;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_VALID_FLAGS;

@@ -5,6 +5,7 @@
 
 #include "kvm/kvm_host.h"
 #include "kvm/uaccess.h"
+#include <linux/kvm_para.h>
 
 /* kvm_find_cpuid_entry_index(): the index matters only for leaves flagged as indexed. */
 struct kvm_cpuid_entry2 *kvm_find_cpuid_entry_index(struct kvm_vcpu *vcpu, uint32_t function,
@@ -221,11 +222,13 @@ static int build_supported_cpuid(struct cpuid_array *a)
 	ADD(0xb, 2, true);
 	e->ecx = 2;		/* level 2 invalid */
 
-	/* KVM's PV leaves; no PV features are offered yet. */
+	/* KVM's PV leaves: the kvmclock MSRs, old and new, with the stable bit (kvmclock.c) */
 	ADD(0x40000000, 0, false);
 	e->eax = 0x40000001;
 	regs_from_str("KVMKVMKVM", &e->ebx, &e->ecx, &e->edx, &(uint32_t){ 0 });
 	ADD(0x40000001, 0, false);
+	e->eax = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
+		 (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 
 	ADD(0x80000000, 0, false);
 	e->eax = 0x80000008;

@@ -6,6 +6,7 @@
 
 #include "kvm/kvm_host.h"
 #include "kvm/uaccess.h"
+#include <linux/kvm_para.h>
 
 #define MSR_MTRRcap		0x000000fe
 #define MSR_IA32_SYSENTER_CS	0x00000174
@@ -58,6 +59,7 @@ static const uint32_t msrs_to_save[] = {
 	0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
 	MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000,
 	0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
+	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 };
 
 void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event)
@@ -174,6 +176,8 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 	int fixed;
 
 	(void)host_initiated;
+	if (!kvm_pvclock_get_msr(vcpu, index, data))
+		return 0;
 	switch (index) {
 	case MSR_IA32_APICBASE:
 		*data = vcpu->apic_base;
@@ -226,6 +230,8 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 {
 	int fixed;
 
+	if (!kvm_pvclock_set_msr(vcpu, index, data, host_initiated))
+		return 0;
 	switch (index) {
 	case MSR_IA32_APICBASE:
 		if (kvm_apic_base_invalid(vcpu, data))

@@ -31,28 +31,37 @@ static uint8_t *vcpu_gpa_page(void *opaque, uint64_t gfn, bool write)
  * Outside KVM_RUN, a CPU access to guest memory (KVM_TRANSLATE's walk, the PDPTE load of
  * KVM_SET_SREGS) pins the memslots by holding slots_lock for its duration.
  */
-static void vcpu_pin_slots(struct kvm_vcpu *vcpu)
+void vcpu_pin_slots(struct kvm_vcpu *vcpu)
 {
 	pthread_mutex_lock(&vcpu->kvm->slots_lock);
 	vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
 }
 
-static void vcpu_unpin_slots(struct kvm_vcpu *vcpu)
+void vcpu_unpin_slots(struct kvm_vcpu *vcpu)
 {
 	vcpu->slots = NULL;
 	cpu_flush_mem(vcpu->cpu);
 	pthread_mutex_unlock(&vcpu->kvm->slots_lock);
 }
 
-/* The guest TSC without its offset: CLOCK_MONOTONIC scaled to the vCPU's TSC rate. */
-uint64_t kvm_scaled_host_tsc(struct kvm_vcpu *vcpu)
+/* CLOCK_MONOTONIC in ns: the one host time base of the guest TSC and of kvmclock */
+uint64_t kvm_host_ns(void)
 {
 	struct timespec ts;
-	unsigned __int128 ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ns = (unsigned __int128)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	return (uint64_t)(ns * vcpu->arch.tsc_khz / 1000000u);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The guest TSC without its offset at host time `ns`: scaled to the vCPU's TSC rate. */
+uint64_t kvm_scaled_tsc_at(struct kvm_vcpu *vcpu, uint64_t ns)
+{
+	return (uint64_t)((unsigned __int128)ns * vcpu->arch.tsc_khz / 1000000u);
+}
+
+uint64_t kvm_scaled_host_tsc(struct kvm_vcpu *vcpu)
+{
+	return kvm_scaled_tsc_at(vcpu, kvm_host_ns());
 }
 
 static uint64_t vcpu_read_tsc(void *opaque)
@@ -432,6 +441,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
 	kvm_check_request(vcpu, KVM_REQ_MMU_RELOAD);
 	cpu_flush_mem(vcpu->cpu);
+	kvm_guest_time_update(vcpu);	/* KVM_REQ_CLOCK_UPDATE at every entry from userspace */
 
 	/* Pending userspace I/O is completed before immediate_exit is looked at. */
 	r = complete_userspace_io(vcpu);
@@ -920,6 +930,8 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		cpu_state_changed(vcpu->cpu);
 		return 0;
 	}
+	case KVM_KVMCLOCK_CTRL:
+		return kvm_vcpu_ioctl_kvmclock_ctrl(vcpu);
 	case KVM_TRANSLATE: {
 		struct kvm_translation t;
 		uint64_t gpa;

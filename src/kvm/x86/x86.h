@@ -25,6 +25,8 @@ struct kvm_vcpu_arch {
 	int cpuid_nent;
 	uint64_t tsc_offset;		/* guest TSC = scaled host clock + offset */
 	uint32_t tsc_khz;		/* KVM_GET/SET_TSC_KHZ */
+	uint64_t pv_time;		/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable (kvmclock.c) */
+	bool pv_time_stopped;		/* KVM_KVMCLOCK_CTRL: set PVCLOCK_GUEST_STOPPED once */
 	bool has_run;
 	int queued_irq;			/* KVM_INTERRUPT vector waiting for entry, or -1 */
 	unsigned nmi_queued;		/* KVM_NMI requests not yet delivered (at most 2) */
@@ -41,6 +43,11 @@ struct kvm_vcpu_arch {
 
 long kvm_dev_ioctl_get_supported_cpuid(void *argp);
 uint64_t kvm_scaled_host_tsc(struct kvm_vcpu *vcpu);
+uint64_t kvm_host_ns(void);
+uint64_t kvm_scaled_tsc_at(struct kvm_vcpu *vcpu, uint64_t ns);
+/* Pin the memslots for a guest-memory access outside KVM_RUN (takes slots_lock). */
+void vcpu_pin_slots(struct kvm_vcpu *vcpu);
+void vcpu_unpin_slots(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_set_cpuid(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, void *argp);
@@ -68,6 +75,12 @@ enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 struct kvm;
 #define KVM_CLOCK_VALID_FLAGS (KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
 void kvm_clock_init(struct kvm *kvm);
+/* The kvmclock MSRs; 0 = handled, 1 = not a kvmclock MSR */
+int kvm_pvclock_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data);
+int kvm_pvclock_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_initiated);
+/* Writes the vCPU's pvclock_vcpu_time_info if enabled; needs vcpu->slots (guest entry). */
+void kvm_guest_time_update(struct kvm_vcpu *vcpu);
+long kvm_vcpu_ioctl_kvmclock_ctrl(struct kvm_vcpu *vcpu);
 uint64_t kvm_get_kvmclock_ns(struct kvm *kvm);
 long kvm_vm_ioctl_get_clock(struct kvm *kvm, void *argp);
 long kvm_vm_ioctl_set_clock(struct kvm *kvm, void *argp);

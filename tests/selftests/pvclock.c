@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// kvmclock as the guest sees it (Documentation/virt/kvm/x86/msr.rst): MSR_KVM_SYSTEM_TIME
+// (_NEW) enables a pvclock_vcpu_time_info area that is refreshed at every entry; the time
+// the guest computes from it lies between the host's KVM_GET_CLOCK readings around the
+// run; KVM_SET_CLOCK, KVM_SET_TSC_KHZ and KVM_KVMCLOCK_CTRL show up at the next entry;
+// MSR_KVM_WALL_CLOCK(_NEW) writes the wall-clock time of kvmclock 0. Every bound is exact
+// (readings before and after the run), none depends on the machine's speed.
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <linux/kvm_para.h>
+
+#include "kvm_util.h"
+
+#define NS 1000000000ull
+
+struct pvti {
+	uint32_t version, pad0;
+	uint64_t tsc_timestamp, system_time;
+	uint32_t mul;
+	int8_t shift;
+	uint8_t flags, pad[2];
+} __attribute__((packed));
+
+struct wallclock {
+	uint32_t version, sec, nsec;
+};
+
+static uint64_t pv_gpa;	/* synced to the guest: pvti at +0, wall clock at +64 */
+
+GUEST_CODE static uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The pvclock read protocol: retry while the version is odd or changed. */
+GUEST_CODE static uint64_t guest_pvclock(uint8_t *flags)
+{
+	volatile struct pvti *p = (volatile struct pvti *)pv_gpa;
+	uint32_t v1, v2;
+	uint64_t t;
+
+	do {
+		uint64_t delta;
+
+		v1 = p->version;
+		__asm__ volatile("" ::: "memory");
+		delta = guest_rdtsc() - p->tsc_timestamp;
+		delta = p->shift >= 0 ? delta << p->shift : delta >> -p->shift;
+		t = p->system_time + (uint64_t)(((unsigned __int128)delta * p->mul) >> 32);
+		*flags = p->flags;
+		__asm__ volatile("" ::: "memory");
+		v2 = p->version;
+	} while ((v1 & 1) || v1 != v2);
+	return t;
+}
+
+GUEST_CODE static void guest_main(void)
+{
+	volatile struct pvti *p = (volatile struct pvti *)pv_gpa;
+	volatile struct wallclock *wc = (volatile struct wallclock *)(pv_gpa + 64);
+	uint32_t a = 0x40000001, b, c = 0, d;
+	uint64_t v = 0;
+	uint8_t flags;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	GUEST_ASSERT_EQ(a, (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
+			   (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT));
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa | 1), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(v, pv_gpa | 1);
+	for (int step = 1; step <= 5; step++) {
+		uint64_t t = guest_pvclock(&flags);
+		ucall(UCALL_SYNC, (uint64_t)step, t, flags, p->version);
+	}
+
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_WALL_CLOCK_NEW, pv_gpa + 64), GUEST_NO_EXC);
+	ucall(UCALL_SYNC, 6, wc->sec, wc->nsec, wc->version);
+
+	/* vCPU 0 on the old MSR: no master clock in KVM, so no stable bit */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME, pv_gpa | 1), GUEST_NO_EXC);
+	guest_pvclock(&flags);
+	ucall(UCALL_SYNC, 7, flags, 0, 0);
+
+	/* disabled: the area is left alone */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, 0), GUEST_NO_EXC);
+	p->version = 12346;
+	GUEST_SYNC(8);
+	GUEST_SYNC2(9, p->version);
+	GUEST_DONE();
+}
+
+static uint64_t vm_clock(struct vm *vm)
+{
+	struct kvm_clock_data d;
+
+	if (kvm_ioctl(vm->fd, KVM_GET_CLOCK, &d))
+		tap_bail("KVM_GET_CLOCK: %s", strerror(errno));
+	return d.clock;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+/* Runs to the next SYNC with the given step; the clock readings around it go to before and after. */
+static bool step(struct vcpu *v, uint64_t n, struct ucall *uc, uint64_t *before, uint64_t *after)
+{
+	*before = vm_clock(v->vm);
+	if (vcpu_get_ucall(v, uc) != UCALL_SYNC || uc->args[0] != n) {
+		tap_diag("expected SYNC %llu", (unsigned long long)n);
+		return false;
+	}
+	*after = vm_clock(v->vm);
+	return true;
+}
+
+int main(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64(&v, guest_main);
+	struct ucall uc;
+	struct pvti *pv;
+	uint64_t before, after, rb, ra, boot;
+	struct kvm_clock_data cd = { .clock = 1000 * NS };
+
+	vcpu_set_supported_cpuid(v);
+	pv_gpa = vm->next_free_gpa;
+	vm->next_free_gpa += 4096;
+	vm_sync_to_guest(vm, &pv_gpa, sizeof(pv_gpa));
+	pv = addr_gpa2hva(vm, pv_gpa);
+	memset(pv, 0, 4096);
+
+	is_errno(kvm_ioctl(v->fd, KVM_KVMCLOCK_CTRL, 0), EINVAL, "KVMCLOCK_CTRL before the guest enables kvmclock: EINVAL");
+	is(kvm_ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_KVMCLOCK_CTRL), 1, "KVM_CAP_KVMCLOCK_CTRL");
+
+	if (step(v, 1, &uc, &before, &after)) {
+		ok(uc.args[1] >= before && uc.args[1] <= after,
+		   "guest pvclock time within the host's readings (%llu in [%llu, %llu])",
+		   (unsigned long long)uc.args[1], (unsigned long long)before, (unsigned long long)after);
+		is(uc.args[2], 1, "flags: PVCLOCK_TSC_STABLE_BIT");
+		ok(uc.args[3] >= 2 && !(uc.args[3] & 1), "version even after an update (%llu)",
+		   (unsigned long long)uc.args[3]);
+		ok(pv->mul == 0x80000000u && pv->shift == 1, "1 GHz TSC: mul 2^31, shift 1");
+	}
+
+	is(kvm_ioctl(v->fd, KVM_KVMCLOCK_CTRL, 0), 0, "KVMCLOCK_CTRL with kvmclock enabled");
+	if (step(v, 2, &uc, &before, &after))
+		is(uc.args[2], 3, "next entry: STABLE | GUEST_STOPPED");
+	if (step(v, 3, &uc, &before, &after))
+		is(uc.args[2], 1, "GUEST_STOPPED is reported once");
+
+	is(kvm_ioctl(vm->fd, KVM_SET_CLOCK, &cd), 0, "KVM_SET_CLOCK 1000 s");
+	if (step(v, 4, &uc, &before, &after))
+		ok(uc.args[1] >= 1000 * NS && uc.args[1] >= before && uc.args[1] <= after,
+		   "the guest sees the new clock at its next entry");
+
+	is(kvm_ioctl(v->fd, KVM_SET_TSC_KHZ, 3000000), 0, "KVM_SET_TSC_KHZ 3 GHz");
+	if (step(v, 5, &uc, &before, &after)) {
+		ok(uc.args[1] >= before && uc.args[1] <= after, "time still exact with a 3 GHz TSC");
+		ok(pv->mul == 2863311530u && pv->shift == -1, "3 GHz TSC: mul 2863311530, shift -1 (got %u, %d)",
+		   pv->mul, pv->shift);
+	}
+
+	rb = real_ns();
+	before = vm_clock(vm);
+	if (vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 6) {
+		after = vm_clock(vm);
+		ra = real_ns();
+		boot = uc.args[1] * NS + uc.args[2];
+		ok(boot >= rb - after && boot <= ra - before, "wall clock: the real time at kvmclock 0");
+		ok(uc.args[3] >= 2 && !(uc.args[3] & 1), "wall clock version even");
+		ok(uc.args[2] < NS, "nsec below one second");
+	} else {
+		ok(0, "SYNC 6");
+	}
+
+	if (step(v, 7, &uc, &before, &after))
+		is(uc.args[1], 0, "vCPU 0 on MSR_KVM_SYSTEM_TIME (old): no stable bit");
+	if (step(v, 8, &uc, &before, &after) && step(v, 9, &uc, &before, &after))
+		is(uc.args[1], 12346, "a disabled area is not written at entry");
+	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "guest done");
+	vm_free(vm);
+	return tap_done();
+}
