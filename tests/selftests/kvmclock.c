@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // KVM_GET_CLOCK / KVM_SET_CLOCK (api.rst 4.60/4.61, KVM_CAP_ADJUST_CLOCK): the VM clock
-// starts at 0, runs with the host's boot-time clock, can be set, accounts for the
+// starts at 0, runs with host time, can be set, accounts for the
 // wall-clock time elapsed since `realtime` with KVM_CLOCK_REALTIME and never steps back
 // for it, and rejects unknown flags. Bounds allow for a slow, shared machine; every
 // lower bound is exact.
