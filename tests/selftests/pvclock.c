@@ -4,7 +4,8 @@
 // the guest computes from it lies between the host's KVM_GET_CLOCK readings around the
 // run; KVM_SET_CLOCK, KVM_SET_TSC_KHZ and KVM_KVMCLOCK_CTRL show up at the next entry;
 // MSR_KVM_WALL_CLOCK(_NEW) writes the wall-clock time of kvmclock 0. Every bound is exact
-// (readings before and after the run), none depends on the machine's speed.
+// (readings before and after the run), none depends on the machine's speed. Last,
+// KVM_CAP_ENFORCE_PV_FEATURE_CPUID gates the MSRs and PV hypercalls on the guest CPUID.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +93,72 @@ GUEST_CODE static void guest_main(void)
 	GUEST_SYNC(8);
 	GUEST_SYNC2(9, p->version);
 	GUEST_DONE();
+}
+
+GUEST_CODE static uint64_t guest_hc(uint64_t nr, uint64_t a0)
+{
+	uint64_t ret;
+
+	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a0), "c"(0ull), "d"(0ull) : "memory");
+	return ret;
+}
+
+/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID with a CPUID that offers no PV feature, then off */
+GUEST_CODE static void guest_enforce(void)
+{
+	uint64_t v = 0;
+
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, 1), 13);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, &v), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_WALL_CLOCK_NEW, 0), 13);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_SYSTEM_TIME, &v), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_WALL_CLOCK, 0), 13);
+	GUEST_ASSERT_EQ(guest_hc(KVM_HC_SCHED_YIELD, 0), (uint64_t)-KVM_ENOSYS);
+	GUEST_ASSERT_EQ(guest_hc(KVM_HC_KICK_CPU, 0), (uint64_t)-KVM_ENOSYS);
+	GUEST_ASSERT_EQ(guest_hc(KVM_HC_SEND_IPI, 0), (uint64_t)-KVM_ENOSYS);
+	GUEST_ASSERT_EQ(guest_hc(KVM_HC_VAPIC_POLL_IRQ, 0), 0);	/* not gated */
+	GUEST_SYNC(1);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, 0), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_hc(KVM_HC_SCHED_YIELD, 0), 0);
+	GUEST_DONE();
+}
+
+struct msr_one {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e;
+};
+
+static void test_enforce(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64(&v, guest_enforce);
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID, .args = { 1 } };
+	struct msr_one m = { .hdr.nmsrs = 1, .e.index = MSR_KVM_SYSTEM_TIME_NEW };
+	struct ucall uc;
+
+	is(kvm_ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_ENFORCE_PV_FEATURE_CPUID), 1,
+	   "KVM_CAP_ENFORCE_PV_FEATURE_CPUID");
+	cap.flags = 1;
+	is_errno(kvm_ioctl(v->fd, KVM_ENABLE_CAP, &cap), EINVAL, "vCPU ENABLE_CAP with flags: EINVAL");
+	cap.flags = 0;
+	cap.cap = KVM_CAP_HLT;
+	is_errno(kvm_ioctl(v->fd, KVM_ENABLE_CAP, &cap), EINVAL, "vCPU ENABLE_CAP of another capability: EINVAL");
+	cap.cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID;
+	is(kvm_ioctl(v->fd, KVM_ENABLE_CAP, &cap), 0, "enforce PV features (the guest CPUID has none)");
+
+	is(kvm_ioctl(v->fd, KVM_GET_MSRS, &m), 1, "host read of a gated PV MSR succeeds");
+	is(m.e.data, 0, "and reads 0");
+	m.e.data = 0;
+	is(kvm_ioctl(v->fd, KVM_SET_MSRS, &m), 1, "host write of 0 succeeds");
+	m.e.data = 0x1001;
+	is(kvm_ioctl(v->fd, KVM_SET_MSRS, &m), 0, "host write of another value is refused");
+
+	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "guest: #GP on the four kvmclock MSRs, -KVM_ENOSYS for gated hypercalls");
+	cap.args[0] = 0;
+	is(kvm_ioctl(v->fd, KVM_ENABLE_CAP, &cap), 0, "enforcement off");
+	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "guest: the MSRs and hypercalls work again");
+	vm_free(vm);
 }
 
 static uint64_t vm_clock(struct vm *vm)
@@ -189,5 +256,6 @@ int main(void)
 		is(uc.args[1], 12346, "a disabled area is not written at entry");
 	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "guest done");
 	vm_free(vm);
+	test_enforce();
 	return tap_done();
 }

@@ -41,6 +41,7 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_XCRS:
 	case KVM_CAP_SREGS2:
 	case KVM_CAP_KVMCLOCK_CTRL:
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 		return 1;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_VALID_FLAGS;

@@ -32,6 +32,24 @@ bool guest_cpuid_has(struct kvm_vcpu *vcpu, uint32_t leaf, int reg, int bit)
 	return (v >> bit) & 1;
 }
 
+/*
+ * guest_pv_has(): true unless userspace enabled KVM_CAP_ENFORCE_PV_FEATURE_CPUID; then
+ * the bit in EAX of the KVM features leaf, found as KVM does (kvm_get_hypervisor_cpuid():
+ * the "KVMKVMKVM" signature at 0x40000000 + n * 0x100, features at base + 1).
+ */
+bool guest_pv_has(struct kvm_vcpu *vcpu, int feature)
+{
+	if (!vcpu->arch.pv_enforce)
+		return true;
+	for (uint32_t base = 0x40000000; base < 0x40010000; base += 0x100) {
+		struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry_index(vcpu, base, 0);
+
+		if (e && e->ebx == 0x4b4d564b && e->ecx == 0x564b4d56 && e->edx == 0x4d)
+			return guest_cpuid_has(vcpu, base + 1, CPUID_EAX, feature);
+	}
+	return false;
+}
+
 static bool vendor_is_amd_like(const struct kvm_cpuid_entry2 *basic)
 {
 	/* "AuthenticAMD" and "HygonGenuine" in EBX, EDX, ECX order */

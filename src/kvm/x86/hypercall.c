@@ -85,11 +85,13 @@ int kvm_emulate_hypercall(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 	case KVM_HC_KICK_CPU:
 	case KVM_HC_SCHED_YIELD:
 		/* without in-hypervisor LAPICs there is no target to wake or yield to */
-		ret = 0;
+		if (guest_pv_has(vcpu, nr == KVM_HC_KICK_CPU ? KVM_FEATURE_PV_UNHALT : KVM_FEATURE_PV_SCHED_YIELD))
+			ret = 0;
 		break;
 	case KVM_HC_SEND_IPI:
 		/* kvm_pv_send_ipi() without an APIC map: -KVM_EOPNOTSUPP */
-		ret = (uint64_t)-KVM_EOPNOTSUPP;
+		if (guest_pv_has(vcpu, KVM_FEATURE_PV_SEND_IPI))
+			ret = (uint64_t)-KVM_EOPNOTSUPP;
 		break;
 	case KVM_HC_CLOCK_PAIRING:
 		/* no TSC-based master clock (and type 0 is the only type): -KVM_EOPNOTSUPP */

@@ -211,8 +211,33 @@ static void write_wall_clock(struct kvm_vcpu *vcpu, uint64_t gpa)
 	write_guest(vcpu, gpa, &version, sizeof(version));
 }
 
-int kvm_pvclock_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data)
+/*
+ * The feature a kvmclock MSR needs under KVM_CAP_ENFORCE_PV_FEATURE_CPUID, or -1 for
+ * other MSRs.
+ */
+static int pv_msr_feature(uint32_t index)
 {
+	switch (index) {
+	case MSR_KVM_WALL_CLOCK:
+	case MSR_KVM_SYSTEM_TIME:
+		return KVM_FEATURE_CLOCKSOURCE;
+	case MSR_KVM_WALL_CLOCK_NEW:
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		return KVM_FEATURE_CLOCKSOURCE2;
+	default:
+		return -1;
+	}
+}
+
+int kvm_pvclock_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host_initiated)
+{
+	int f = pv_msr_feature(index);
+
+	if (f >= 0 && !guest_pv_has(vcpu, f)) {
+		/* #GP for the guest; the host reads 0 (KVM_MSR_RET_UNSUPPORTED) */
+		*data = 0;
+		return host_initiated ? 0 : -1;
+	}
 	switch (index) {
 	case MSR_KVM_WALL_CLOCK:
 	case MSR_KVM_WALL_CLOCK_NEW:
@@ -230,7 +255,10 @@ int kvm_pvclock_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data)
 int kvm_pvclock_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_initiated)
 {
 	bool pinned = false;
+	int f = pv_msr_feature(index);
 
+	if (f >= 0 && !guest_pv_has(vcpu, f))
+		return host_initiated && data == 0 ? 0 : -1;	/* the host may write 0 */
 	switch (index) {
 	case MSR_KVM_WALL_CLOCK:
 	case MSR_KVM_WALL_CLOCK_NEW:

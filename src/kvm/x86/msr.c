@@ -173,11 +173,10 @@ int kvm_set_efer(struct kvm_vcpu *vcpu, uint64_t efer, bool host_initiated)
 
 int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host_initiated)
 {
-	int fixed;
+	int fixed, pv = kvm_pvclock_get_msr(vcpu, index, data, host_initiated);
 
-	(void)host_initiated;
-	if (!kvm_pvclock_get_msr(vcpu, index, data))
-		return 0;
+	if (pv <= 0)
+		return pv ? 1 : 0;
 	switch (index) {
 	case MSR_IA32_APICBASE:
 		*data = vcpu->apic_base;
@@ -228,10 +227,10 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 
 int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_initiated)
 {
-	int fixed;
+	int fixed, pv = kvm_pvclock_set_msr(vcpu, index, data, host_initiated);
 
-	if (!kvm_pvclock_set_msr(vcpu, index, data, host_initiated))
-		return 0;
+	if (pv <= 0)
+		return pv ? 1 : 0;
 	switch (index) {
 	case MSR_IA32_APICBASE:
 		if (kvm_apic_base_invalid(vcpu, data))

@@ -930,6 +930,17 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		cpu_state_changed(vcpu->cpu);
 		return 0;
 	}
+	case KVM_ENABLE_CAP: {
+		/* kvm_vcpu_ioctl_enable_cap(): no flags; of the vCPU capabilities only this one */
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		if (cap.flags || cap.cap != KVM_CAP_ENFORCE_PV_FEATURE_CPUID)
+			return -EINVAL;
+		vcpu->arch.pv_enforce = cap.args[0] != 0;
+		return 0;
+	}
 	case KVM_KVMCLOCK_CTRL:
 		return kvm_vcpu_ioctl_kvmclock_ctrl(vcpu);
 	case KVM_TRANSLATE: {

@@ -27,6 +27,7 @@ struct kvm_vcpu_arch {
 	uint32_t tsc_khz;		/* KVM_GET/SET_TSC_KHZ */
 	uint64_t pv_time;		/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable (kvmclock.c) */
 	bool pv_time_stopped;		/* KVM_KVMCLOCK_CTRL: set PVCLOCK_GUEST_STOPPED once */
+	bool pv_enforce;		/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
 	bool has_run;
 	int queued_irq;			/* KVM_INTERRUPT vector waiting for entry, or -1 */
 	unsigned nmi_queued;		/* KVM_NMI requests not yet delivered (at most 2) */
@@ -66,6 +67,7 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set);
 bool kvm_is_valid_cr4(struct kvm_vcpu *vcpu, uint64_t cr4);
 bool kvm_apic_base_invalid(struct kvm_vcpu *vcpu, uint64_t data);
 bool guest_cpuid_has(struct kvm_vcpu *vcpu, uint32_t leaf, int reg, int bit);
+bool guest_pv_has(struct kvm_vcpu *vcpu, int feature);
 struct kvm_cpuid_entry2 *kvm_find_cpuid_entry_index(struct kvm_vcpu *vcpu, uint32_t function,
 						     uint32_t index);
 
@@ -75,8 +77,8 @@ enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 struct kvm;
 #define KVM_CLOCK_VALID_FLAGS (KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
 void kvm_clock_init(struct kvm *kvm);
-/* The kvmclock MSRs; 0 = handled, 1 = not a kvmclock MSR */
-int kvm_pvclock_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data);
+/* The kvmclock MSRs: 0 = handled, 1 = not a kvmclock MSR, -1 = refused (#GP) */
+int kvm_pvclock_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host_initiated);
 int kvm_pvclock_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_initiated);
 /* Writes the vCPU's pvclock_vcpu_time_info if enabled; needs vcpu->slots (guest entry). */
 void kvm_guest_time_update(struct kvm_vcpu *vcpu);
