@@ -70,6 +70,7 @@ GUEST_CODE static void guest_main(void)
 
 	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
 	GUEST_ASSERT_EQ(a, (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
+			   (1u << KVM_FEATURE_STEAL_TIME) | (1u << KVM_FEATURE_POLL_CONTROL) |
 			   (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT));
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa | 1), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, &v), GUEST_NO_EXC);
@@ -122,6 +123,77 @@ GUEST_CODE static void guest_enforce(void)
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, 0), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(guest_hc(KVM_HC_SCHED_YIELD, 0), 0);
 	GUEST_DONE();
+}
+
+/* steal time at pv_gpa + 128 and poll control */
+GUEST_CODE static void guest_steal(void)
+{
+	volatile uint32_t *version = (volatile uint32_t *)(pv_gpa + 128 + 8);
+	volatile uint64_t *steal = (volatile uint64_t *)(pv_gpa + 128);
+	uint64_t v = 0;
+
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_POLL_CONTROL, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(v, 1);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_POLL_CONTROL, 0), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_POLL_CONTROL, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(v, 0);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_POLL_CONTROL, 2), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_STEAL_TIME, (pv_gpa + 128) | 2), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_STEAL_TIME, (pv_gpa + 128) | 1), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_STEAL_TIME, &v), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(v, (pv_gpa + 128) | 1);
+	GUEST_SYNC2(1, *version);
+	GUEST_SYNC2(2, *version);
+	ucall(UCALL_SYNC, 3, *version, *steal, 0);
+	GUEST_DONE();
+}
+
+static uint64_t my_run_delay(void)
+{
+	unsigned long long run = 0, wait = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+			wait = 0;
+		fclose(f);
+	}
+	return wait;
+}
+
+static void test_steal(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64(&v, guest_steal);
+	struct ucall uc;
+	uint64_t r0, r2, v1 = 0;
+
+	vcpu_set_supported_cpuid(v);
+	pv_gpa = vm->next_free_gpa;
+	vm->next_free_gpa += 4096;
+	vm_sync_to_guest(vm, &pv_gpa, sizeof(pv_gpa));
+	memset(addr_gpa2hva(vm, pv_gpa), 0, 4096);
+	memset((uint8_t *)addr_gpa2hva(vm, pv_gpa) + 128 + 8, 0x55, 4);	/* odd junk version */
+
+	r0 = my_run_delay();
+	if (vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 1) {
+		v1 = uc.args[1];
+		is(v1, 0x55555556u + 2, "steal time: odd junk version rounded up, then +2 per update");
+	} else
+		ok(0, "poll control and steal time MSRs (guest)");
+	if (vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 2)
+		is(uc.args[1], v1 + 2, "updated again at the next entry");
+	else
+		ok(0, "SYNC 2");
+	if (vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 3) {
+		r2 = my_run_delay();
+		ok(uc.args[2] <= r2 - r0, "steal (%llu ns) within this thread's run delay over the runs (%llu ns)",
+		   (unsigned long long)uc.args[2], (unsigned long long)(r2 - r0));
+	} else {
+		ok(0, "SYNC 3");
+	}
+	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "guest done");
+	vm_free(vm);
 }
 
 struct msr_one {
@@ -257,5 +329,6 @@ int main(void)
 	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "guest done");
 	vm_free(vm);
 	test_enforce();
+	test_steal();
 	return tap_done();
 }

@@ -240,12 +240,13 @@ static int build_supported_cpuid(struct cpuid_array *a)
 	ADD(0xb, 2, true);
 	e->ecx = 2;		/* level 2 invalid */
 
-	/* KVM's PV leaves: the kvmclock MSRs, old and new, with the stable bit (kvmclock.c) */
+	/* KVM's PV leaves: kvmclock MSRs old and new with the stable bit, steal time, poll control */
 	ADD(0x40000000, 0, false);
 	e->eax = 0x40000001;
 	regs_from_str("KVMKVMKVM", &e->ebx, &e->ecx, &e->edx, &(uint32_t){ 0 });
 	ADD(0x40000001, 0, false);
 	e->eax = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
+		 (1u << KVM_FEATURE_STEAL_TIME) | (1u << KVM_FEATURE_POLL_CONTROL) |
 		 (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 
 	ADD(0x80000000, 0, false);

@@ -98,7 +98,7 @@ long kvm_vm_ioctl_set_clock(struct kvm *kvm, void *argp)
  * Writes `len` bytes to guest-physical `gpa` within one page of writable RAM, marking it
  * dirty. Needs vcpu->slots. Returns false (nothing written) otherwise.
  */
-static bool write_guest(struct kvm_vcpu *vcpu, uint64_t gpa, const void *data, size_t len)
+bool kvm_write_guest_page(struct kvm_vcpu *vcpu, uint64_t gpa, const void *data, size_t len)
 {
 	struct kvm_memory_slot *slot;
 
@@ -113,7 +113,7 @@ static bool write_guest(struct kvm_vcpu *vcpu, uint64_t gpa, const void *data, s
 	return true;
 }
 
-static bool read_guest(struct kvm_vcpu *vcpu, uint64_t gpa, void *data, size_t len)
+bool kvm_read_guest_page(struct kvm_vcpu *vcpu, uint64_t gpa, void *data, size_t len)
 {
 	struct kvm_memory_slot *slot;
 
@@ -159,13 +159,13 @@ void kvm_guest_time_update(struct kvm_vcpu *vcpu)
 	uint64_t gpa = vcpu->arch.pv_time & ~1ull, ns;
 	uint32_t version;
 
-	if (!(vcpu->arch.pv_time & 1) || !read_guest(vcpu, gpa, &version, sizeof(version)))
+	if (!(vcpu->arch.pv_time & 1) || !kvm_read_guest_page(vcpu, gpa, &version, sizeof(version)))
 		return;
 	if (version & 1)
 		version++;	/* first write over junk */
 	memset(&t, 0, sizeof(t));
 	t.version = version + 1;
-	if (!write_guest(vcpu, gpa, &t.version, sizeof(t.version)))
+	if (!kvm_write_guest_page(vcpu, gpa, &t.version, sizeof(t.version)))
 		return;
 	ns = kvm_host_ns();
 	t.tsc_timestamp = kvm_scaled_tsc_at(vcpu, ns) + vcpu->arch.tsc_offset;
@@ -185,9 +185,9 @@ void kvm_guest_time_update(struct kvm_vcpu *vcpu)
 		t.flags |= PVCLOCK_GUEST_STOPPED;
 		vcpu->arch.pv_time_stopped = false;
 	}
-	write_guest(vcpu, gpa, &t, sizeof(t));
+	kvm_write_guest_page(vcpu, gpa, &t, sizeof(t));
 	t.version++;
-	write_guest(vcpu, gpa, &t.version, sizeof(t.version));
+	kvm_write_guest_page(vcpu, gpa, &t.version, sizeof(t.version));
 }
 
 /* kvm_write_wall_clock(): the wall-clock time at which kvmclock read 0 */
@@ -197,18 +197,18 @@ static void write_wall_clock(struct kvm_vcpu *vcpu, uint64_t gpa)
 	uint64_t boot = realtime_ns() - kvm_get_kvmclock_ns(vcpu->kvm);
 	uint32_t version;
 
-	if (!read_guest(vcpu, gpa, &version, sizeof(version)))
+	if (!kvm_read_guest_page(vcpu, gpa, &version, sizeof(version)))
 		return;
 	if (version & 1)
 		version++;
 	version++;
-	write_guest(vcpu, gpa, &version, sizeof(version));
+	kvm_write_guest_page(vcpu, gpa, &version, sizeof(version));
 	wc.version = version;
 	wc.sec = (uint32_t)(boot / NSEC_PER_SEC);
 	wc.nsec = (uint32_t)(boot % NSEC_PER_SEC);
-	write_guest(vcpu, gpa, &wc, sizeof(wc));
+	kvm_write_guest_page(vcpu, gpa, &wc, sizeof(wc));
 	version++;
-	write_guest(vcpu, gpa, &version, sizeof(version));
+	kvm_write_guest_page(vcpu, gpa, &version, sizeof(version));
 }
 
 /*

@@ -60,6 +60,7 @@ static const uint32_t msrs_to_save[] = {
 	MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000,
 	0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
+	MSR_KVM_STEAL_TIME, MSR_KVM_POLL_CONTROL,
 };
 
 void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event)
@@ -175,6 +176,8 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 {
 	int fixed, pv = kvm_pvclock_get_msr(vcpu, index, data, host_initiated);
 
+	if (pv > 0)
+		pv = kvm_pv_get_msr(vcpu, index, data, host_initiated);
 	if (pv <= 0)
 		return pv ? 1 : 0;
 	switch (index) {
@@ -229,6 +232,8 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 {
 	int fixed, pv = kvm_pvclock_set_msr(vcpu, index, data, host_initiated);
 
+	if (pv > 0)
+		pv = kvm_pv_set_msr(vcpu, index, data, host_initiated);
 	if (pv <= 0)
 		return pv ? 1 : 0;
 	switch (index) {

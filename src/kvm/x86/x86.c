@@ -101,6 +101,8 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->arch.tsc_khz = SWKVM_TSC_KHZ;
 	vcpu->arch.queued_irq = -1;
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	vcpu->arch.poll_control = 1;	/* kvm_arch_vcpu_create() */
+	vcpu->arch.st_fd = -1;
 	kvm_vcpu_reset(vcpu, false);
 	return 0;
 }
@@ -109,6 +111,7 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	if (vcpu->cpu)
 		cpu_destroy(vcpu->cpu);
+	kvm_pv_vcpu_destroy(vcpu);
 	free(vcpu->arch.cpuid_entries);
 }
 
@@ -442,6 +445,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	kvm_check_request(vcpu, KVM_REQ_MMU_RELOAD);
 	cpu_flush_mem(vcpu->cpu);
 	kvm_guest_time_update(vcpu);	/* KVM_REQ_CLOCK_UPDATE at every entry from userspace */
+	kvm_record_steal_time(vcpu);
 
 	/* Pending userspace I/O is completed before immediate_exit is looked at. */
 	r = complete_userspace_io(vcpu);

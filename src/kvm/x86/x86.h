@@ -28,6 +28,10 @@ struct kvm_vcpu_arch {
 	uint64_t pv_time;		/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable (kvmclock.c) */
 	bool pv_time_stopped;		/* KVM_KVMCLOCK_CTRL: set PVCLOCK_GUEST_STOPPED once */
 	bool pv_enforce;		/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
+	uint64_t st_msr;		/* MSR_KVM_STEAL_TIME: 64-byte-aligned GPA | enable (pv.c) */
+	uint64_t st_last;		/* run delay already reported */
+	int st_fd, st_tid;		/* /proc/thread-self/schedstat of the thread running us */
+	uint64_t poll_control;		/* MSR_KVM_POLL_CONTROL (reset 1) */
 	bool has_run;
 	int queued_irq;			/* KVM_INTERRUPT vector waiting for entry, or -1 */
 	unsigned nmi_queued;		/* KVM_NMI requests not yet delivered (at most 2) */
@@ -77,6 +81,14 @@ enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 struct kvm;
 #define KVM_CLOCK_VALID_FLAGS (KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
 void kvm_clock_init(struct kvm *kvm);
+/* Guest-physical access within one page through vcpu->slots (writes mark it dirty). */
+bool kvm_read_guest_page(struct kvm_vcpu *vcpu, uint64_t gpa, void *data, size_t len);
+bool kvm_write_guest_page(struct kvm_vcpu *vcpu, uint64_t gpa, const void *data, size_t len);
+/* pv.c: steal time and poll control; same return convention as the kvmclock MSRs */
+int kvm_pv_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host_initiated);
+int kvm_pv_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_initiated);
+void kvm_record_steal_time(struct kvm_vcpu *vcpu);
+void kvm_pv_vcpu_destroy(struct kvm_vcpu *vcpu);
 /* The kvmclock MSRs: 0 = handled, 1 = not a kvmclock MSR, -1 = refused (#GP) */
 int kvm_pvclock_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host_initiated);
 int kvm_pvclock_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_initiated);
