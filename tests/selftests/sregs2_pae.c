@@ -51,6 +51,92 @@ static uint32_t to_hlt(struct vcpu *v)
 	return (uint32_t)vcpu_regs(v).rax;
 }
 
+/*
+ * A 32-bit flat vCPU with the given CR0/CR3/CR4 running `code` at CODE (memory from
+ * `mem`, 6 MiB). Returns the exit reason and leaves the sregs in *out.
+ */
+static uint32_t run_cr_case(uint8_t *mem, struct vcpu *v, uint64_t cr0, uint64_t cr3, uint64_t cr4,
+			    const char *code, size_t len, struct kvm_sregs2 *out)
+{
+	struct kvm_sregs s = vcpu_sregs(v);
+	struct kvm_regs r = { .rip = CODE, .rflags = 2 };
+
+	memcpy(mem + CODE, code, len);
+	flat(&s.cs, 8, 11);
+	flat(&s.ds, 16, 3);
+	s.es = s.fs = s.gs = s.ss = s.ds;
+	s.idt.limit = 0;
+	s.cr0 = cr0;
+	s.cr3 = cr3;
+	s.cr4 = cr4;
+	s.efer = 0;
+	vcpu_set_sregs(v, &s);
+	vcpu_set_regs(v, &r);
+	if (vcpu_run(v))
+		return ~0u;
+	kvm_ioctl(v->fd, KVM_GET_SREGS2, out);
+	return v->run->exit_reason;
+}
+
+/* The CR0 and CR4 writes that enter PAE paging load the PDPTEs too, with the same #GP. */
+static void test_cr_paths(void)
+{
+	static const char set_pg[] = "\x0f\x20\xc0\x0d\x00\x00\x00\x80\x0f\x22\xc0\xf4";	/* cr0 |= PG; hlt */
+	static const char set_pae[] = "\x0f\x20\xe0\x83\xc8\x20\x0f\x22\xe0\xf4";		/* cr4 |= PAE; hlt */
+	struct kvm_sregs2 s2;
+
+	for (int bad = 0; bad < 2; bad++) {
+		struct vm *vm = vm_create_empty();
+		uint8_t *mem = vm_add_memory(vm, 0, 0, 0x600000, 0);
+		struct vcpu *v = vm_add_vcpu(vm, 0);
+		uint32_t exit;
+
+		put64(mem, PDPT, PD0 | 1);
+		put64(mem, PD0, 0x83);
+		put64(mem, BAD_PDPT, PD0 | 1 | 0x20);
+		exit = run_cr_case(mem, v, 0x11, bad ? BAD_PDPT : PDPT, 0x20, set_pg, sizeof(set_pg) - 1, &s2);
+		if (bad)
+			ok(exit == KVM_EXIT_SHUTDOWN && !(s2.cr0 & 0x80000000u),
+			   "MOV CR0 setting PG with PAE and a reserved PDPTE bit: #GP, CR0 unchanged");
+		else
+			ok(exit == KVM_EXIT_HLT && (s2.cr0 & 0x80000000u) && s2.pdptrs[0] == (PD0 | 1) &&
+			   s2.flags == KVM_SREGS2_FLAGS_PDPTRS_VALID, "MOV CR0 setting PG with PAE loads the PDPTEs");
+		vm_free(vm);
+	}
+
+	/*
+	 * MOV CR4 under paging. From 32-bit paging to PAE the CR3 page becomes a PDPT: PDE 0
+	 * maps the code, so the walk has set its A bit (bit 5), reserved in a PDPTE: #GP,
+	 * as on hardware. Under PAE, toggling PGE reloads the PDPTEs from memory.
+	 */
+	{
+		static const char set_pgen[] =
+			"\xc7\x05\x08\x10\x00\x00\x01\x40\x00\x00"	/* mov dword [PDPT + 8], PD_B | P */
+			"\x0f\x20\xe0\x0d\x80\x00\x00\x00\x0f\x22\xe0\xf4";	/* cr4 |= PGE; hlt */
+		struct vm *vm = vm_create_empty();
+		uint8_t *mem = vm_add_memory(vm, 0, 0, 0x600000, 0);
+		struct vcpu *v = vm_add_vcpu(vm, 0);
+		uint32_t pde = 0x83, exit;
+
+		memcpy(mem + PDPT, &pde, 4);	/* a 4 MiB page at 0 */
+		exit = run_cr_case(mem, v, 0x80000011, PDPT, 0x10, set_pae, sizeof(set_pae) - 1, &s2);
+		ok(exit == KVM_EXIT_SHUTDOWN && !(s2.cr4 & 0x20),
+		   "MOV CR4 entering PAE when PDE 0 (now a PDPTE) has A set: #GP, CR4 unchanged");
+		vm_free(vm);
+
+		vm = vm_create_empty();
+		mem = vm_add_memory(vm, 0, 0, 0x600000, 0);
+		v = vm_add_vcpu(vm, 0);
+		put64(mem, PDPT, PD0 | 1);
+		put64(mem, PDPT + 8, PD_A | 1);
+		put64(mem, PD0, 0x83);
+		exit = run_cr_case(mem, v, 0x80000011, PDPT, 0x20, set_pgen, sizeof(set_pgen) - 1, &s2);
+		ok(exit == KVM_EXIT_HLT && (s2.cr4 & 0x80) && s2.pdptrs[1] == (PD_B | 1),
+		   "MOV CR4 toggling PGE under PAE reloads the PDPTEs");
+		vm_free(vm);
+	}
+}
+
 int main(void)
 {
 	struct vm *vm = vm_create_empty();
@@ -126,5 +212,6 @@ int main(void)
 	ok(s2.cr3 == PDPT && s2.pdptrs[0] == (PD0 | 1) && s2.pdptrs[1] == (PD_B | 1),
 	   "the faulting MOV CR3 changed neither CR3 nor the PDPTEs");
 	vm_free(vm);
+	test_cr_paths();
 	return tap_done();
 }
