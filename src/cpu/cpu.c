@@ -66,6 +66,7 @@ void cpu_reset(struct cpu *cpu, bool init)
 
 	/* SDM Vol.3 Table 10-1 */
 	memset(cpu->gpr, 0, sizeof(cpu->gpr));
+	cpu->gpr[CPU_RDX] = 0x600;	/* processor signature: family 6, as KVM resets a vCPU */
 	cpu->rip = 0xfff0;
 	ci->rflags = CPU_FLAG_FIXED1;
 	seg_reset(&cpu->seg[CPU_CS], 0xf000, 0xffff0000ull, 0xb, 1);
@@ -122,6 +123,8 @@ struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
 	}
 	cpu->ops = ops;
 	cpu->opaque = opaque;
+	cpu->features = CPU_FEAT_DEFAULT;
+	cpu->in->dcache_features = CPU_FEAT_DEFAULT;
 	/* the soft TLB's off switch: every access walks the page tables */
 	cpu->in->tlb_disabled = notlb && *notlb && *notlb != '0';
 	{
@@ -424,7 +427,6 @@ static int step(struct cpu *cpu)
 	struct cpu_internal *ci = cpu->in;
 	uint8_t shadow_before = cpu->shadow;
 	struct insn in, *ip = &in;
-	uint16_t flags;
 	bool tf;
 	int r;
 
@@ -433,7 +435,14 @@ static int step(struct cpu *cpu)
 	ci->nmmio_staged = 0;
 	if (ci->dcache) {
 		uint64_t lin = seg_linear(cpu, CPU_CS, cpu->rip);
-		uint8_t mode = (uint8_t)(1 | (ci->code64 << 1) | (ci->def_size << 2));
+		/* what decoding depends on: 64-bit code, CS.D, real/v8086 mode, the feature set */
+		bool real = !(cpu->cr0 & CPU_CR0_PE) || (ci->rflags & CPU_FLAG_VM);
+		uint8_t mode = (uint8_t)(1 | (ci->code64 << 1) | (ci->def_size << 2) | (real << 5));
+
+		if (cpu->features != ci->dcache_features) {
+			memset(ci->dcache, 0, DCACHE_SIZE * sizeof(*ci->dcache));
+			ci->dcache_features = cpu->features;
+		}
 		struct dcache_entry *de = &ci->dcache[(lin ^ (lin >> 12)) & (DCACHE_SIZE - 1)];
 		uint8_t *host;
 		uint64_t gpa;
@@ -463,8 +472,7 @@ static int step(struct cpu *cpu)
 			return r;
 		}
 	}
-	flags = ip->op->flags;
-	if ((flags & F_PRIV) && ci->cpl != 0) {
+	if (ip->op->priv && ci->cpl != 0) {
 		abort_insn(cpu);
 		return raise_gp(cpu, 0);
 	}

@@ -42,26 +42,48 @@ struct insn;
 enum { EXEC_OK = 0, EXEC_EXC = 1, EXEC_IO = 2, EXEC_EXIT = 3 };
 typedef int (*insn_handler)(struct cpu *cpu, struct insn *in);
 
-/* Opcode table row flags */
-#define F_MODRM		(1u << 0)	/* a ModRM byte follows */
-#define F_LOCKABLE		(1u << 1)	/* LOCK allowed (with a memory destination) */
-#define F_INV64		(1u << 2)	/* #UD in 64-bit mode */
-#define F_D64		(1u << 3)	/* default operand size 64 in 64-bit mode */
-#define F_F64		(1u << 4)	/* operand size forced to 64 in 64-bit mode */
-#define F_GROUP		(1u << 5)	/* ModRM.reg selects a row of `group` */
-#define F_STRING	(1u << 6)	/* REP-able string instruction */
-#define F_BYTEOP	(1u << 7)	/* operation on bytes regardless of prefixes */
-#define F_NOREXW	(1u << 8)	/* REX.W does not select 64-bit (e.g. push imm16) */
-#define F_PRIV		(1u << 9)	/* CPL 0 only (#GP(0) otherwise) */
-#define F_MODRM_REG	(1u << 10)	/* ModRM.mod is ignored: always register operands (MOV CRn/DRn) */
+/* How a row's operand size behaves in 64-bit mode (SDM Vol.2 Appendix A.2.5 superscripts) */
+enum size64 {
+	S64_NORMAL = 0,	/* 32 by default, 64 with REX.W, 16 with 66 */
+	S64_D64,	/* d64: 64 by default, 16 with 66, no 32-bit form */
+	S64_F64,	/* f64: always 64, 66 ignored */
+};
 
+/*
+ * A row may hand decoding on to a sub-table, selected by (SDM Vol.2 Tables A-6, A-3):
+ */
+enum sub_kind {
+	SUB_NONE = 0,
+	SUB_REG,	/* 8 rows by ModRM.reg: the opcode-extension groups */
+	SUB_MOD,	/* 2 rows: [0] memory form (mod != 3), [1] register form (mod == 3) */
+	SUB_RM,		/* 8 rows by ModRM.rm (register forms such as 0F 01 /7 F8 SWAPGS) */
+	SUB_PREFIX,	/* 4 rows by mandatory prefix: [0] none, [1] 66, [2] F3, [3] F2 */
+	SUB_MODE64,	/* 2 rows: [0] outside 64-bit mode, [1] in 64-bit mode (63: ARPL/MOVSXD) */
+};
+enum { PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
+
+/* Optional instruction-set features (struct cpu.features, CPU_FEAT_* in state.h) */
+
+/* One opcode-table row: named fields, no packed flag words. */
 struct opcode {
-	insn_handler handler;		/* NULL: #UD */
+	insn_handler handler;		/* NULL (with sub == SUB_NONE): invalid encoding, #UD */
 	const char *name;
-	struct opdesc op[3];
-	uint16_t flags;
+	struct opdesc op[3];		/* none given: inherited from the parent row */
 	uint8_t arg;			/* handler-specific: ALU op, condition code, ... */
-	const struct opcode *group;	/* with F_GROUP: 8 rows indexed by ModRM.reg */
+	bool modrm;			/* a ModRM byte follows */
+	bool lock;			/* LOCK allowed (with a memory destination) */
+	bool i64;			/* invalid in 64-bit mode (i64) */
+	bool o64;			/* valid only in 64-bit mode (o64) */
+	bool no_real;			/* #UD in real-address and virtual-8086 mode */
+	bool string;			/* string instruction: REP/REPE/REPNE apply */
+	bool byteop;			/* operates on bytes whatever the prefixes */
+	bool priv;			/* CPL 0 only: #GP(0) otherwise */
+	bool modrm_reg;			/* ModRM.mod ignored, always registers (MOV CRn/DRn) */
+	uint8_t size64;			/* enum size64 */
+	uint32_t feature;		/* CPU_FEAT_* bit the row needs (0: none) */
+	const struct opcode *fallback;	/* without `feature`: decode as this row (else #UD) */
+	uint8_t sub;			/* enum sub_kind */
+	const struct opcode *table;	/* the sub-table for `sub` */
 };
 
 /* A decoded operand */
@@ -84,6 +106,8 @@ struct insn {
 	uint8_t rep;			/* 0, 0xf2 or 0xf3 */
 	bool lock, has_seg_override;
 	uint8_t rex;
+	uint8_t map, opcode;		/* map 1 (one byte), 2 (0F), 3 (0F 38), 4 (0F 3A); last opcode byte */
+	bool has_modrm;
 	uint8_t modrm, mod, reg, rm;
 	/* memory operand: base/index registers (-1 none), scale, displacement */
 	int8_t base, index;
@@ -127,7 +151,7 @@ struct tlb_entry {
 
 struct dcache_entry {
 	uint64_t lin;
-	uint8_t mode;		/* 0 = empty; else 1 | code64 << 1 | def_size << 2 */
+	uint8_t mode;		/* 0 = empty; else 1 | code64 << 1 | def_size << 2 | real << 5 */
 	struct insn in;
 };
 
@@ -176,6 +200,7 @@ struct cpu_internal {
 	bool tlb_disabled;	/* SWKVM_CPU_NO_TLB: every access walks */
 	bool dcache_disabled;	/* SWKVM_CPU_NO_DCACHE: decode every instruction */
 	struct dcache_entry *dcache;
+	uint32_t dcache_features;	/* cpu->features the cached decodes were made with */
 };
 
 /* ---- shared helpers (cpu.c, mmu.c, exec/) ---- */
@@ -194,10 +219,16 @@ void cpu_update_mode(struct cpu *cpu);
 
 /* Decoder (decode/decode.c). Returns EXEC_OK, or EXEC_EXC with #UD/#GP/#PF raised. */
 int cpu_decode(struct cpu *cpu, struct insn *in);
-extern const struct opcode opcode_map1[256];
+extern const struct opcode opcode_map1[256];	/* one-byte opcodes */
 extern const struct opcode opcode_map2[256];	/* 0F xx */
-extern const struct opcode opcode_0f38_movbe[2];	/* 0F 38 F0/F1 */
+extern const struct opcode opcode_map3[256];	/* 0F 38 xx */
+extern const struct opcode opcode_map4[256];	/* 0F 3A xx */
+/* Verifies every map. Returns 0, or the number of defects found (see tables.c). */
 int opcode_tables_check(void);
+/* The same checks for one row and its sub-tables (0: sound). */
+int opcode_row_check(const struct opcode *row);
+/* Rows in a sub-table of kind `sub` (0 for SUB_NONE). */
+unsigned opcode_sub_rows(unsigned sub);
 
 /* Memory (mmu.c): linear and segmented accesses of 1..8 bytes (16 for reads via two calls) */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };

@@ -137,6 +137,13 @@ struct cpu {
 	/* host debugging (KVM_SET_GUEST_DEBUG): exit after every instruction; INT3 exits */
 	bool singlestep_exit;
 	bool intercept_int3;
+	/*
+	 * Optional instructions the CPU model exposes (CPU_FEAT_* bits). kvm/ sets them to
+	 * match the guest's CPUID (then calls cpu_state_changed()); an encoding whose feature
+	 * is absent raises #UD, or keeps its older meaning where the SDM says so (F3 0F BD
+	 * without LZCNT is BSR). cpu_create() sets CPU_FEAT_DEFAULT; cpu_reset() keeps them.
+	 */
+	uint32_t features;
 
 	/* ---- host linkage ---- */
 	const struct cpu_host_ops *ops;
@@ -151,6 +158,15 @@ struct cpu {
 	/* ---- everything else is private to cpu/ ---- */
 	struct cpu_internal *in;
 };
+
+#define CPU_FEAT_POPCNT	(1u << 0)	/* CPUID.1:ECX[23] */
+#define CPU_FEAT_MOVBE	(1u << 1)	/* CPUID.1:ECX[22] */
+#define CPU_FEAT_LZCNT	(1u << 2)	/* CPUID.80000001H:ECX[5] (ABM) */
+#define CPU_FEAT_BMI1	(1u << 3)	/* CPUID.(7,0):EBX[3]: TZCNT */
+#define CPU_FEAT_RDTSCP	(1u << 4)	/* CPUID.80000001H:EDX[27] */
+/* what kvm/x86/cpuid.c advertises today */
+#define CPU_FEAT_DEFAULT (CPU_FEAT_POPCNT | CPU_FEAT_MOVBE)
+#define CPU_FEAT_ALL	(CPU_FEAT_POPCNT | CPU_FEAT_MOVBE | CPU_FEAT_LZCNT | CPU_FEAT_BMI1 | CPU_FEAT_RDTSCP)
 
 #define CPU_SHADOW_STI	1
 #define CPU_SHADOW_MOVSS 2

@@ -89,7 +89,93 @@ static const struct vec vecs[] = {
 	{ M32, B("\x05\x01\x02\x03\x04"), 5, "add eax, imm32" },
 	{ M32, B("\x9a\x00\x00\x00\x00\x08\x00"), 7, "call far ptr16:32" },
 	{ M32, B("\x66\x9a\x00\x00\x08\x00"), 6, "call far ptr16:16" },
+	{ M64, B("\x0f\xb8\xc1"), -1, "0F B8 without F3 (JMPE): #UD" },
+	{ M64, B("\x66\x0f\xb8\xc1"), -1, "66 0F B8: #UD (no 66 column)" },
+	{ M64, B("\x0f\x01\xf8"), 3, "swapgs (0F 01 /7 rm 0)" },
+	{ M32, B("\x0f\x01\xf8"), -1, "swapgs outside 64-bit mode: #UD (o64)" },
+	{ M64, B("\x0f\x01\xc1"), 3, "vmcall (0F 01 /0 rm 1)" },
+	{ M64, B("\x0f\x01\xc8"), -1, "monitor: not in the CPU model, #UD" },
+	{ M64, B("\x0f\x01\x38"), 3, "invlpg [rax] (memory form of /7)" },
+	{ M64, B("\x0f\xae\xf8"), 3, "sfence (0F AE /7 register form)" },
+	{ M64, B("\x0f\xae\x38"), 3, "clflush [rax] (0F AE /7 memory form)" },
+	{ M64, B("\x0f\xae\xc0"), -1, "0F AE /0 register form: #UD (no FSGSBASE)" },
+	{ M64, B("\x0f\xc7\xc8"), -1, "cmpxchg8b with a register operand: #UD" },
+	{ M64, B("\xf0\x48\x0f\xc7\x0e"), 5, "lock cmpxchg16b [rsi]" },
+	{ M64, B("\x63\xc1"), 2, "63 in 64-bit mode: movsxd" },
+	{ M32, B("\x63\xc1"), 2, "63 in 32-bit mode: arpl" },
+	{ M16, B("\x63\xc1"), -1, "arpl in real mode: #UD" },
+	{ M16, B("\x0f\x00\xc0"), -1, "sldt in real mode: #UD" },
+	{ M32, B("\x0f\x02\xc1"), 3, "lar eax, cx" },
+	{ M32, B("\x27"), 1, "daa" },
+	{ M64, B("\x27"), -1, "daa in 64-bit mode: #UD" },
+	{ M32, B("\xd4\x0a"), 2, "aam 10" },
+	{ M32, B("\x62\x07"), 2, "bound eax, [edi]" },
+	{ M64, B("\x66\x0f\x3a\x63\xc1\x08"), 6, "pcmpistri (0F 3A row, Ib)" },
+	{ M64, B("\x0f\x3a\x10\xc1\x08"), -1, "0F 3A 10: no such row, #UD" },
+	{ M64, B("\xf0\x0f\xb0\xc1"), -1, "LOCK cmpxchg with a register destination: #UD" },
+	{ M64, B("\xf0\x80\x38\x01"), -1, "LOCK cmp [rax], 1: #UD (CMP is not lockable)" },
+	{ M64, B("\xf0\x80\x08\x01"), 3 + 1, "lock or byte [rax], 1" },
+	{ M64, B("\x48\x26\x8b\x00"), 4, "REX then a segment prefix: REX ignored" },
 };
+
+static int dummy_handler(struct cpu *cpu, struct insn *in)
+{
+	(void)cpu; (void)in;
+	return EXEC_OK;
+}
+
+/* The checker rejects each kind of defect it exists to catch. */
+static void test_table_check(void)
+{
+	static const struct opcode grp_ok[8] = { [0] = { .handler = dummy_handler, .name = "x", .lock = true } };
+	static const struct opcode grp_reglock[8] = { [0] = { .handler = dummy_handler, .name = "x", .lock = true,
+							      .op = { { OK_G, SZ_V }, { OK_E, SZ_V } } } };
+	const struct opcode good = { .name = "g", .sub = SUB_REG, .table = grp_ok, .modrm = true,
+				     .op = { { OK_E, SZ_V } } };
+	const struct opcode no_handler = { .name = "nh", .modrm = true };
+	const struct opcode lock_reg = { .name = "lr", .sub = SUB_REG, .table = grp_reglock, .modrm = true };
+	const struct opcode lock_nomodrm = { .handler = dummy_handler, .name = "ln", .lock = true,
+					     .op = { { OK_E, SZ_V } } };
+	const struct opcode group_nomodrm = { .name = "gn", .sub = SUB_REG, .table = grp_ok,
+					      .op = { { OK_E, SZ_V } } };
+	const struct opcode both = { .handler = dummy_handler, .name = "b", .sub = SUB_REG, .table = grp_ok, .modrm = true };
+	const struct opcode fallback_nofeat = { .handler = dummy_handler, .name = "f", .fallback = &no_handler };
+
+	is(opcode_row_check(&good), 0, "table check: a sound group row passes");
+	ok(opcode_row_check(&no_handler) > 0, "table check: a named row without a handler is a defect");
+	ok(opcode_row_check(&lock_reg) > 0, "table check: LOCK on a register-destination row is a defect");
+	ok(opcode_row_check(&lock_nomodrm) > 0, "table check: LOCK on a row without ModRM is a defect");
+	ok(opcode_row_check(&group_nomodrm) > 0, "table check: a ModRM.reg group without ModRM is a defect");
+	ok(opcode_row_check(&both) > 0, "table check: a row with a handler and a sub-table is a defect");
+	ok(opcode_row_check(&fallback_nofeat) > 0, "table check: a fallback without a feature is a defect");
+}
+
+/* Feature-dependent rows: #UD, or the older meaning where the SDM gives one. */
+static void test_features(struct cpu *cpu)
+{
+	struct insn in;
+
+	set_mode(cpu, M64);
+	cpu->features = CPU_FEAT_DEFAULT;
+	memcpy(ram + 0x1000, "\xf3\x0f\xbd\xc1", 4);	/* lzcnt eax, ecx */
+	ok(cpu_decode(cpu, &in) == EXEC_OK && strcmp(in.op->name, "bsr") == 0,
+	   "F3 0F BD without LZCNT decodes as BSR");
+	cpu->features = CPU_FEAT_ALL;
+	ok(cpu_decode(cpu, &in) == EXEC_OK && strcmp(in.op->name, "lzcnt") == 0 && in.len == 4,
+	   "F3 0F BD with LZCNT decodes as LZCNT");
+	memcpy(ram + 0x1000, "\x66\xf3\x0f\xbc\xc1", 5);	/* tzcnt ax, cx */
+	ok(cpu_decode(cpu, &in) == EXEC_OK && strcmp(in.op->name, "tzcnt") == 0 && in.opsize == 2,
+	   "66 F3 0F BC: TZCNT, and 66 keeps its operand-size meaning");
+	memcpy(ram + 0x1000, "\x0f\x01\xf9", 3);		/* rdtscp */
+	ok(cpu_decode(cpu, &in) == EXEC_OK && strcmp(in.op->name, "rdtscp") == 0, "RDTSCP with its feature");
+	cpu->features = 0;
+	cpu->in->exc_pending = false;
+	ok(cpu_decode(cpu, &in) == EXEC_EXC && cpu->in->exc_vector == CPU_EXC_UD, "RDTSCP without it: #UD");
+	memcpy(ram + 0x1000, "\x0f\x38\xf0\x07", 4);	/* movbe eax, [rdi] */
+	cpu->in->exc_pending = false;
+	ok(cpu_decode(cpu, &in) == EXEC_EXC && cpu->in->exc_vector == CPU_EXC_UD, "MOVBE without its feature: #UD");
+	cpu->features = CPU_FEAT_DEFAULT;
+}
 
 static void test_vectors(struct cpu *cpu)
 {
@@ -146,15 +232,10 @@ int main(void)
 	struct cpu *cpu = cpu_create(&ops, NULL);
 
 	ok(cpu != NULL, "cpu_create");
-	is(opcode_tables_check(), 0, "opcode tables: group rows have sub-tables, LOCK only on memory forms");
-	for (int i = 0; i < 256; i++) {
-		const struct opcode *o = &opcode_map1[i];
-		if ((o->flags & F_GROUP) && !(o->flags & F_MODRM)) {
-			ok(0, "group row %02x without ModRM", i);
-			break;
-		}
-	}
+	is(opcode_tables_check(), 0, "opcode tables: every row has a handler or sub-table, LOCK only on memory forms");
+	test_table_check();
 	test_vectors(cpu);
+	test_features(cpu);
 	test_operands(cpu);
 	cpu_destroy(cpu);
 	return tap_done();

@@ -169,24 +169,85 @@ static uint8_t gpr_operand(const struct insn *in, unsigned num, unsigned size)
 	return (uint8_t)num;
 }
 
-/* 0F 01 register forms (mod == 3): SDM Vol.2 Table A-6 */
-static const struct opcode grp7_reg_swapgs = { .handler = x_swapgs, .name = "swapgs", .flags = F_PRIV };
-static const struct opcode grp7_reg_rdtscp = { .handler = x_rdtscp, .name = "rdtscp" };
-static const struct opcode grp7_reg_unimpl = { .handler = x_unimpl, .name = "0f01-reg" };
-static const struct opcode grp7_reg_vmcall = { .handler = x_vmcall, .name = "vmcall", .arg = 0 };
-static const struct opcode grp7_reg_vmmcall = { .handler = x_vmcall, .name = "vmmcall", .arg = 1 };
-static const struct opcode row_3byte_38 = { .handler = x_unimpl, .name = "0f38", .flags = F_MODRM };
-static const struct opcode row_3byte_3a = { .handler = x_unimpl, .name = "0f3a", .flags = F_MODRM,
-					    .op = { { OK_I, SZ_B } } };
+/*
+ * Follows a row's sub-tables down to the instruction (SDM Vol.2 Appendix A). Reads the
+ * ModRM byte when a level needs it. Returns the leaf row, or NULL for an invalid
+ * encoding; *ops gets the operand list of the nearest row that names one.
+ */
+static const struct opcode *resolve(struct fetcher *f, struct insn *in, const struct opcode *row,
+				    bool opsize_prefix, const struct opdesc **ops)
+{
+	struct cpu *cpu = f->cpu;
+	struct cpu_internal *ci = cpu->in;
+
+	for (int depth = 0; row; depth++) {
+		if (!row->name && !row->handler && !row->sub)
+			return NULL;			/* empty slot */
+		if (ci->code64 ? row->i64 : row->o64)
+			return NULL;
+		if (row->no_real && (!(cpu->cr0 & CPU_CR0_PE) || (ci->rflags & CPU_FLAG_VM)))
+			return NULL;
+		if (row->feature && !(cpu->features & row->feature)) {
+			if (!row->fallback)
+				return NULL;
+			row = row->fallback;
+			continue;
+		}
+		if (row->op[0].kind != OK_NONE)
+			*ops = row->op;
+		if (row->modrm && !in->has_modrm) {
+			uint8_t modrm;
+
+			if (next_byte(f, &modrm))
+				return NULL;
+			in->has_modrm = true;
+			in->modrm = modrm;
+			in->mod = modrm >> 6;
+			in->reg = ((modrm >> 3) & 7) | ((in->rex & 4) << 1);
+			in->rm = (modrm & 7) | ((in->rex & 1) << 3);
+		}
+		switch (row->sub) {
+		case SUB_NONE:
+			return row;
+		case SUB_REG:
+			row = &row->table[(in->modrm >> 3) & 7];
+			break;
+		case SUB_RM:
+			row = &row->table[in->modrm & 7];
+			break;
+		case SUB_MOD:
+			row = &row->table[in->mod == 3];
+			break;
+		case SUB_MODE64:
+			row = &row->table[ci->code64];
+			break;
+		case SUB_PREFIX:
+			/*
+			 * Mandatory prefixes: F3/F2 (the last one given) take precedence over 66
+			 * (SDM Vol.2 §2.1.2). 66 keeps its operand-size meaning for the integer
+			 * rows (POPCNT, MOVBE); SSE handlers ignore the operand size.
+			 */
+			row = &row->table[in->rep == 0xf3 ? PFX_F3 : in->rep == 0xf2 ? PFX_F2 :
+					  opsize_prefix ? PFX_66 : PFX_NONE];
+			break;
+		default:
+			return NULL;
+		}
+		if (depth > 6)
+			return NULL;
+	}
+	return NULL;
+}
 
 int cpu_decode(struct cpu *cpu, struct insn *in)
 {
 	struct cpu_internal *ci = cpu->in;
 	struct fetcher f = { .cpu = cpu };
 	const struct opcode *row;
-	bool opsize_prefix = false, addrsize_prefix = false, map2 = false;
+	const struct opdesc *ops;
+	static const struct opdesc no_ops[3];
+	bool opsize_prefix = false, addrsize_prefix = false;
 	uint8_t b, rex = 0;
-	uint16_t flags;
 
 	memset(in, 0, sizeof(*in));
 	f.lin = seg_linear(cpu, CPU_CS, cpu->rip);
@@ -223,25 +284,29 @@ opcode:
 		in->has_seg_override = false;
 	}
 	in->rex = rex;
+	/* the maps: one byte, 0F xx, 0F 38 xx, 0F 3A xx (SDM Vol.2 §2.1.2) */
+	in->map = 1;
+	row = &opcode_map1[b];
 	if (b == 0x0f) {
 		if (next_byte(&f, &b))
 			return f.err;
-		map2 = true;
+		in->map = 2;
+		row = &opcode_map2[b];
 		if (b == 0x38 || b == 0x3a) {
-			row = b == 0x38 ? &row_3byte_38 : &row_3byte_3a;
-			if (next_byte(&f, &b))	/* third opcode byte */
+			in->map = b == 0x38 ? 3 : 4;
+			if (next_byte(&f, &b))
 				return f.err;
-			if (row == &row_3byte_38 && (b == 0xf0 || b == 0xf1) && !in->rep)
-				row = &opcode_0f38_movbe[b & 1];
-		} else {
-			row = &opcode_map2[b];
+			row = in->map == 3 ? &opcode_map3[b] : &opcode_map4[b];
 		}
-	} else {
-		row = &opcode_map1[b];
 	}
-	flags = row->flags;
-	if (ci->code64 && (flags & F_INV64))
+	in->opcode = b;
+	ops = no_ops;
+	row = resolve(&f, in, row, opsize_prefix, &ops);
+	if (f.err)
+		return f.err;
+	if (!row)
 		return raise_ud(cpu);
+	in->op = row;
 
 	/* operand and address size (SDM Vol.1 §3.6, Vol.2 §2.2.1.2) */
 	if (ci->code64) {
@@ -249,78 +314,35 @@ opcode:
 		in->opsize = opsize_prefix ? 2 : 4;
 		if (rex & 8)
 			in->opsize = 8;
-		if (flags & F_F64)
+		if (row->size64 == S64_F64)
 			in->opsize = 8;
-		else if ((flags & F_D64) && !opsize_prefix)
+		else if (row->size64 == S64_D64 && !opsize_prefix)
 			in->opsize = 8;
 	} else {
 		in->addrsize = ci->def_size ^ (addrsize_prefix ? 6 : 0);
 		in->opsize = ci->def_size ^ (opsize_prefix ? 6 : 0);
 	}
 
-	if (flags & (F_MODRM | F_GROUP)) {
-		uint8_t modrm;
-
-		if (next_byte(&f, &modrm))
-			return f.err;
-		in->modrm = modrm;
-		in->mod = modrm >> 6;
-		in->reg = ((modrm >> 3) & 7) | ((rex & 4) << 1);
-		in->rm = (modrm & 7) | ((rex & 1) << 3);
-		if (flags & F_GROUP) {
-			const struct opcode *sub = &row->group[(modrm >> 3) & 7];
-			if (map2 && b == 0x01 && in->mod == 3) {
-				/* 0F 01 register forms */
-				if (modrm == 0xf8)
-					sub = ci->code64 ? &grp7_reg_swapgs : NULL;
-				else if (modrm == 0xf9)
-					sub = &grp7_reg_rdtscp;
-				else if (modrm == 0xc1)
-					sub = &grp7_reg_vmcall;
-				else if (modrm == 0xd9)
-					sub = &grp7_reg_vmmcall;
-				else if (((modrm >> 3) & 7) == 4 || ((modrm >> 3) & 7) == 6)
-					; /* smsw/lmsw register forms */
-				else
-					sub = &grp7_reg_unimpl;
-			}
-			if (!sub || !sub->handler)
-				return raise_ud(cpu);
-			/* group rows take the parent's operands unless they name their own */
-			in->op = sub;
-			flags |= sub->flags;
-			if (ci->code64 && (sub->flags & F_F64))
-				in->opsize = 8;
-			else if (ci->code64 && (sub->flags & F_D64) && !opsize_prefix)
-				in->opsize = 8;
-		} else {
-			in->op = row;
-		}
+	if (in->has_modrm) {
 		/* MOV CRn/DRn ignore ModRM.mod: always registers (SDM Vol.2 MOV CR/DR) */
-		if (flags & F_MODRM_REG)
+		if (row->modrm_reg)
 			in->mod = 3;
 		if (in->mod != 3 && decode_modrm_mem(&f, in))
 			return f.err;
-	} else {
-		in->op = row;
 	}
-	if (!in->op->handler)
-		return raise_ud(cpu);
 	/* LOCK: only on the listed read-modify-write instructions with a memory destination */
-	if (in->lock && (!(flags & F_LOCKABLE) || in->mod == 3 || !(flags & (F_MODRM | F_GROUP))))
+	if (in->lock && (!row->lock || !in->has_modrm || in->mod == 3))
 		return raise_ud(cpu);
 
-	/* operands: a group row's own operands, else the parent's */
+	/* operands, as the nearest row in the path names them */
 	{
-		const struct opdesc *ops = in->op->op[0].kind != OK_NONE ? in->op->op : row->op;
-
 		for (int i = 0; i < 3; i++) {
 			const struct opdesc *d = &ops[i];
 			struct operand *o = &in->ops[i];
 			unsigned size = opd_size(in, d->size);
 			uint64_t v = 0;
 
-			if ((flags & F_BYTEOP) && d->kind != OK_NONE)
+			if (row->byteop && d->kind != OK_NONE)
 				size = 1;
 			o->size = (uint8_t)size;
 			switch (d->kind) {

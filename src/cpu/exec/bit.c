@@ -67,7 +67,8 @@ int x_bsr(struct cpu *cpu, struct insn *in)
 
 /*
  * POPCNT r, r/m (F3 0F B8; SDM Vol.2B "POPCNT"): OF, SF, AF, CF and PF cleared, ZF set
- * when the source is zero. Without the F3 prefix 0F B8 is JMPE, #UD on x86-64 CPUs.
+ * when the source is zero. Without the F3 prefix 0F B8 is JMPE, #UD on x86-64 CPUs (the
+ * decoder's prefix column).
  */
 int x_popcnt(struct cpu *cpu, struct insn *in)
 {
@@ -75,8 +76,6 @@ int x_popcnt(struct cpu *cpu, struct insn *in)
 	uint64_t v;
 	int r;
 
-	if (in->rep != 0xf3)
-		return raise_ud(cpu);
 	if ((r = op_read(cpu, in, 1, &v)))
 		return r;
 	v &= size_mask(size);
@@ -84,4 +83,40 @@ int x_popcnt(struct cpu *cpu, struct insn *in)
 	flags_set(cpu, CPU_FLAG_ZF, v == 0);
 	reg_write(cpu, in->ops[0].reg, size, (uint64_t)__builtin_popcountll(v));
 	return EXEC_OK;
+}
+
+/*
+ * TZCNT / LZCNT (F3 0F BC / BD with BMI1 / ABM; SDM Vol.2B): the count of trailing /
+ * leading zero bits, the operand width for a zero source. CF = (source == 0),
+ * ZF = (result == 0); OF SF AF PF undefined (cleared, as AMD and Intel hardware do).
+ */
+static int zcnt(struct cpu *cpu, struct insn *in, bool leading)
+{
+	unsigned size = in->ops[0].size, bits = size * 8;
+	uint64_t v, n;
+	int r = op_read(cpu, in, 1, &v);
+
+	if (r)
+		return r;
+	v &= size_mask(size);
+	if (v == 0)
+		n = bits;
+	else
+		n = leading ? (uint64_t)(__builtin_clzll(v) - (64 - (int)bits)) : (uint64_t)__builtin_ctzll(v);
+	flags_logic(cpu, 1, 1);		/* all six cleared except PF (set below) */
+	flags_set(cpu, CPU_FLAG_PF, false);
+	flags_set(cpu, CPU_FLAG_CF, v == 0);
+	flags_set(cpu, CPU_FLAG_ZF, n == 0);
+	reg_write(cpu, in->ops[0].reg, size, n);
+	return EXEC_OK;
+}
+
+int x_tzcnt(struct cpu *cpu, struct insn *in)
+{
+	return zcnt(cpu, in, false);
+}
+
+int x_lzcnt(struct cpu *cpu, struct insn *in)
+{
+	return zcnt(cpu, in, true);
 }

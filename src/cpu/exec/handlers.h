@@ -15,7 +15,7 @@ H(x_mul); H(x_imul1); H(x_imul); H(x_div); H(x_idiv);
 /* shift.c */
 H(x_shift); H(x_shld); H(x_shrd);
 /* bit.c */
-H(x_bt); H(x_bsf); H(x_bsr); H(x_popcnt); H(x_movbe);
+H(x_bt); H(x_bsf); H(x_bsr); H(x_popcnt); H(x_movbe); H(x_tzcnt); H(x_lzcnt);
 /* mov.c */
 H(x_mov); H(x_movzx); H(x_movsx); H(x_movsxd); H(x_lea); H(x_xchg); H(x_nop); H(x_xlat);
 H(x_mov_from_sreg); H(x_mov_to_sreg); H(x_mov_cr); H(x_mov_dr); H(x_lfp);
@@ -33,7 +33,11 @@ H(x_in); H(x_out);
 H(x_hlt); H(x_cpuid); H(x_rdmsr); H(x_wrmsr); H(x_rdtsc); H(x_rdtscp); H(x_int); H(x_int3);
 H(x_into); H(x_iret); H(x_ud); H(x_lgdt); H(x_lidt); H(x_sgdt); H(x_sidt); H(x_lmsw); H(x_smsw);
 H(x_invlpg); H(x_clts); H(x_ltr); H(x_lldt); H(x_str); H(x_sldt); H(x_swapgs); H(x_syscall);
-H(x_sysret); H(x_wbinvd); H(x_unimpl); H(x_fence); H(x_vmcall);
+H(x_sysret); H(x_wbinvd); H(x_unimpl); H(x_fence); H(x_vmcall); H(x_sysenter); H(x_sysexit);
+/* seg.c */
+H(x_lar); H(x_lsl); H(x_verr);
+/* legacy.c */
+H(x_daa); H(x_aaa); H(x_aam); H(x_aad); H(x_bound); H(x_arpl);
 #undef H
 
 #endif

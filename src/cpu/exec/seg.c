@@ -207,3 +207,110 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		return EXEC_OK;
 	}
 }
+
+/*
+ * The descriptor for LAR/LSL/VERR/VERW, which never fault on a bad selector: returns
+ * EXEC_OK with *ok=false for a null selector or one beyond its table's limit, and an
+ * exception only for a fault reading the table itself (#PF).
+ */
+static int probe_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *lo, bool *ok)
+{
+	uint64_t base, limit, off = sel & ~7u;
+
+	*ok = false;
+	if ((sel & ~3) == 0)
+		return EXEC_OK;
+	if (sel & 4) {
+		if (cpu->seg[CPU_LDTR].unusable || !cpu->seg[CPU_LDTR].present)
+			return EXEC_OK;
+		base = cpu->seg[CPU_LDTR].base;
+		limit = cpu->seg[CPU_LDTR].limit;
+	} else {
+		base = cpu->gdt.base;
+		limit = cpu->gdt.limit;
+	}
+	if (off + 7 > limit)
+		return EXEC_OK;
+	*ok = true;
+	return mem_read_lin(cpu, base + off, 8, lo, true);
+}
+
+/* DPL >= CPL and DPL >= RPL, except for conforming code (SDM Vol.2A "LAR") */
+static bool desc_visible(struct cpu *cpu, uint16_t sel, uint64_t lo)
+{
+	unsigned dpl = (lo >> 45) & 3, type = (lo >> 40) & 0xf;
+	bool s = (lo >> 44) & 1;
+
+	if (s && (type & 0xc) == 0xc)
+		return true;	/* conforming code */
+	return dpl >= (unsigned)cpu->in->cpl && dpl >= (sel & 3u);
+}
+
+/* System descriptor types LAR (arg 0) and LSL (arg 1) accept (SDM Vol.2A LAR/LSL tables) */
+static bool sys_type_ok(struct cpu *cpu, unsigned type, bool lsl)
+{
+	if (cpu->in->long_mode)
+		return type == 2 || type == 9 || type == 0xb || (!lsl && type == 0xc);
+	switch (type) {
+	case 1: case 2: case 3: case 9: case 0xb: return true;
+	case 4: case 5: case 0xc: return !lsl;	/* gates have access rights, no limit */
+	default: return false;
+	}
+}
+
+static int lar_lsl(struct cpu *cpu, struct insn *in, bool lsl)
+{
+	uint64_t sel, lo = 0;
+	bool ok;
+	int r;
+
+	if ((r = op_read(cpu, in, 1, &sel)) || (r = probe_descriptor(cpu, (uint16_t)sel, &lo, &ok)))
+		return r;
+	if (ok) {
+		bool s = (lo >> 44) & 1;
+		unsigned type = (lo >> 40) & 0xf;
+		ok = (s || sys_type_ok(cpu, type, lsl)) && desc_visible(cpu, (uint16_t)sel, lo);
+	}
+	flags_set(cpu, CPU_FLAG_ZF, ok);
+	if (!ok)
+		return EXEC_OK;
+	if (lsl) {
+		struct cpu_segment tmp;
+		seg_from_descriptor(&tmp, (uint16_t)sel, lo);
+		reg_write(cpu, in->ops[0].reg, in->ops[0].size, tmp.limit);
+	} else {
+		/* access rights: the descriptor's second dword masked with 00F0FF00H */
+		reg_write(cpu, in->ops[0].reg, in->ops[0].size, (lo >> 32) & 0x00f0ff00ull);
+	}
+	return EXEC_OK;
+}
+
+int x_lar(struct cpu *cpu, struct insn *in)
+{
+	return lar_lsl(cpu, in, false);
+}
+
+int x_lsl(struct cpu *cpu, struct insn *in)
+{
+	return lar_lsl(cpu, in, true);
+}
+
+/* VERR (arg 0) / VERW (arg 1): ZF=1 when the segment is readable / writable from here */
+int x_verr(struct cpu *cpu, struct insn *in)
+{
+	uint64_t sel, lo = 0;
+	bool ok;
+	int r;
+
+	if ((r = op_read(cpu, in, 0, &sel)) || (r = probe_descriptor(cpu, (uint16_t)sel, &lo, &ok)))
+		return r;
+	if (ok) {
+		unsigned type = (lo >> 40) & 0xf;
+		bool code = type & 8;
+
+		ok = ((lo >> 44) & 1) && desc_visible(cpu, (uint16_t)sel, lo) &&
+		     (in->op->arg ? !code && (type & 2) : !code || (type & 2));
+	}
+	flags_set(cpu, CPU_FLAG_ZF, ok);
+	return EXEC_OK;
+}

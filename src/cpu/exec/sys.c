@@ -65,11 +65,14 @@ int x_rdtsc(struct cpu *cpu, struct insn *in)
 	return EXEC_OK;
 }
 
+/* RDTSCP (with CPU_FEAT_RDTSCP; the decoder raises #UD without it): TSC and IA32_TSC_AUX */
 int x_rdtscp(struct cpu *cpu, struct insn *in)
 {
-	(void)in;
-	/* not in the CPUID model (no RDTSCP bit), so #UD as on a CPU without it */
-	return raise_ud(cpu);
+	int r = x_rdtsc(cpu, in);
+
+	if (!r)
+		cpu->gpr[CPU_RCX] = (uint32_t)cpu->in->tsc_aux;
+	return r;
 }
 
 int x_int(struct cpu *cpu, struct insn *in)
@@ -429,4 +432,44 @@ int x_vmcall(struct cpu *cpu, struct insn *in)
 
 	cpu->in->exit.hypercall.vmmcall = in->op->arg != 0;
 	return r;
+}
+
+/*
+ * SYSENTER (SDM Vol.2B "SYSENTER", Intel behaviour: valid in 64-bit mode too): flat CPL-0
+ * CS/SS from IA32_SYSENTER_CS, RSP/RIP from IA32_SYSENTER_ESP/EIP, VM IF RF cleared.
+ */
+int x_sysenter(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint16_t sel = (uint16_t)ci->sysenter_cs & ~3;
+
+	(void)in;
+	if (!(cpu->cr0 & CPU_CR0_PE) || !(sel & ~3))
+		return raise_gp(cpu, 0);
+	cpu_set_rflags(cpu, cpu_get_rflags(cpu) & ~(uint64_t)(CPU_FLAG_VM | CPU_FLAG_IF | CPU_FLAG_RF));
+	flat_seg(&cpu->seg[CPU_CS], sel, 0xb, ci->long_mode, !ci->long_mode, 0);
+	flat_seg(&cpu->seg[CPU_SS], (uint16_t)(sel + 8), 0x3, false, true, 0);
+	cpu->gpr[CPU_RSP] = ci->long_mode ? ci->sysenter_esp : (uint32_t)ci->sysenter_esp;
+	cpu->rip = ci->long_mode ? ci->sysenter_eip : (uint32_t)ci->sysenter_eip;
+	cpu_update_mode(cpu);
+	return EXEC_OK;
+}
+
+/* SYSEXIT (SDM Vol.2B "SYSEXIT"): back to CPL 3; REX.W returns to 64-bit code (RIP=RDX, RSP=RCX) */
+int x_sysexit(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint16_t sel = (uint16_t)ci->sysenter_cs & ~3;
+	bool to64 = (in->rex & 8) != 0;
+
+	if (!(cpu->cr0 & CPU_CR0_PE) || !(sel & ~3))
+		return raise_gp(cpu, 0);
+	if (to64 && (!is_canonical(cpu->gpr[CPU_RDX]) || !is_canonical(cpu->gpr[CPU_RCX])))
+		return raise_gp(cpu, 0);
+	flat_seg(&cpu->seg[CPU_CS], (uint16_t)((sel + (to64 ? 32 : 16)) | 3), 0xb, to64, !to64, 3);
+	flat_seg(&cpu->seg[CPU_SS], (uint16_t)((sel + (to64 ? 40 : 24)) | 3), 0x3, false, true, 3);
+	cpu->gpr[CPU_RSP] = to64 ? cpu->gpr[CPU_RCX] : (uint32_t)cpu->gpr[CPU_RCX];
+	cpu->rip = to64 ? cpu->gpr[CPU_RDX] : (uint32_t)cpu->gpr[CPU_RDX];
+	cpu_update_mode(cpu);
+	return EXEC_OK;
 }
