@@ -69,6 +69,7 @@ void cpu_reset(struct cpu *cpu, bool init)
 	cpu->gpr[CPU_RDX] = 0x600;	/* processor signature: family 6, as KVM resets a vCPU */
 	cpu->rip = 0xfff0;
 	ci->rflags = CPU_FLAG_FIXED1;
+	ci->lf_op = LF_NONE;
 	seg_reset(&cpu->seg[CPU_CS], 0xf000, 0xffff0000ull, 0xb, 1);
 	seg_reset(&cpu->seg[CPU_DS], 0, 0, 0x3, 1);
 	seg_reset(&cpu->seg[CPU_ES], 0, 0, 0x3, 1);
@@ -128,6 +129,11 @@ struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
 	/* the soft TLB's off switch: every access walks the page tables */
 	cpu->in->tlb_disabled = notlb && *notlb && *notlb != '0';
 	{
+		/* the lazy-flags off switch: flags computed eagerly after every instruction */
+		const char *nolazy = getenv("SWKVM_CPU_NO_LAZY_FLAGS");
+		cpu->in->lazy_flags_off = nolazy && *nolazy && *nolazy != '0';
+	}
+	{
 		const char *nodc = getenv("SWKVM_CPU_NO_DCACHE");
 		cpu->in->dcache_disabled = nodc && *nodc && *nodc != '0';
 	}
@@ -183,7 +189,7 @@ static int deliver_real(struct cpu *cpu, uint8_t vector)
 		return raise_gp(cpu, (uint32_t)vector * 8 + 2);
 	if ((r = mem_read_lin(cpu, cpu->idt.base + (uint64_t)vector * 4, 4, &ent, true)))
 		return r;
-	if ((r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, ci->rflags, true)) ||
+	if ((r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, flags_read(cpu), true)) ||
 	    (r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, cpu->seg[CPU_CS].selector, true)) ||
 	    (r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, cpu->rip, true)))
 		return r;
@@ -203,7 +209,7 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	bool lm = ci->long_mode, ext = kind == EV_EXTERNAL || kind == EV_NMI;
 	unsigned gsize = lm ? 16 : 8, type, gdpl, ist = 0, dpl, cpl = (unsigned)ci->cpl;
 	uint32_t idt_err = (uint32_t)vector * 8 + 2 + (ext ? 1 : 0);
-	uint64_t lo, hi = 0, offset, cslo, sp, ss_base, mask, old_flags = ci->rflags;
+	uint64_t lo, hi = 0, offset, cslo, sp, ss_base, mask, old_flags = flags_read(cpu);
 	uint16_t cs_sel, ss_sel;
 	struct cpu_segment newcs, newss;
 	bool gate16, stack_switch, intgate;
@@ -682,12 +688,13 @@ void cpu_deliver_nmi(struct cpu *cpu)
 
 uint64_t cpu_get_rflags(struct cpu *cpu)
 {
-	return cpu->in->rflags | CPU_FLAG_FIXED1;
+	return flags_read(cpu) | CPU_FLAG_FIXED1;
 }
 
 void cpu_set_rflags(struct cpu *cpu, uint64_t rflags)
 {
 	/* reserved bits 3, 5, 15 and 22-63 read as 0, bit 1 as 1 */
+	cpu->in->lf_op = LF_NONE;
 	cpu->in->rflags = (rflags & 0x3f7fd5ull) | CPU_FLAG_FIXED1;
 	cpu_update_mode(cpu);
 }

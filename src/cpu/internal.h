@@ -155,9 +155,20 @@ struct dcache_entry {
 	struct insn in;
 };
 
+/* Lazy arithmetic flags: the operation that last set them (exec/flags.c) */
+enum lazy_op { LF_NONE = 0, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
+
 struct cpu_internal {
-	/* RFLAGS, kept whole (eagerly computed arithmetic flags) */
+	/*
+	 * RFLAGS. Its arithmetic bits are valid only while lf_op == LF_NONE; otherwise they
+	 * are those of the recorded operation (flags_materialize()). The system bits (TF IF
+	 * DF IOPL NT RF VM AC ...) are always valid here.
+	 */
 	uint64_t rflags;
+	uint8_t lf_op, lf_size;		/* enum lazy_op; operand size in bytes */
+	bool lf_cin;			/* ADC/SBB carry in */
+	uint64_t lf_a, lf_b, lf_res;	/* operands and result, masked to lf_size */
+	bool lazy_flags_off;		/* SWKVM_CPU_NO_LAZY_FLAGS: materialise at once */
 
 	/* Pending event to deliver before the next instruction */
 	bool exc_pending;
@@ -294,13 +305,18 @@ int op_write(struct cpu *cpu, struct insn *in, int i, uint64_t val);
 /* Flags (exec/flags.c) */
 enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 uint64_t alu_compute(struct cpu *cpu, int op, uint64_t a, uint64_t b, unsigned size);
+uint64_t flags_incdec(struct cpu *cpu, uint64_t a, bool dec, unsigned size);
 void flags_logic(struct cpu *cpu, uint64_t res, unsigned size);
+/* Sets or clears RFLAGS bits (materialising lazy flags first when arithmetic bits are named). */
 void flags_set(struct cpu *cpu, uint64_t mask, bool on);
+/* Replaces all six arithmetic flags. */
+void flags_arith(struct cpu *cpu, uint64_t bits);
 bool cond_true(struct cpu *cpu, unsigned cc);
-static inline bool flag(struct cpu *cpu, uint64_t f)
-{
-	return (cpu->in->rflags & f) != 0;
-}
+/* One RFLAGS bit, arithmetic ones materialised. */
+bool flag(struct cpu *cpu, uint64_t f);
+/* RFLAGS with the arithmetic bits materialised. */
+uint64_t flags_read(struct cpu *cpu);
+void flags_materialize(struct cpu_internal *ci);
 bool parity(uint8_t v);
 
 /* Stack (exec/stack.c) */

@@ -73,12 +73,8 @@ int x_alu(struct cpu *cpu, struct insn *in)
 static uint64_t incdec_fn(struct cpu *cpu, struct insn *in, uint64_t old, uint64_t delta, bool *store)
 {
 	/* INC/DEC leave CF alone */
-	bool cf = flag(cpu, CPU_FLAG_CF);
-	uint64_t r = alu_compute(cpu, delta ? ALU_ADD : ALU_SUB, old, 1, in->ops[0].size);
-
 	(void)store;
-	flags_set(cpu, CPU_FLAG_CF, cf);
-	return r;
+	return flags_incdec(cpu, old, !delta, in->ops[0].size);
 }
 
 int x_inc(struct cpu *cpu, struct insn *in)
@@ -130,7 +126,7 @@ int x_neg(struct cpu *cpu, struct insn *in)
 int x_cmc(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
-	cpu->in->rflags ^= CPU_FLAG_CF;
+	flags_set(cpu, CPU_FLAG_CF, !flag(cpu, CPU_FLAG_CF));
 	return EXEC_OK;
 }
 
@@ -161,7 +157,7 @@ int x_flagop(struct cpu *cpu, struct insn *in)
 int x_lahf(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
-	reg_write(cpu, CPU_RAX | REG_HIGH_BYTE, 1, (cpu->in->rflags & 0xd5) | 2);
+	reg_write(cpu, CPU_RAX | REG_HIGH_BYTE, 1, (flags_read(cpu) & 0xd5) | 2);
 	return EXEC_OK;
 }
 
@@ -170,7 +166,7 @@ int x_sahf(struct cpu *cpu, struct insn *in)
 	uint64_t ah = reg_read(cpu, CPU_RAX | REG_HIGH_BYTE, 1);
 
 	(void)in;
-	cpu->in->rflags = (cpu->in->rflags & ~0xd5ull) | (ah & 0xd5) | 2;
+	flags_arith(cpu, (flags_read(cpu) & CPU_FLAG_OF) | (ah & 0xd5));	/* OF kept */
 	return EXEC_OK;
 }
 

@@ -79,8 +79,7 @@ int x_popcnt(struct cpu *cpu, struct insn *in)
 	if ((r = op_read(cpu, in, 1, &v)))
 		return r;
 	v &= size_mask(size);
-	cpu->in->rflags &= ~(uint64_t)CPU_FLAGS_ARITH;
-	flags_set(cpu, CPU_FLAG_ZF, v == 0);
+	flags_arith(cpu, v == 0 ? CPU_FLAG_ZF : 0);
 	reg_write(cpu, in->ops[0].reg, size, (uint64_t)__builtin_popcountll(v));
 	return EXEC_OK;
 }
@@ -103,10 +102,7 @@ static int zcnt(struct cpu *cpu, struct insn *in, bool leading)
 		n = bits;
 	else
 		n = leading ? (uint64_t)(__builtin_clzll(v) - (64 - (int)bits)) : (uint64_t)__builtin_ctzll(v);
-	flags_logic(cpu, 1, 1);		/* all six cleared except PF (set below) */
-	flags_set(cpu, CPU_FLAG_PF, false);
-	flags_set(cpu, CPU_FLAG_CF, v == 0);
-	flags_set(cpu, CPU_FLAG_ZF, n == 0);
+	flags_arith(cpu, (v == 0 ? CPU_FLAG_CF : 0) | (n == 0 ? CPU_FLAG_ZF : 0));
 	reg_write(cpu, in->ops[0].reg, size, n);
 	return EXEC_OK;
 }

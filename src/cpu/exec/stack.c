@@ -151,7 +151,7 @@ int x_popf(struct cpu *cpu, struct insn *in)
 		mask |= CPU_FLAG_IF;
 	if (in->opsize == 2)
 		mask &= 0xffff;
-	cpu_set_rflags(cpu, (ci->rflags & ~mask) | (v & mask));
+	cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~mask) | (v & mask));
 	return EXEC_OK;
 }
 

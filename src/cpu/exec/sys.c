@@ -152,7 +152,7 @@ int x_iret(struct cpu *cpu, struct insn *in)
 		cpu->seg[CPU_CS].base = (cs & 0xffff) << 4;
 		cpu->rip = ip & size_mask(osz);
 		mask = osz == 2 ? 0xffff : 0x257fd5;
-		cpu_set_rflags(cpu, (ci->rflags & ~mask) | (fl & mask));
+		cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~mask) | (fl & mask));
 		cpu->nmi_blocked = false;
 		cpu_update_mode(cpu);
 		return EXEC_OK;
@@ -208,7 +208,7 @@ int x_iret(struct cpu *cpu, struct insn *in)
 		cpu->gpr[CPU_RSP] = osz == 2 ? (cpu->gpr[CPU_RSP] & ~0xffffull) | (sp & 0xffff) : sp;
 	}
 	cpu->rip = ip & size_mask(osz);
-	cpu_set_rflags(cpu, (ci->rflags & ~mask) | (fl & mask));
+	cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~mask) | (fl & mask));
 	cpu->nmi_blocked = false;
 	cpu_update_mode(cpu);
 	return EXEC_OK;
