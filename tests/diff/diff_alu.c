@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Differential test: integer instructions on the host CPU and on swkvm's CPU, compared.
 //
-// Each case is one instruction (register forms, every operand size) with random and
-// edge-value register contents and arithmetic flags. It runs natively in a generated
-// stub (load registers and RFLAGS, execute, store them) and on swkvm's CPU in 64-bit
-// mode, then every GPR and the defined arithmetic flags are compared. Flags the SDM
-// leaves undefined for an instruction are masked, per instruction (see `undef`).
+// Each case is one instruction (or an arithmetic instruction followed by a flag
+// consumer) with random and edge-value register contents, memory and arithmetic flags.
+// It runs natively in a generated stub (load registers and RFLAGS, execute, store them)
+// and on swkvm's CPU in 64-bit mode, then every GPR, the scratch memory and the defined
+// arithmetic flags are compared. Flags the SDM leaves undefined for an instruction are
+// masked, per case (see `undef`). A case that raises #DE natively (SIGFPE) must deliver
+// #DE on swkvm through its IDT with every register, flag and byte of memory unchanged.
+// Lazy flags alternate on and off between cases. Before the random cases an edge-value
+// matrix runs every ALU op, shift/rotate (counts 0..65), MUL/IMUL/DIV/IDIV and
+// INC/DEC/NOT/NEG at every size over fixed edge values.
 // SWKVM_DIFF_CASES sets the number of random cases (default 200000); SWKVM_DIFF_SEED
 // the seed.
 #include <inttypes.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,10 +91,22 @@ static void build_stub(const uint8_t *insn, unsigned len)
 	memcpy(p, "\x41\x5f\x41\x5e\x41\x5d\x41\x5c\x5d\x5b\xc3", 11);
 }
 
-static void run_native(const uint8_t *insn, unsigned len, struct state *s)
+static sigjmp_buf fpe_jmp;
+
+static void on_fpe(int sig)
+{
+	(void)sig;
+	siglongjmp(fpe_jmp, 1);
+}
+
+/* Runs the case natively; true when it raised #DE (SIGFPE), the state then undefined. */
+static bool run_native(const uint8_t *insn, unsigned len, struct state *s)
 {
 	build_stub(insn, len);
+	if (sigsetjmp(fpe_jmp, 1))
+		return true;
 	((void (*)(struct state *))stub)(s);
+	return false;
 }
 
 /* ---- swkvm's CPU ---- */
@@ -112,6 +130,16 @@ static const struct cpu_host_ops ops = { .gpa_page = gpa_page, .read_tsc = read_
 static enum cpu_exit_reason last_exit;
 
 /*
+ * A GDT with a 64-bit code segment and an IDT whose only gate (vector 0, #DE) leads to a
+ * HLT at DE_HANDLER: a #DE ends the case there with the faulting RIP on the stack; any
+ * other exception finds no gate and ends in a triple fault (a mismatch).
+ */
+#define GDT_GPA 0x3000
+#define IDT_GPA 0x3100
+#define DE_HANDLER 0x1f00
+#define STACK_TOP 0x3f00
+
+/*
  * Watchdog: a case that runs away (a mis-decoded instruction jumping around) is stopped
  * through the CPU's attention byte after at most two timer ticks.
  */
@@ -126,40 +154,69 @@ static void tick(int sig)
 	seen_case = cur_case;
 }
 
-static bool run_swkvm(struct cpu *cpu, const uint8_t *insn, unsigned len, struct state *s)
+enum { RUN_BAD = 0, RUN_DONE, RUN_DE };
+
+static int run_swkvm(struct cpu *cpu, const uint8_t *insn, unsigned len, struct state *s)
 {
 	struct cpu_exit e;
+	uint64_t code64 = 0x00209a0000000000ull, gate[2];
 
 	cpu_reset(cpu, false);
 	cpu->cr0 |= CPU_CR0_PE;
 	cpu->efer = CPU_EFER_LME | CPU_EFER_LMA;
+	cpu->seg[CPU_CS].selector = 8;
 	cpu->seg[CPU_CS].base = 0;
 	cpu->seg[CPU_CS].l = 1;
 	cpu->seg[CPU_CS].db = 0;
 	cpu->rip = 0x1000;
-	/* no IDT: an exception the host did not raise becomes a triple fault, i.e. a mismatch */
-	cpu->idt.limit = 0;
 	memset(ram, 0, sizeof(ram));
+	memcpy(ram + GDT_GPA + 8, &code64, 8);
+	cpu->gdt.base = GDT_GPA;
+	cpu->gdt.limit = 15;
+	gate[0] = (DE_HANDLER & 0xffff) | (8ull << 16) | (0x8eull << 40);	/* 64-bit interrupt gate */
+	gate[1] = 0;
+	memcpy(ram + IDT_GPA, gate, 16);
+	cpu->idt.base = IDT_GPA;
+	cpu->idt.limit = 15;
+	ram[DE_HANDLER] = 0xf4;
 	stop_flag = 0;
 	cpu->attention2 = &stop_flag;
+	cpu->features = CPU_FEAT_ALL;
 	memcpy(ram + STATE_GPA, s, sizeof(*s));	/* the scratch block, addressed through r15 */
 	memcpy(cpu->gpr, s->gpr, sizeof(s->gpr));
 	cpu->gpr[CPU_R15] = STATE_GPA;
+	cpu->gpr[CPU_RSP] = STACK_TOP;
 	cpu_set_rflags(cpu, s->rflags);
 	cpu_state_changed(cpu);
 	memcpy(ram + 0x1000, insn, len);
 	ram[0x1000 + len] = 0xf4;	/* hlt */
 	last_exit = cpu_run(cpu, &e);
-	if (last_exit != CPU_EXIT_HLT || cpu->rip != 0x1000 + len + 1)
-		return false;
+	if (last_exit != CPU_EXIT_HLT)
+		return RUN_BAD;
+	if (cpu->rip == DE_HANDLER + 1) {
+		uint64_t pushed_rip;
+		memcpy(&pushed_rip, ram + STACK_TOP - 40, 8);
+		if (pushed_rip != 0x1000 || cpu->gpr[CPU_RSP] != STACK_TOP - 40)
+			return RUN_BAD;
+		cpu->gpr[CPU_RSP] = s->gpr[CPU_RSP];
+		/* the flags the handler sees are the pushed ones */
+		memcpy(&s->rflags, ram + STACK_TOP - 24, 8);
+		cpu->gpr[CPU_R15] = s->gpr[CPU_R15];
+		memcpy(s->gpr, cpu->gpr, sizeof(s->gpr));
+		memcpy(s->mem, ram + STATE_GPA + MEM_OFF, sizeof(s->mem));
+		return RUN_DE;
+	}
+	if (cpu->rip != 0x1000 + len + 1)
+		return RUN_BAD;
 	{
-		uint64_t r15 = s->gpr[CPU_R15];
+		uint64_t r15 = s->gpr[CPU_R15], rsp = s->gpr[CPU_RSP];
 		memcpy(s->gpr, cpu->gpr, sizeof(s->gpr));
 		s->gpr[CPU_R15] = r15;	/* natively r15 is the stub's state pointer */
+		s->gpr[CPU_RSP] = rsp;
 	}
 	memcpy(s->mem, ram + STATE_GPA + MEM_OFF, sizeof(s->mem));
 	s->rflags = cpu_get_rflags(cpu);
-	return true;
+	return RUN_DONE;
 }
 
 /* ---- instruction generation ---- */
@@ -171,7 +228,7 @@ struct tmpl {
 
 enum { K_ALU, K_ALU_IMM, K_UNARY, K_SHIFT, K_MULDIV, K_IMUL2, K_IMUL3, K_BT, K_BT_IMM, K_BSX, K_POPCNT, K_MOVBE,
        K_SHXD, K_MOVX, K_CMOV, K_SETCC, K_BSWAP, K_XADD, K_CMPXCHG, K_XCHG, K_CBW, K_FLAG, K_LEA,
-       K_STRING, K_NKINDS };
+       K_STRING, K_PAIR, K_ZCNT, K_NKINDS };
 
 static uint64_t rng_state;
 
@@ -205,6 +262,7 @@ struct gen {
 	const char *what;
 	bool skip;
 	bool locked;		/* LOCK prefix emitted: only valid on memory RMW forms */
+	bool kind_string;	/* RSI/RDI point into the scratch block */
 };
 
 static void put(struct gen *g, uint8_t v)
@@ -363,8 +421,8 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 	}
 	case K_MULDIV: {
 		/* MUL IMUL DIV IDIV (F6/F7 /4-/7) */
-		/* memory divisors are not screened for #DE: multiply only */
-		unsigned sub = 4 + (unsigned)(rnd() % (rm == RM_MEM ? 2 : 4));
+		/* a division that faults natively must raise #DE on swkvm with the state unchanged */
+		unsigned sub = 4 + (unsigned)(rnd() % 4);
 		g->what = "mul/imul/div/idiv";
 		prefixes(g, size, 0, rm, false);
 		put(g, size == 1 ? 0xf6 : 0xf7);
@@ -565,6 +623,80 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		prefixes(g, size == 1 ? 4 : size, 0, 0, false);
 		put(g, (uint8_t)(0x98 + (op & 1)));
 		break;
+	case K_PAIR: {
+		/*
+		 * An arithmetic instruction and one that consumes its flags: SETcc, CMOVcc, Jcc
+		 * over a NOT, ADC/SBB, RCL/RCR by 1. Exercises the lazy-flags fast paths
+		 * (conditions answered from the recorded operands) and materialisation.
+		 */
+		static const int bregs[] = { 0, 1, 2, 3, 8, 9, 10, 11 };
+		int a = size == 1 ? bregs[rnd() % 8] : pick_reg(), b = size == 1 ? bregs[rnd() % 8] : pick_reg();
+		int first = (int)(rnd() % 12), consumer = (int)(rnd() % 5), c1 = pick_reg(), c2 = pick_reg();
+		unsigned cc = (unsigned)(rnd() % 16);
+
+		g->what = "alu then setcc/cmovcc/jcc/adc/rcl";
+		if (rnd() % 4 == 0)
+			b = a;	/* cmp x, x and friends: equal operands */
+		if (size == 1 && ((a | b) & 8))
+			put(g, (uint8_t)(0x40 | ((b & 8) ? 4 : 0) | ((a & 8) ? 1 : 0)));
+		else
+			prefixes(g, size, b, a, false);
+		if (first < 8) {		/* ADD OR ADC SBB AND SUB XOR CMP a, b */
+			put(g, (uint8_t)(first * 8 + (size == 1 ? 0 : 1)));
+			put_modrm(g, b, a);
+			g->undef = (first == 1 || first == 4 || first == 6) ? F_A : 0;
+		} else if (first == 8) {	/* TEST */
+			put(g, size == 1 ? 0x84 : 0x85);
+			put_modrm(g, b, a);
+			g->undef = F_A;
+		} else {			/* INC DEC NEG */
+			static const uint8_t sub[] = { 0, 1, 3 };
+			int k = first - 9;
+			put(g, (uint8_t)((k < 2 ? 0xfe : 0xf6) + (size == 1 ? 0 : 1)));
+			put_modrm(g, sub[k], a);
+		}
+		switch (consumer) {
+		case 0:	/* setcc c1b (a byte register encodable without REX issues: AL..BL, R8B..R11B) */
+			c1 = bregs[rnd() % 8];
+			if (c1 & 8)
+				put(g, 0x41);
+			put(g, 0x0f); put(g, (uint8_t)(0x90 + cc)); put_modrm(g, 0, c1);
+			break;
+		case 1:	/* cmovcc c1, c2 (64-bit) */
+			put(g, (uint8_t)(0x48 | ((c1 & 8) ? 4 : 0) | ((c2 & 8) ? 1 : 0)));
+			put(g, 0x0f); put(g, (uint8_t)(0x40 + cc)); put_modrm(g, c1, c2);
+			break;
+		case 2:	/* jcc +3; not c1 (64-bit, 3 bytes) */
+			put(g, (uint8_t)(0x70 + cc)); put(g, 3);
+			put(g, (uint8_t)(0x48 | ((c1 & 8) ? 1 : 0))); put(g, 0xf7); put_modrm(g, 2, c1);
+			break;
+		case 3:	/* adc/sbb c1, c2 (64-bit): consumes CF, rewrites all flags */
+			put(g, (uint8_t)(0x48 | ((c2 & 8) ? 4 : 0) | ((c1 & 8) ? 1 : 0)));
+			put(g, (rnd() & 1) ? 0x11 : 0x19); put_modrm(g, c2, c1);
+			g->undef = 0;
+			break;
+		default: /* rcl/rcr c1, 1 (64-bit): consumes CF, rewrites CF and OF */
+			put(g, (uint8_t)(0x48 | ((c1 & 8) ? 1 : 0)));
+			put(g, 0xd1); put_modrm(g, (rnd() & 1) ? 2 : 3, c1);
+			g->undef &= ~(uint64_t)(F_C | F_O);
+			break;
+		}
+		break;
+	}
+	case K_ZCNT:
+		/* TZCNT / LZCNT (F3 0F BC / BD; the host has BMI1 and ABM, the CPU all features) */
+		if (size == 1)
+			size = 4;
+		g->what = "tzcnt/lzcnt";
+		if (rm != RM_MEM && (rnd() & 1))
+			in->gpr[rm] &= rnd() & rnd() & rnd();
+		put(g, 0xf3);
+		prefixes(g, size, reg, rm, false);
+		put(g, 0x0f);
+		put(g, (uint8_t)(0xbc + (op & 1)));
+		put_modrm(g, reg, rm);
+		g->undef = F_O | F_S | F_A | F_P;
+		break;
 	case K_FLAG: {
 		static const uint8_t ops1[] = { 0xf5, 0xf8, 0xf9, 0x9e, 0x9f };
 		g->what = "cmc/clc/stc/sahf/lahf";
@@ -647,74 +779,179 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 	}
 }
 
-/* Division cases that fault natively are skipped (the host would raise SIGFPE). */
-static bool div_faults(const struct gen *g, const struct state *s)
-{
-	unsigned i = 0, size = 4;
-	bool rex = false;
-	uint8_t m;
-	int rm = 0, sub;
-	uint64_t d, lo, hi;
-
-	for (;; i++) {
-		if (g->b[i] == 0x66) {
-			size = 2;
-		} else if ((g->b[i] & 0xf0) == 0x40) {
-			rex = true;
-			if (g->b[i] & 8)
-				size = 8;
-			rm = (g->b[i] & 1) << 3;
-		} else {
-			break;
-		}
-	}
-	if (g->b[i] == 0xf6)
-		size = 1;
-	else if (g->b[i] != 0xf7)
-		return false;
-	m = g->b[i + 1];
-	sub = (m >> 3) & 7;
-	if (sub < 6)
-		return false;
-	rm |= m & 7;
-	if (size == 1 && !rex && rm >= 4)
-		d = (s->gpr[rm & 3] >> 8) & 0xff;	/* AH CH DH BH */
-	else
-		d = s->gpr[rm] & size_mask(size);
-	if (d == 0)
-		return true;
-	if (size == 1) {
-		lo = s->gpr[CPU_RAX] & 0xffff;
-		hi = 0;
-	} else {
-		lo = s->gpr[CPU_RAX] & size_mask(size);
-		hi = s->gpr[CPU_RDX] & size_mask(size);
-	}
-	if (sub == 6) {
-		unsigned __int128 n = size == 1 ? lo : ((unsigned __int128)hi << (size * 8)) | lo;
-		return (n / d) >> (size * 8) != 0;
-	} else {
-		__int128 n, q, dd;
-		unsigned bits = size * 8;
-		if (size == 1)
-			n = (int16_t)lo;
-		else if (size == 8)
-			n = (__int128)(((unsigned __int128)hi << 64) | lo);
-		else
-			n = (int64_t)(((hi << bits) | lo) << (64 - 2 * bits)) >> (64 - 2 * bits);
-		dd = (int64_t)(d << (64 - bits)) >> (64 - bits);
-		/* the most negative dividend over -1 overflows */
-		if (dd == -1 && n == -(__int128)(((unsigned __int128)1 << (2 * bits - 1)) - 1) - 1)
-			return true;
-		q = n / dd;
-		return q >= ((__int128)1 << (bits - 1)) || q < -((__int128)1 << (bits - 1));
-	}
-}
-
 static void hexbytes(const uint8_t *b, unsigned n, char *out)
 {
 	for (unsigned i = 0; i < n; i++)
 		sprintf(out + 3 * i, "%02x ", b[i]);
+}
+
+static int reported;
+static long de_cases;
+
+/*
+ * Runs one case on both sides and compares: every GPR, the scratch memory and the
+ * arithmetic flags the SDM defines for it. A case that faults natively (#DE) must
+ * deliver #DE on swkvm with registers, memory and flags exactly as before it.
+ */
+static bool check_case(struct cpu *cpu, const struct gen *g, const struct state *init, bool lazy_off)
+{
+	struct state nat = *init, emu = *init;
+	bool fault = run_native(g->b, g->n, &nat);
+	uint64_t mask = FL_ALL & ~g->undef;
+	int run;
+
+	cpu->in->lazy_flags_off = lazy_off;
+	run = run_swkvm(cpu, g->b, g->n, &emu);
+	if (fault) {
+		de_cases++;
+		nat = *init;	/* precise: nothing may have changed */
+		mask = FL_ALL;
+		if (run != RUN_DE)
+			emu.gpr[0] = ~nat.gpr[0];
+	} else if (run != RUN_DONE) {
+		emu.gpr[0] = ~nat.gpr[0];	/* count it as a mismatch */
+	}
+	if (g->kind_string) {
+		/* pointers into the scratch block, relative to its base in each world */
+		if (!fault) {
+			nat.gpr[CPU_RSI] -= (uint64_t)(uintptr_t)&nat;
+			nat.gpr[CPU_RDI] -= (uint64_t)(uintptr_t)&nat;
+		}
+		emu.gpr[CPU_RSI] -= STATE_GPA;
+		emu.gpr[CPU_RDI] -= STATE_GPA;
+	}
+	if (!memcmp(nat.gpr, emu.gpr, sizeof(nat.gpr)) && !memcmp(nat.mem, emu.mem, sizeof(nat.mem)) &&
+	    !((nat.rflags ^ emu.rflags) & mask))
+		return true;
+	if (reported < 20) {
+		char hex[100];
+		hexbytes(g->b, g->n < 30 ? g->n : 30, hex);
+		tap_diag("mismatch (%s%s, lazy flags %s): %s(native %s, swkvm exit %d run %d)", g->what,
+			 fault ? ", #DE" : "", lazy_off ? "off" : "on", hex, fault ? "#DE" : "ok", (int)last_exit, run);
+		for (int r = 0; r < 16; r++)
+			if (nat.gpr[r] != emu.gpr[r])
+				tap_diag("  r%d: in %016" PRIx64 " host %016" PRIx64 " swkvm %016" PRIx64,
+					 r, init->gpr[r], nat.gpr[r], emu.gpr[r]);
+		if (memcmp(nat.mem, emu.mem, sizeof(nat.mem)))
+			tap_diag("  memory differs");
+		if ((nat.rflags ^ emu.rflags) & mask)
+			tap_diag("  flags: in %03" PRIx64 " host %03" PRIx64 " swkvm %03" PRIx64 " (compared %03" PRIx64 ")",
+				 init->rflags & FL_ALL, nat.rflags & FL_ALL, emu.rflags & FL_ALL, mask);
+		reported++;
+	}
+	return false;
+}
+
+static const uint64_t edges[] = {
+	0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff,
+	0x80000000, 0xffffffff, 0x100000000ull, 0x7fffffffffffffffull, 0x8000000000000000ull,
+	~0ull, ~1ull, 0x8000000000000001ull, 31, 32, 63, 64,
+};
+#define NEDGES (sizeof(edges) / sizeof(edges[0]))
+
+static void edge_state(struct state *st, uint64_t cf)
+{
+	memset(st, 0, sizeof(*st));
+	for (int r = 0; r < 16; r++)
+		st->gpr[r] = 0x0123456789abcdefull * (uint64_t)(r + 1);
+	st->rflags = 2 | cf;
+}
+
+/* Size prefixes for a register-register form with ModRM.reg = rbx, ModRM.rm = rax (no REX.R/B) */
+static void size_prefix(struct gen *g, unsigned size)
+{
+	if (size == 2)
+		put(g, 0x66);
+	if (size == 8)
+		put(g, 0x48);
+}
+
+/*
+ * The edge-value matrix: every ALU operation, shift/rotate, MUL/IMUL/DIV/IDIV and
+ * INC/DEC/NEG/NOT at every operand size over the edge values (and every shift count
+ * 0..65), with CF clear and set, lazy flags on and off alternately.
+ */
+static void edge_matrix(struct cpu *cpu)
+{
+	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	long n = 0, bad = 0;
+
+	for (unsigned si = 0; si < 4; si++) {
+		unsigned size = sizes[si];
+
+		/* ALU rax, rbx: 8 ops x edges^2 x CF */
+		for (unsigned op = 0; op < 8; op++)
+			for (unsigned i = 0; i < NEDGES; i++)
+				for (unsigned j = 0; j < NEDGES; j++)
+					for (uint64_t cf = 0; cf < 2; cf++) {
+						struct gen g = { .what = "edge: alu" };
+						struct state st;
+						edge_state(&st, cf);
+						st.gpr[CPU_RAX] = edges[i];
+						st.gpr[CPU_RBX] = edges[j];
+						size_prefix(&g, size);
+						put(&g, (uint8_t)(op * 8 + (size == 1 ? 0 : 1)));
+						put(&g, 0xd8);	/* rax, rbx */
+						g.undef = (op == 1 || op == 4 || op == 6) ? F_A : 0;
+						bad += !check_case(cpu, &g, &st, (n++ & 1) != 0);
+					}
+		/* shifts and rotates of rax by cl = 0..65 */
+		for (unsigned op = 0; op < 8; op++)
+			for (unsigned cnt = 0; cnt < 66; cnt++)
+				for (unsigned i = 0; i < NEDGES; i += 3)
+					for (uint64_t cf = 0; cf < 2; cf++) {
+						struct gen g = { .what = "edge: shift/rotate" };
+						struct state st;
+						unsigned c = cnt & (size == 8 ? 0x3f : 0x1f);
+						if (op == 6)
+							continue;
+						edge_state(&st, cf);
+						st.gpr[CPU_RAX] = edges[i];
+						st.gpr[CPU_RCX] = cnt;
+						size_prefix(&g, size);
+						put(&g, size == 1 ? 0xd2 : 0xd3);
+						put(&g, (uint8_t)(0xc0 | (op << 3)));
+						g.undef = op <= 3 ? 0 : F_A;
+						if (c > 1)
+							g.undef |= F_O;
+						if ((op == 4 || op == 5) && c > size * 8)
+							g.undef |= F_C;
+						bad += !check_case(cpu, &g, &st, (n++ & 1) != 0);
+					}
+		/* MUL IMUL DIV IDIV rbx with rdx:rax = edge:edge */
+		for (unsigned sub = 4; sub < 8; sub++)
+			for (unsigned i = 0; i < NEDGES; i++)
+				for (unsigned j = 0; j < NEDGES; j++)
+					for (unsigned k = 0; k < NEDGES; k += 5) {
+						struct gen g = { .what = "edge: mul/imul/div/idiv" };
+						struct state st;
+						edge_state(&st, 0);
+						st.gpr[CPU_RAX] = edges[i];
+						st.gpr[CPU_RBX] = edges[j];
+						st.gpr[CPU_RDX] = edges[k];
+						size_prefix(&g, size);
+						put(&g, size == 1 ? 0xf6 : 0xf7);
+						put(&g, (uint8_t)(0xc3 | (sub << 3)));
+						g.undef = sub < 6 ? F_S | F_Z | F_A | F_P : FL_ALL;
+						bad += !check_case(cpu, &g, &st, (n++ & 1) != 0);
+					}
+		/* INC DEC NOT NEG rax */
+		for (unsigned k = 0; k < 4; k++)
+			for (unsigned i = 0; i < NEDGES; i++)
+				for (uint64_t cf = 0; cf < 2; cf++) {
+					static const uint8_t opc[] = { 0xfe, 0xfe, 0xf6, 0xf6 };
+					static const uint8_t sub[] = { 0, 1, 2, 3 };
+					struct gen g = { .what = "edge: inc/dec/not/neg" };
+					struct state st;
+					edge_state(&st, cf);
+					st.gpr[CPU_RAX] = edges[i];
+					size_prefix(&g, size);
+					put(&g, (uint8_t)(opc[k] + (size == 1 ? 0 : 1)));
+					put(&g, (uint8_t)(0xc0 | (sub[k] << 3)));
+					bad += !check_case(cpu, &g, &st, (n++ & 1) != 0);
+				}
+	}
+	ok(bad == 0 && n > 60000, "edge-value matrix: %ld cases, %ld mismatches", n, bad);
 }
 
 int main(void)
@@ -723,9 +960,8 @@ int main(void)
 	long cases = env ? atol(env) : 200000;
 	struct cpu *cpu = cpu_create(&ops, NULL);
 	long per_kind[K_NKINDS] = { 0 }, bad_kind[K_NKINDS] = { 0 }, ran = 0, skipped = 0;
-	long mem_cases = 0, locked_cases = 0;
+	long mem_cases = 0, locked_cases = 0, lazy_off_cases = 0;
 	const char *kind_name[K_NKINDS] = { 0 };
-	int reported = 0;
 
 	rng_state = seed ? strtoull(seed, NULL, 0) : 0x5eed5eed12345678ull;
 	stub = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -734,17 +970,19 @@ int main(void)
 
 	{
 		struct itimerval it = { { 0, 200000 }, { 0, 200000 } };
+		struct sigaction sa = { .sa_handler = on_fpe, .sa_flags = SA_NODEFER };
 		signal(SIGALRM, tick);
 		setitimer(ITIMER_REAL, &it, NULL);
+		sigaction(SIGFPE, &sa, NULL);
 	}
+	edge_matrix(cpu);
 	for (long c = 0; c < cases; c++) {
-		struct state init, nat, emu;
-
-		cur_case = c;
+		struct state init;
 		struct gen g;
 		int kind = (int)(c % K_NKINDS);
-		uint64_t mask;
+		bool lazy_off = (c / K_NKINDS) & 1;
 
+		cur_case = c;
 		for (int r = 0; r < 16; r++)
 			init.gpr[r] = edge_value();
 		init.rflags = (rnd() & FL_ALL) | 2;
@@ -753,17 +991,15 @@ int main(void)
 			memcpy(init.mem + i, &v, 8);
 		}
 		gen_case(&g, kind, &init);
+		g.kind_string = kind == K_STRING;
 		kind_name[kind] = g.what;
-		if (g.skip || (kind == K_MULDIV && div_faults(&g, &init))) {
+		if (g.skip) {
 			skipped++;
 			continue;
 		}
-		nat = init;
-		emu = init;
-		run_native(g.b, g.n, &nat);
-		mask = FL_ALL & ~g.undef;
 		per_kind[kind]++;
 		ran++;
+		lazy_off_cases += lazy_off;
 		for (unsigned i = 0; i + 4 < g.n; i++)
 			if ((g.b[i] & 0xc7) == 0x87 && ((g.b[i] >> 3) & 7) < 8 && i + 5 <= g.n &&
 			    g.b[i + 1] >= MEM_OFF && g.b[i + 1] < MEM_OFF + 24 && !g.b[i + 2] && !g.b[i + 3]) {
@@ -771,45 +1007,18 @@ int main(void)
 				break;
 			}
 		locked_cases += g.locked;
-		{
-			bool ran_ok = run_swkvm(cpu, g.b, g.n, &emu);
-
-			if (kind == K_STRING) {
-				/* pointers into the scratch block, relative to its base in each world */
-				nat.gpr[CPU_RSI] -= (uint64_t)(uintptr_t)&nat;
-				nat.gpr[CPU_RDI] -= (uint64_t)(uintptr_t)&nat;
-				emu.gpr[CPU_RSI] -= STATE_GPA;
-				emu.gpr[CPU_RDI] -= STATE_GPA;
-			}
-			if (!ran_ok)
-				emu.gpr[0] = ~nat.gpr[0];	/* count it as a mismatch */
-		}
-		if (memcmp(nat.gpr, emu.gpr, sizeof(nat.gpr)) ||
-		    memcmp(nat.mem, emu.mem, sizeof(nat.mem)) || ((nat.rflags ^ emu.rflags) & mask)) {
+		if (!check_case(cpu, &g, &init, lazy_off))
 			bad_kind[kind]++;
-			if (reported < 20) {
-				char hex[64];
-				hexbytes(g.b, g.n, hex);
-				tap_diag("mismatch (%s): %s (swkvm exit %d)", g.what, hex, (int)last_exit);
-				for (int r = 0; r < 16; r++)
-					if (nat.gpr[r] != emu.gpr[r])
-						tap_diag("  r%d: in %016" PRIx64 " host %016" PRIx64 " swkvm %016" PRIx64,
-							 r, init.gpr[r], nat.gpr[r], emu.gpr[r]);
-				if (memcmp(nat.mem, emu.mem, sizeof(nat.mem)))
-					tap_diag("  memory differs");
-				if ((nat.rflags ^ emu.rflags) & mask)
-					tap_diag("  flags: in %03" PRIx64 " host %03" PRIx64 " swkvm %03" PRIx64 " (compared %03" PRIx64 ")",
-						 init.rflags & FL_ALL, nat.rflags & FL_ALL, emu.rflags & FL_ALL, mask);
-				reported++;
-			}
-		}
 	}
 	for (int k = 0; k < K_NKINDS; k++)
 		ok(bad_kind[k] == 0, "%s: %ld cases, %ld mismatches", kind_name[k] ? kind_name[k] : "?",
 		   per_kind[k], bad_kind[k]);
-	ok(ran >= cases * 9 / 10, "ran %ld cases (%ld skipped: native #DE or undefined results)", ran, skipped);
+	ok(ran >= cases * 9 / 10, "ran %ld cases (%ld skipped: undefined results)", ran, skipped);
 	ok(mem_cases > ran / 5 && locked_cases > ran / 50,
 	   "%ld cases used a memory operand, %ld of them LOCKed", mem_cases, locked_cases);
+	ok(de_cases > 100, "%ld cases raised #DE natively and on swkvm with the state unchanged", de_cases);
+	ok(lazy_off_cases > ran / 3 && ran - lazy_off_cases > ran / 3,
+	   "lazy flags: %ld cases with them on, %ld off", ran - lazy_off_cases, lazy_off_cases);
 	cpu_destroy(cpu);
 	return tap_done();
 }
