@@ -102,6 +102,7 @@ void cpu_reset(struct cpu *cpu, bool init)
 	if (!init) {
 		ci->star = ci->lstar = ci->cstar = ci->sfmask = ci->kernel_gs_base = 0;
 		ci->sysenter_cs = ci->sysenter_esp = ci->sysenter_eip = 0;
+		ci->tsc_aux = 0;
 	}
 	tlb_flush(cpu);
 	cpu_update_mode(cpu);
@@ -726,6 +727,7 @@ int cpu_msr_read(struct cpu *cpu, uint32_t index, uint64_t *value)
 	case 0x174: *value = ci->sysenter_cs; return 0;
 	case 0x175: *value = ci->sysenter_esp; return 0;
 	case 0x176: *value = ci->sysenter_eip; return 0;
+	case 0xc0000103: *value = ci->tsc_aux; return 0;	/* IA32_TSC_AUX (RDTSCP) */
 	default: return -1;
 	}
 }
@@ -747,6 +749,7 @@ int cpu_msr_write(struct cpu *cpu, uint32_t index, uint64_t value)
 	case 0x174: ci->sysenter_cs = value & 0xffff; return 0;
 	case 0x175: if (!canon) return -1; ci->sysenter_esp = value; return 0;
 	case 0x176: if (!canon) return -1; ci->sysenter_eip = value; return 0;
+	case 0xc0000103: if (value >> 32) return -1; ci->tsc_aux = value; return 0;
 	default: return -1;
 	}
 }
