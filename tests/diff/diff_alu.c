@@ -800,6 +800,7 @@ static bool check_case(struct cpu *cpu, const struct gen *g, const struct state 
 	uint64_t mask = FL_ALL & ~g->undef;
 	int run;
 
+	cur_case++;	/* progress for the watchdog */
 	cpu->in->lazy_flags_off = lazy_off;
 	run = run_swkvm(cpu, g->b, g->n, &emu);
 	if (fault) {
@@ -982,7 +983,6 @@ int main(void)
 		int kind = (int)(c % K_NKINDS);
 		bool lazy_off = (c / K_NKINDS) & 1;
 
-		cur_case = c;
 		for (int r = 0; r < 16; r++)
 			init.gpr[r] = edge_value();
 		init.rflags = (rnd() & FL_ALL) | 2;
