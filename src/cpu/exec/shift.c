@@ -21,7 +21,8 @@ static uint64_t shift_fn(struct cpu *cpu, struct insn *in, uint64_t v, uint64_t 
 {
 	unsigned size = in->ops[0].size, bits = size * 8;
 	uint64_t m = size_mask(size), res = v & m;
-	unsigned c, cf = flag(cpu, CPU_FLAG_CF);
+	unsigned c, cf;
+	uint64_t of;
 
 	/* the count is masked to 5 bits (6 with 64-bit operands): SDM Vol.2 SAL/SAR/SHL/SHR */
 	c = (unsigned)(count & (size == 8 ? 0x3f : 0x1f));
@@ -45,6 +46,7 @@ static uint64_t shift_fn(struct cpu *cpu, struct insn *in, uint64_t v, uint64_t 
 		flags_set(cpu, CPU_FLAG_OF, msb(res, size) ^ msb(res << 1, size));
 		return res;
 	case 2: /* RCL: rotate through CF, bits+1 positions */
+		cf = flag(cpu, CPU_FLAG_CF);
 		c %= bits + 1;
 		for (unsigned i = 0; i < c; i++) {
 			unsigned out = (unsigned)msb(res, size);
@@ -55,6 +57,7 @@ static uint64_t shift_fn(struct cpu *cpu, struct insn *in, uint64_t v, uint64_t 
 		flags_set(cpu, CPU_FLAG_OF, msb(res, size) ^ cf);
 		return res;
 	case 3: /* RCR */
+		cf = flag(cpu, CPU_FLAG_CF);
 		c %= bits + 1;
 		flags_set(cpu, CPU_FLAG_OF, msb(res, size) ^ cf);
 		for (unsigned i = 0; i < c; i++) {
@@ -66,25 +69,30 @@ static uint64_t shift_fn(struct cpu *cpu, struct insn *in, uint64_t v, uint64_t 
 		return res;
 	case 4: /* SHL/SAL */
 		res = c < 64 ? (v << c) & m : 0;
-		flags_set(cpu, CPU_FLAG_CF, c <= bits ? (v >> (bits - c)) & 1 : 0);
-		flags_set(cpu, CPU_FLAG_OF, msb(res, size) ^ flag(cpu, CPU_FLAG_CF));
+		cf = c <= bits ? (unsigned)((v >> (bits - c)) & 1) : 0;
+		of = msb(res, size) ^ cf;
 		break;
 	case 5: /* SHR */
 		res = v >> c;
-		flags_set(cpu, CPU_FLAG_CF, (v >> (c - 1)) & 1);
-		flags_set(cpu, CPU_FLAG_OF, msb(v, size));
+		cf = (unsigned)((v >> (c - 1)) & 1);
+		of = msb(v, size);
 		break;
 	default: { /* SAR */
 		unsigned sh = 64 - bits;
 		int64_t s = (int64_t)(v << sh) >> sh;
 		res = (uint64_t)(s >> (c < 64 ? c : 63)) & m;
-		flags_set(cpu, CPU_FLAG_CF, (uint64_t)(s >> (c - 1)) & 1);
-		flags_set(cpu, CPU_FLAG_OF, false);
+		cf = (unsigned)((uint64_t)(s >> (c - 1)) & 1);
+		of = 0;
 		break;
 	}
 	}
-	szp(cpu, res, size);
-	flags_set(cpu, CPU_FLAG_AF, false);	/* undefined; cleared */
+	/*
+	 * The shifts write all six arithmetic flags (AF undefined: cleared), so the pending
+	 * lazy flags are replaced without being computed.
+	 */
+	res &= m;
+	flags_arith(cpu, (cf ? CPU_FLAG_CF : 0) | (of ? CPU_FLAG_OF : 0) | (res == 0 ? CPU_FLAG_ZF : 0) |
+			 (msb(res, size) ? CPU_FLAG_SF : 0) | (parity((uint8_t)res) ? CPU_FLAG_PF : 0));
 	return res;
 }
 
