@@ -112,9 +112,64 @@ static void test_guest_side(void)
 	vm_free(vm);
 }
 
+#define MSR_TSC_AUX 0xc0000103
+
+static volatile uint64_t guest_aux;
+GUEST_ASM_STUB(guest_rdtscp_stub, "rdtscp\nmov %ecx, guest_aux(%rip)");
+
+/* RDTSCP and IA32_TSC_AUX with RDTSCP in the guest CPUID (then `with` = 1) and without */
+GUEST_CODE static void guest_rdtscp(void)
+{
+	uint64_t with = guest_aux, v = 0;
+
+	if (with) {
+		GUEST_ASSERT_EQ(guest_call_safe(guest_rdtscp_stub), GUEST_NO_EXC);
+		GUEST_SYNC2(1, guest_aux);
+		GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_TSC_AUX, 0x777), GUEST_NO_EXC);
+		GUEST_ASSERT_EQ(guest_call_safe(guest_rdtscp_stub), GUEST_NO_EXC);
+		GUEST_ASSERT_EQ(guest_aux, 0x777);
+		GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_TSC_AUX, 1ull << 32), 13);
+	} else {
+		GUEST_ASSERT_EQ(guest_call_safe(guest_rdtscp_stub), 6);
+		GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_TSC_AUX, &v), 13);
+		GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_TSC_AUX, 1), 13);
+	}
+	GUEST_DONE();
+}
+
+static void test_rdtscp(void)
+{
+	for (int with = 1; with >= 0; with--) {
+		struct vcpu *v;
+		struct vm *vm = vm_create_64(&v, guest_rdtscp);
+		struct msrs_buf b = { .hdr.nmsrs = 1, .e[0] = { .index = MSR_TSC_AUX, .data = 0x12345 } };
+		struct ucall uc;
+		int ret;
+
+		guest_aux = (uint64_t)with;
+		vm_sync_to_guest(vm, (const void *)&guest_aux, sizeof(guest_aux));
+		if (with)
+			vcpu_set_supported_cpuid(v);
+		is(kvm_ioctl(v->fd, KVM_SET_MSRS, &b), 1, "host writes IA32_TSC_AUX (%s RDTSCP in CPUID)",
+		   with ? "with" : "without");
+		is(get_msr(v, MSR_TSC_AUX, &ret), 0x12345, "and reads it back");
+		if (with) {
+			if (vcpu_get_ucall(v, &uc) == UCALL_SYNC)
+				is(uc.args[1], 0x12345, "guest RDTSCP: ECX = IA32_TSC_AUX");
+			else
+				ok(0, "guest RDTSCP");
+		}
+		is(vcpu_get_ucall(v, &uc), UCALL_DONE,
+		   with ? "guest WRMSR TSC_AUX, RDTSCP sees it; a value above 32 bits is #GP"
+			: "without RDTSCP in CPUID: RDTSCP #UD, TSC_AUX #GP");
+		vm_free(vm);
+	}
+}
+
 int main(void)
 {
 	test_host_side();
 	test_guest_side();
+	test_rdtscp();
 	return tap_done();
 }

@@ -137,6 +137,7 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F1_ECX_MOVBE	(1u << 22)
 #define F1_ECX_POPCNT	(1u << 23)
 #define F1_ECX_HYPERVISOR (1u << 31)
+#define F81_EDX_RDTSCP	(1u << 27)
 #define F81_EDX_LM	(1u << 29)
 #define F81_ECX_LAHF	(1u << 0)
 
@@ -148,7 +149,7 @@ static const struct cpuid_model swkvm_model = {
 	.f1_edx = F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_MTRR | F1_EDX_CMOV |
 		  F1_EDX_PAT | F1_EDX_CLFSH,
 	.f1_ecx = F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_HYPERVISOR,
-	.f81_edx = F81_EDX_LM,
+	.f81_edx = F81_EDX_RDTSCP | F81_EDX_LM,
 	.f81_ecx = F81_ECX_LAHF,
 };
 
@@ -359,6 +360,14 @@ static long set_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e, int nen
 	}
 	vcpu->arch.maxphyaddr = maxphy;
 	free(old);
+	/*
+	 * Optional instructions follow the guest CPUID where KVM makes them: RDTSCP #UDs
+	 * without CPUID.80000001H:EDX[27] (VMX's "enable RDTSCP" control). The others the
+	 * model has run whatever the guest CPUID says, as on hardware.
+	 */
+	vcpu->cpu->features = CPU_FEAT_DEFAULT |
+			      (guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 27) ? CPU_FEAT_RDTSCP : 0);
+	cpu_state_changed(vcpu->cpu);
 	return 0;
 }
 

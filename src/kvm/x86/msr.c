@@ -9,6 +9,7 @@
 #include <linux/kvm_para.h>
 
 #define MSR_MTRRcap		0x000000fe
+#define MSR_TSC_AUX		0xc0000103
 #define MSR_IA32_SYSENTER_CS	0x00000174
 #define MSR_IA32_SYSENTER_ESP	0x00000175
 #define MSR_IA32_SYSENTER_EIP	0x00000176
@@ -60,7 +61,7 @@ static const uint32_t msrs_to_save[] = {
 	MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000,
 	0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
-	MSR_KVM_STEAL_TIME, MSR_KVM_POLL_CONTROL,
+	MSR_KVM_STEAL_TIME, MSR_KVM_POLL_CONTROL, MSR_TSC_AUX,
 };
 
 void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event)
@@ -224,6 +225,9 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 			*data = vcpu->arch.mce_banks[index - MSR_IA32_MC0_CTL];
 			return 0;
 		}
+		/* MSR_TSC_AUX: the guest needs RDTSCP in its CPUID; the host may always */
+		if (index == MSR_TSC_AUX && !host_initiated && !guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 27))
+			return 1;
 		return cpu_msr_read(vcpu->cpu, index, data) ? 1 : 0;
 	}
 }
@@ -305,6 +309,8 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 			vcpu->arch.mce_banks[off] = data;
 			return 0;
 		}
+		if (index == MSR_TSC_AUX && !host_initiated && !guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 27))
+			return 1;
 		return cpu_msr_write(vcpu->cpu, index, data) ? 1 : 0;
 	}
 }
