@@ -60,6 +60,25 @@ static inline const char *switch_name(unsigned sw)
 	return names[sw & 7];
 }
 
+/* CPU modes for decoder tests: CS 16-bit real mode, 32-bit protected mode, 64-bit mode */
+enum { M16, M32, M64 };
+
+/* Reset, then CS (base 0) and EFER for `mode`, RIP 0x1000. */
+static inline void set_mode(struct cpu *cpu, int mode)
+{
+	cpu_reset(cpu, false);
+	cpu->seg[CPU_CS].base = 0;
+	cpu->rip = 0x1000;
+	if (mode != M16) {
+		cpu->cr0 |= CPU_CR0_PE;
+		cpu->seg[CPU_CS].db = mode == M32;
+		cpu->seg[CPU_CS].l = mode == M64;
+		if (mode == M64)
+			cpu->efer = CPU_EFER_LME | CPU_EFER_LMA;
+	}
+	cpu_state_changed(cpu);
+}
+
 /* Flat 64-bit descriptors: null, kernel code 0x08, kernel data 0x10, user code 0x1b, user data 0x23, TSS 0x28 */
 #define GDT_CODE64 0x00209a0000000000ull
 #define GDT_DATA 0x00cf92000000ffffull

@@ -5,41 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/internal.h"
-#include "tap.h"
-
-static uint8_t ram[16 * 4096];
-
-static uint8_t *gpa_page(void *opaque, uint64_t gfn, bool write)
-{
-	(void)opaque; (void)write;
-	return gfn < 16 ? ram + gfn * 4096 : NULL;
-}
-
-static uint64_t read_tsc(void *opaque)
-{
-	(void)opaque;
-	return 0;
-}
-
-static const struct cpu_host_ops ops = { .gpa_page = gpa_page, .read_tsc = read_tsc };
-
-enum { M16, M32, M64 };
-
-static void set_mode(struct cpu *cpu, int mode)
-{
-	cpu_reset(cpu, false);
-	cpu->seg[CPU_CS].base = 0;
-	cpu->rip = 0x1000;
-	if (mode != M16) {
-		cpu->cr0 |= CPU_CR0_PE;
-		cpu->seg[CPU_CS].db = mode == M32;
-		cpu->seg[CPU_CS].l = mode == M64;
-		if (mode == M64)
-			cpu->efer = CPU_EFER_LME | CPU_EFER_LMA;
-	}
-	cpu_state_changed(cpu);
-}
+#include "cpu_harness.h"
 
 struct vec {
 	int mode;
@@ -229,7 +195,7 @@ static void test_operands(struct cpu *cpu)
 
 int main(void)
 {
-	struct cpu *cpu = cpu_create(&ops, NULL);
+	struct cpu *cpu = cpu_create(&harness_ops, NULL);
 
 	ok(cpu != NULL, "cpu_create");
 	is(opcode_tables_check(), 0, "opcode tables: every row has a handler or sub-table, LOCK only on memory forms");

@@ -12,40 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/internal.h"
-#include "tap.h"
-
-static uint8_t ram[16 * 4096];
-
-static uint8_t *gpa_page(void *opaque, uint64_t gfn, bool write)
-{
-	(void)opaque; (void)write;
-	return gfn < 16 ? ram + gfn * 4096 : NULL;
-}
-
-static uint64_t read_tsc(void *opaque)
-{
-	(void)opaque;
-	return 0;
-}
-
-static const struct cpu_host_ops ops = { .gpa_page = gpa_page, .read_tsc = read_tsc };
-
-enum { M16, M32, M64 };
-
-static void set_mode(struct cpu *cpu, int mode)
-{
-	cpu_reset(cpu, false);
-	cpu->seg[CPU_CS].base = 0;
-	if (mode != M16) {
-		cpu->cr0 |= CPU_CR0_PE;
-		cpu->seg[CPU_CS].db = mode == M32;
-		cpu->seg[CPU_CS].l = mode == M64;
-		if (mode == M64)
-			cpu->efer = CPU_EFER_LME | CPU_EFER_LMA;
-	}
-	cpu_state_changed(cpu);
-}
+#include "cpu_harness.h"
 
 struct tally {
 	long compared, length_mismatch, we_reject, both_reject, other_encoding;
@@ -127,7 +94,7 @@ int main(void)
 		{ 0x00 }, { 0x05, 1, 2, 3, 4 }, { 0x04, 0x25, 1, 2, 3, 4 }, { 0x44, 0x24, 8 },
 		{ 0x80, 1, 2, 3, 4 }, { 0xc0 }, { 0xc8 }, { 0xd8 }, { 0xf8 }, { 0x46, 9 }, { 0x86, 1, 2 },
 	};
-	struct cpu *cpu = cpu_create(&ops, NULL);
+	struct cpu *cpu = cpu_create(&harness_ops, NULL);
 
 	for (size_t m = 0; m < 3; m++) {
 		ZydisDecoder zd;
