@@ -23,6 +23,7 @@ static void kvm_destroy_vm(struct kobj *obj)
 		if (vcpu)
 			kvm_vcpu_destroy(vcpu);
 	}
+	kvm_irqchip_destroy(kvm);
 	/* Devices have cancelled their timers by now; stop the thread. */
 	kvm_timers_destroy(kvm);
 	kvm_io_bus_destroy(kvm);
@@ -238,6 +239,6 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 	case KVM_SET_CLOCK:
 		return kvm_vm_ioctl_set_clock(kvm, ARG_PTR(arg));
 	default:
-		return -ENOTTY;
+		return kvm_irqchip_vm_ioctl(kvm, ioctl, arg);
 	}
 }

@@ -99,4 +99,10 @@ uint64_t kvm_get_kvmclock_ns(struct kvm *kvm);
 long kvm_vm_ioctl_get_clock(struct kvm *kvm, void *argp);
 long kvm_vm_ioctl_set_clock(struct kvm *kvm, void *argp);
 
+/* irqchip.c: the in-hypervisor irqchip as a whole */
+enum { KVM_IRQCHIP_NONE = 0, KVM_IRQCHIP_KERNEL = 1 };
+bool irqchip_in_kernel(struct kvm *kvm);
+long kvm_irqchip_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
+void kvm_irqchip_destroy(struct kvm *kvm);
+
 #endif
