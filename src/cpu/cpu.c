@@ -560,7 +560,7 @@ enum cpu_exit_reason cpu_run(struct cpu *cpu, struct cpu_exit *out)
 			continue;
 		}
 		/* between instructions, but never while an instruction awaits its I/O replay */
-		if ((cpu->irq_window_exit && cpu_interrupt_allowed(cpu)) ||
+		if ((cpu->irq_window_exit && cpu_interrupt_allowed(cpu)) || (cpu->cr8 < cpu->tpr_threshold && !ci->nanswers) ||
 		    (cpu->nmi_window_exit && !cpu->nmi_blocked && !(cpu->shadow & CPU_SHADOW_MOVSS) &&
 		     !ci->nanswers)) {
 			memset(out, 0, sizeof(*out));

@@ -134,6 +134,12 @@ struct cpu {
 	 * (nmi_window_exit) as soon as an NMI could be delivered */
 	bool irq_window_exit;
 	bool nmi_window_exit;
+	/*
+	 * The VMX "TPR threshold" (SDM Vol.3 §30.1.2): while CR8 < tpr_threshold the CPU
+	 * returns CPU_EXIT_IRQ_WINDOW between instructions, so a MOV to CR8 that unmasks a
+	 * pending interrupt comes back to the host. 0 disables it.
+	 */
+	uint8_t tpr_threshold;
 	/* host debugging (KVM_SET_GUEST_DEBUG): exit after every instruction; INT3 exits */
 	bool singlestep_exit;
 	bool intercept_int3;

@@ -130,6 +130,7 @@ struct kvm {
 	bool boot_vcpu_runs_old_kvmclock;	/* vCPU 0 enabled kvmclock with MSR 0x12 */
 	/* in-hypervisor chips (x86/i8259.c, x86/ioapic.c, x86/i8254.c); NULL until created */
 	_Atomic int irqchip_mode;		/* KVM_IRQCHIP_* (x86/irqchip.c) */
+	atomic_int vapics_in_nmi_mode;		/* LAPICs with LINT0 in NMI mode (PIT NMI watchdog) */
 	struct kvm_pic *vpic;
 	struct kvm_ioapic *vioapic;
 	struct kvm_pit *vpit;

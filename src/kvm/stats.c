@@ -31,6 +31,7 @@ static const struct stat_def vcpu_defs[] = {
 	CUMUL(struct kvm_vcpu_stat, mmio_exits),
 	CUMUL(struct kvm_vcpu_stat, signal_exits),
 	CUMUL(struct kvm_vcpu_stat, halt_exits),
+	CUMUL(struct kvm_vcpu_stat, halt_wakeup),
 	CUMUL(struct kvm_vcpu_stat, insn_emulation_fail),
 	CUMUL(struct kvm_vcpu_stat, request_irq_exits),
 	CUMUL(struct kvm_vcpu_stat, irq_injections),

@@ -17,6 +17,7 @@ struct kvm_vcpu_stat {
 	uint64_t mmio_exits;
 	uint64_t signal_exits;
 	uint64_t halt_exits;
+	uint64_t halt_wakeup;
 	uint64_t insn_emulation_fail;
 	uint64_t request_irq_exits;
 	uint64_t irq_injections;

@@ -136,7 +136,7 @@ long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void *argp)
 	}
 	case KVM_CAP_DISABLE_QUIRKS2:
 		/* only quirks swkvm implements can be named */
-		if (cap.flags || (cap.args[0] & ~(uint64_t)KVM_X86_QUIRK_FIX_HYPERCALL_INSN))
+		if (cap.flags || (cap.args[0] & ~(uint64_t)SWKVM_QUIRKS))
 			return -EINVAL;
 		kvm->disabled_quirks = cap.args[0];
 		return 0;

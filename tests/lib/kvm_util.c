@@ -24,6 +24,7 @@
 #define PT_POOL_GPA 0x100000ull
 #define IMAGE_GPA 0x40000000ull
 #define IDT_GPA 0x2000ull
+#define STACK_SIZE 0x8000ull
 
 GUEST_CODE void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
@@ -345,12 +346,68 @@ static int find_image(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-struct vm *vm_create_64(struct vcpu **vcpup, void (*guest_code)(void))
+/* Long mode with the tables of vm_create_64, entering `guest_code` on its own stack. */
+static void vcpu_setup_64(struct vm *vm, struct vcpu *vcpu, void (*guest_code)(void))
+{
+	struct kvm_sregs sregs = vcpu_sregs(vcpu);
+	struct kvm_regs regs;
+
+	sregs.cs = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = 0x08,
+					 .type = 11, .present = 1, .s = 1, .l = 1, .g = 1 };
+	sregs.ds = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = 0x10,
+					 .type = 3, .present = 1, .s = 1, .db = 1, .g = 1 };
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.gdt.base = GDT_GPA;
+	sregs.gdt.limit = 4 * 8 - 1;
+	sregs.idt.base = IDT_GPA;
+	sregs.idt.limit = vm->idt_limit;
+	sregs.cr0 = 0x80050033;	/* PG WP NE ET MP PE */
+	sregs.cr4 = 0x620;	/* OSXMMEXCPT OSFXSR PAE */
+	sregs.efer = 0x500;	/* LMA LME */
+	sregs.cr3 = vm->pml4_gpa;
+	vcpu_set_sregs(vcpu, &sregs);
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = (uintptr_t)guest_code;
+	/* as if called: RSP = 8 mod 16 at entry; 32 KiB of stack per vCPU */
+	regs.rsp = STACK_TOP_GPA - (uint64_t)vcpu->id * STACK_SIZE - 8;
+	regs.rflags = 2;
+	vcpu_set_regs(vcpu, &regs);
+}
+
+struct vcpu *vm_add_vcpu_64(struct vm *vm, int id, void (*guest_code)(void))
+{
+	struct vcpu *vcpu;
+
+	if (id < 0 || id >= VM_MAX_VCPUS)
+		tap_bail("vCPU id %d out of the test stacks' range", id);
+	vcpu = vm_add_vcpu(vm, id);
+	vcpu_setup_64(vm, vcpu, guest_code);
+	return vcpu;
+}
+
+void vm_install_irq_handler(struct vm *vm, int vector, void *handler)
+{
+	uint64_t *idt = addr_gpa2hva(vm, IDT_GPA);
+	uint64_t h = (uintptr_t)handler;
+
+	idt[2 * vector] = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | ((h >> 16 & 0xffff) << 48);
+	idt[2 * vector + 1] = h >> 32;
+	if (vm->idt_limit != 256 * 16 - 1) {
+		vm->idt_limit = 256 * 16 - 1;
+		for (int i = 0; i < vm->nr_vcpus; i++) {
+			struct kvm_sregs s = vcpu_sregs(vm->vcpus[i]);
+
+			s.idt.limit = vm->idt_limit;
+			vcpu_set_sregs(vm->vcpus[i], &s);
+		}
+	}
+}
+
+static struct vm *create_64(struct vcpu **vcpup, void (*guest_code)(void), bool irqchip)
 {
 	struct vm *vm = vm_create_empty();
 	struct image_span span = { 0 };
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
 	uint64_t *gdt, pdpt, pd;
 	uint8_t *image;
 	struct vcpu *vcpu;
@@ -398,30 +455,27 @@ struct vm *vm_create_64(struct vcpu **vcpup, void (*guest_code)(void))
 		}
 	}
 
-	vcpu = vm_add_vcpu(vm, 0);
-	sregs = vcpu_sregs(vcpu);
-	sregs.cs = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = 0x08,
-					 .type = 11, .present = 1, .s = 1, .l = 1, .g = 1 };
-	sregs.ds = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = 0x10,
-					 .type = 3, .present = 1, .s = 1, .db = 1, .g = 1 };
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.gdt.base = GDT_GPA;
-	sregs.gdt.limit = 4 * 8 - 1;
-	sregs.idt.base = IDT_GPA;
-	sregs.idt.limit = 32 * 16 - 1;
-	sregs.cr0 = 0x80050033;	/* PG WP NE ET MP PE */
-	sregs.cr4 = 0x620;	/* OSXMMEXCPT OSFXSR PAE */
-	sregs.efer = 0x500;	/* LMA LME */
-	sregs.cr3 = vm->pml4_gpa;
-	vcpu_set_sregs(vcpu, &sregs);
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = (uintptr_t)guest_code;
-	regs.rsp = STACK_TOP_GPA - 8;	/* as if called: RSP = 8 mod 16 at entry */
-	regs.rflags = 2;
-	vcpu_set_regs(vcpu, &regs);
+	vm->idt_limit = 32 * 16 - 1;
+	if (irqchip) {
+		if (kvm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0))
+			tap_bail("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		/* the LAPIC and IOAPIC pages at their default addresses, identity-mapped */
+		vm_map_4k(vm, 0xfee00000, 0xfee00000);
+		vm_map_4k(vm, 0xfec00000, 0xfec00000);
+	}
+	vcpu = vm_add_vcpu_64(vm, 0, guest_code);
 	*vcpup = vcpu;
 	return vm;
+}
+
+struct vm *vm_create_64(struct vcpu **vcpup, void (*guest_code)(void))
+{
+	return create_64(vcpup, guest_code, false);
+}
+
+struct vm *vm_create_64_irqchip(struct vcpu **vcpup, void (*guest_code)(void))
+{
+	return create_64(vcpup, guest_code, true);
 }
 
 struct vcpu *vm_create_realmode(struct vm **vmp, uint8_t **memp, const void *prog, size_t len)

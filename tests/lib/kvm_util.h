@@ -116,6 +116,7 @@ struct vm {
 	uint64_t next_free_gpa;		/* page allocator in the low region */
 	uint64_t image_gva, image_gpa, image_size;
 	uint64_t idt_gpa;
+	uint16_t idt_limit;
 };
 
 /* Opens the system handle and creates an empty VM (no memory, no vCPUs). */
@@ -130,6 +131,18 @@ void vm_free(struct vm *vm);
  * host addresses, and one vCPU in 64-bit long mode entering `guest_code` with a stack.
  */
 struct vm *vm_create_64(struct vcpu **vcpu, void (*guest_code)(void));
+/*
+ * The same with the in-kernel irqchip (KVM_CREATE_IRQCHIP before the vCPU) and the
+ * LAPIC (0xfee00000) and IOAPIC (0xfec00000) pages identity-mapped.
+ */
+struct vm *vm_create_64_irqchip(struct vcpu **vcpu, void (*guest_code)(void));
+/* Another vCPU in the same long-mode setup, with its own 32 KiB stack. */
+struct vcpu *vm_add_vcpu_64(struct vm *vm, int id, void (*guest_code)(void));
+/*
+ * Points IDT vector `vector` (32-255) at `handler`, typically a GUEST_CODE function with
+ * __attribute__((interrupt)); extends every vCPU's IDT limit to 256 vectors.
+ */
+void vm_install_irq_handler(struct vm *vm, int vector, void *handler);
 /* Copies a host global into the guest's copy of the image (the guest has its own). */
 void vm_sync_to_guest(struct vm *vm, const void *host_var, size_t size);
 void vm_sync_from_guest(struct vm *vm, void *host_var, size_t size);

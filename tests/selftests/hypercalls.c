@@ -85,8 +85,9 @@ static void test_64bit(void)
 	vm_free(vm);
 
 	vm = vm_create_64(&v, guest_vmmcall_ud);
-	is(kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2), KVM_X86_QUIRK_FIX_HYPERCALL_INSN,
-	   "CAP_DISABLE_QUIRKS2 lists FIX_HYPERCALL_INSN");
+	is(kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2),
+	   KVM_X86_QUIRK_LINT0_REENABLED | KVM_X86_QUIRK_LAPIC_MMIO_HOLE | KVM_X86_QUIRK_FIX_HYPERCALL_INSN,
+	   "CAP_DISABLE_QUIRKS2 lists LINT0_REENABLED, LAPIC_MMIO_HOLE, FIX_HYPERCALL_INSN");
 	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_DISABLE_QUIRKS2, .args = { KVM_X86_QUIRK_CD_NW_CLEARED } };
 	is_errno(kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap), EINVAL, "a quirk swkvm does not have: EINVAL");
 	cap.args[0] = KVM_X86_QUIRK_FIX_HYPERCALL_INSN;

@@ -42,6 +42,7 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_SREGS2:
 	case KVM_CAP_KVMCLOCK_CTRL:
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+	case KVM_CAP_TSC_DEADLINE_TIMER:	/* with the in-kernel LAPIC (x86/lapic.c) */
 		return 1;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_VALID_FLAGS;
@@ -60,7 +61,7 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_MAX_VCPU_ID:
 		return SWKVM_MAX_VCPU_IDS;
 	case KVM_CAP_DISABLE_QUIRKS2:
-		return KVM_X86_QUIRK_FIX_HYPERCALL_INSN;
+		return SWKVM_QUIRKS;
 	case KVM_CAP_EXIT_HYPERCALL:
 		return 1ull << 12;	/* KVM_HC_MAP_GPA_RANGE */
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:

@@ -129,11 +129,13 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F1_EDX_TSC	(1u << 4)
 #define F1_EDX_MSR	(1u << 5)
 #define F1_EDX_PAE	(1u << 6)
+#define F1_EDX_APIC	(1u << 9)	/* with the in-kernel LAPIC; follows IA32_APIC_BASE.EN */
 #define F1_EDX_CX8	(1u << 8)
 #define F1_EDX_MTRR	(1u << 12)
 #define F1_EDX_CMOV	(1u << 15)
 #define F1_EDX_PAT	(1u << 16)
 #define F1_EDX_CLFSH	(1u << 19)
+#define F1_ECX_X2APIC	(1u << 21)	/* KVM emulates x2APIC whatever the host has */
 #define F1_ECX_MOVBE	(1u << 22)
 #define F1_ECX_POPCNT	(1u << 23)
 #define F1_ECX_HYPERVISOR (1u << 31)
@@ -146,9 +148,9 @@ struct cpuid_model {
 };
 
 static const struct cpuid_model swkvm_model = {
-	.f1_edx = F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_MTRR | F1_EDX_CMOV |
-		  F1_EDX_PAT | F1_EDX_CLFSH,
-	.f1_ecx = F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_HYPERVISOR,
+	.f1_edx = F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC | F1_EDX_MTRR |
+		  F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH,
+	.f1_ecx = F1_ECX_X2APIC | F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_HYPERVISOR,
 	.f81_edx = F81_EDX_RDTSCP | F81_EDX_LM,
 	.f81_ecx = F81_ECX_LAHF,
 };
@@ -368,6 +370,7 @@ static long set_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e, int nen
 	vcpu->cpu->features = CPU_FEAT_DEFAULT |
 			      (guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 27) ? CPU_FEAT_RDTSCP : 0);
 	cpu_state_changed(vcpu->cpu);
+	kvm_lapic_after_set_cpuid(vcpu);
 	return 0;
 }
 

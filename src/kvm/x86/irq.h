@@ -63,12 +63,15 @@ int kvm_apic_has_interrupt(struct kvm_vcpu *vcpu);
 int kvm_get_apic_interrupt(struct kvm_vcpu *vcpu);
 /* lapic.c: LINT0 in ExtINT mode and unmasked (or APIC disabled on the BSP): take PIC interrupts. */
 bool kvm_apic_accept_pic_intr(struct kvm_vcpu *vcpu);
-/* lapic.c: pending INIT / SIPI / NMI / SMI for the vCPU side (APIC_PENDING_* bits); clears them. */
+/*
+ * lapic.c: INIT / SIPI (APIC_PENDING_* bits) and NMIs received since the last call, for
+ * the vCPU thread; clears them. *sipi_vector is the last SIPI's vector.
+ */
 #define APIC_PENDING_INIT	(1u << 0)
 #define APIC_PENDING_SIPI	(1u << 1)
-#define APIC_PENDING_NMI	(1u << 2)
-#define APIC_PENDING_SMI	(1u << 3)
-unsigned kvm_apic_take_pending_events(struct kvm_vcpu *vcpu, uint8_t *sipi_vector);
+unsigned kvm_apic_take_pending_events(struct kvm_vcpu *vcpu, uint8_t *sipi_vector, unsigned *nmis);
+/* lapic.c: the PIT's NMI watchdog fires LINT0 of `vcpu` (kvm_apic_nmi_wd_deliver). */
+void kvm_apic_nmi_wd_deliver(struct kvm_vcpu *vcpu);
 
 /* ioapic.c: a LAPIC EOI of a level-triggered `vector` (EOI broadcast, remote IRR). */
 void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode);

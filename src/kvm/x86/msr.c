@@ -6,6 +6,7 @@
 
 #include "kvm/kvm_host.h"
 #include "kvm/uaccess.h"
+#include "kvm/x86/lapic.h"
 #include <linux/kvm_para.h>
 
 #define MSR_MTRRcap		0x000000fe
@@ -53,7 +54,7 @@ static const uint32_t msrs_to_save[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
 	MSR_FS_BASE, MSR_GS_BASE, MSR_EFER,
-	MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
+	MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_TSC_DEADLINE, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 	MSR_MTRRdefType,
 	0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207,
@@ -185,6 +186,11 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 	case MSR_IA32_APICBASE:
 		*data = vcpu->apic_base;
 		return 0;
+	case MSR_IA32_TSC_DEADLINE:
+		*data = kvm_get_lapic_tscdeadline_msr(vcpu);
+		return 0;
+	case APIC_BASE_MSR ... APIC_BASE_MSR + 0xff:
+		return kvm_x2apic_msr_read(vcpu, index, data);
 	case MSR_IA32_TSC:
 		*data = vcpu->cpu->ops->read_tsc(vcpu);
 		return 0;
@@ -242,10 +248,12 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 		return pv ? 1 : 0;
 	switch (index) {
 	case MSR_IA32_APICBASE:
-		if (kvm_apic_base_invalid(vcpu, data))
-			return 1;
-		vcpu->apic_base = data;
+		return kvm_apic_set_base(vcpu, data, host_initiated);
+	case MSR_IA32_TSC_DEADLINE:
+		kvm_set_lapic_tscdeadline_msr(vcpu, data);
 		return 0;
+	case APIC_BASE_MSR ... APIC_BASE_MSR + 0xff:
+		return kvm_x2apic_msr_write(vcpu, index, data);
 	case MSR_IA32_TSC: {
 		vcpu->arch.tsc_offset = data - kvm_scaled_host_tsc(vcpu);
 		return 0;
@@ -399,5 +407,6 @@ long kvm_vcpu_ioctl_setup_mce(struct kvm_vcpu *vcpu, void *argp)
 		vcpu->arch.mcg_ctl = ~0ull;
 	for (unsigned b = 0; b < banks; b++)
 		vcpu->arch.mce_banks[4 * b] = ~0ull;	/* MCi_CTL: all ones */
+	kvm_apic_after_set_mcg_cap(vcpu);
 	return 0;
 }

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // x86 vCPU: creation and reset, the KVM_RUN loop and its exits, and the arch vCPU ioctls.
+#include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kvm/iobus.h"
 #include "kvm/kvm_host.h"
 #include "kvm/uaccess.h"
+#include "kvm/x86/i8259.h"
+#include "kvm/x86/irq.h"
+#include "kvm/x86/lapic.h"
 #include "kvm/x86/x86.h"
 
 /* ---- memory: the CPU's view of guest-physical memory through this vCPU's memslots ---- */
@@ -83,9 +89,11 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init_event)
 	kvm_msrs_reset(vcpu, init_event);
 	/* EDX holds the processor signature; KVM uses 0x600 until CPUID says otherwise. */
 	vcpu->cpu->gpr[CPU_RDX] = 0x600;
-	if (!init_event)
-		vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
-				  (vcpu->vcpu_id == vcpu->kvm->bsp_vcpu_id ? MSR_IA32_APICBASE_BSP : 0);
+	kvm_lapic_reset(vcpu, init_event);
+	/* kvm_vcpu_reset(): pending events do not survive INIT or RESET */
+	vcpu->arch.nmi_queued = 0;
+	vcpu->arch.queued_irq = -1;
+	vcpu->arch.pv_unhalted = false;
 	cpu_state_changed(vcpu->cpu);
 }
 
@@ -100,15 +108,27 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->arch.maxphyaddr = 36;
 	vcpu->arch.tsc_khz = SWKVM_TSC_KHZ;
 	vcpu->arch.queued_irq = -1;
-	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 	vcpu->arch.poll_control = 1;	/* kvm_arch_vcpu_create() */
 	vcpu->arch.st_fd = -1;
+	if (irqchip_in_kernel(vcpu->kvm)) {
+		int r = kvm_create_lapic(vcpu);
+
+		if (r) {
+			cpu_destroy(vcpu->cpu);
+			vcpu->cpu = NULL;
+			return r;
+		}
+	}
+	/* With an in-kernel LAPIC, APs wait for INIT/SIPI (kvm_arch_vcpu_create()). */
+	vcpu->arch.mp_state = !irqchip_in_kernel(vcpu->kvm) || vcpu->vcpu_id == vcpu->kvm->bsp_vcpu_id
+				      ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED;
 	kvm_vcpu_reset(vcpu, false);
 	return 0;
 }
 
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	kvm_free_lapic(vcpu);
 	if (vcpu->cpu)
 		cpu_destroy(vcpu->cpu);
 	kvm_pv_vcpu_destroy(vcpu);
@@ -166,13 +186,16 @@ static int handle_mmio(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 {
 	struct kvm_run *run = vcpu->run;
 
+	/* vcpu_mmio_write()/vcpu_mmio_read(): this vCPU's LAPIC page, then the MMIO bus */
 	if (e->mmio.write) {
 		/* The instruction has committed; only the store remains to be delivered. */
-		if (kvm_io_bus_write(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, e->mmio.data) == 0)
+		if (kvm_lapic_mmio_write(vcpu, e->mmio.gpa, e->mmio.size, e->mmio.data) == 0 ||
+		    kvm_io_bus_write(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, e->mmio.data) == 0)
 			return 1;
 	} else {
 		uint8_t val[8] = { 0 };
-		if (kvm_io_bus_read(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, val) == 0) {
+		if (kvm_lapic_mmio_read(vcpu, e->mmio.gpa, e->mmio.size, val) == 0 ||
+		    kvm_io_bus_read(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, val) == 0) {
 			cpu_complete_read(vcpu->cpu, val, e->mmio.size);
 			return 1;
 		}
@@ -243,8 +266,13 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 	case CPU_EXIT_MMIO:
 		return handle_mmio(vcpu, e);
 	case CPU_EXIT_HLT:
-		/* kvm_emulate_halt() without an in-kernel LAPIC: let userspace decide. */
 		vcpu->stat->halt_exits++;
+		/* __kvm_emulate_halt(): with an in-kernel LAPIC the vCPU sleeps in KVM_RUN */
+		if (vcpu->arch.apic) {
+			vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
+			return 1;
+		}
+		/* without one, userspace decides */
 		vcpu->run->exit_reason = KVM_EXIT_HLT;
 		return 0;
 	case CPU_EXIT_SHUTDOWN:
@@ -348,10 +376,136 @@ static bool ready_for_interrupt_injection(struct kvm_vcpu *vcpu)
 	return cpu_interrupt_allowed(vcpu->cpu) && vcpu->arch.queued_irq < 0;
 }
 
+/* kvm_cpu_has_extint(): the PIC's INTR, if LINT0 takes it */
+static bool cpu_has_extint(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	return kvm->vpic && kvm_apic_accept_pic_intr(vcpu) && kvm_pic_intr_output(kvm);
+}
+
+/* kvm_cpu_has_interrupt() with an in-kernel irqchip */
+static bool cpu_has_interrupt(struct kvm_vcpu *vcpu)
+{
+	return cpu_has_extint(vcpu) || kvm_apic_has_interrupt(vcpu) >= 0;
+}
+
+/* kvm_cpu_get_interrupt(): INTA to the PIC first, else the LAPIC's highest IRR */
+static int cpu_get_interrupt(struct kvm_vcpu *vcpu)
+{
+	if (cpu_has_extint(vcpu))
+		return kvm_pic_read_irq(vcpu->kvm);
+	return kvm_get_apic_interrupt(vcpu);
+}
+
+/* process_nmi(): one NMI may wait behind one being handled, two otherwise */
+static void process_nmis(struct kvm_vcpu *vcpu, unsigned n)
+{
+	unsigned limit = vcpu->cpu->nmi_blocked ? 1 : 2;
+
+	vcpu->arch.nmi_queued += n;
+	if (vcpu->arch.nmi_queued > limit)
+		vcpu->arch.nmi_queued = limit;
+}
+
+/* kvm_vcpu_deliver_sipi_vector(): CS = vector << 8, base vector << 12, RIP 0 */
+static void deliver_sipi(struct kvm_vcpu *vcpu, uint8_t vector)
+{
+	struct cpu *c = vcpu->cpu;
+
+	c->seg[CPU_CS].selector = (uint16_t)(vector << 8);
+	c->seg[CPU_CS].base = (uint64_t)vector << 12;
+	c->rip = 0;
+	cpu_state_changed(c);
+}
+
+/*
+ * kvm_apic_accept_events(): INIT resets the vCPU (the BSP stays runnable, an AP waits
+ * for SIPI); a SIPI only counts in wait-for-SIPI. NMIs sent by LAPICs are queued here.
+ */
+static void accept_apic_events(struct kvm_vcpu *vcpu)
+{
+	uint8_t sipi;
+	unsigned nmis, ev;
+
+	if (!vcpu->arch.apic)
+		return;
+	ev = kvm_apic_take_pending_events(vcpu, &sipi, &nmis);
+	if (ev & APIC_PENDING_INIT) {
+		kvm_vcpu_reset(vcpu, true);
+		vcpu->arch.mp_state = kvm_vcpu_is_bsp(vcpu) ? KVM_MP_STATE_RUNNABLE
+							     : KVM_MP_STATE_INIT_RECEIVED;
+		nmis = 0;
+	}
+	if ((ev & APIC_PENDING_SIPI) && vcpu->arch.mp_state == KVM_MP_STATE_INIT_RECEIVED) {
+		deliver_sipi(vcpu, sipi);
+		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	}
+	if (nmis)
+		process_nmis(vcpu, nmis);
+}
+
+/*
+ * kvm_vcpu_has_events(): what ends HLT or a wait for INIT/SIPI. An interrupt only
+ * counts when the vCPU could take it (IF=1), as on hardware.
+ */
+static bool vcpu_has_events(struct kvm_vcpu *vcpu)
+{
+	struct cpu *c = vcpu->cpu;
+	uint8_t v;
+	bool he;
+	uint32_t err;
+
+	if (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE)
+		return true;
+	if (kvm_apic_has_pending_init_or_sipi(vcpu) || vcpu->arch.pv_unhalted)
+		return true;
+	if (vcpu->arch.mp_state != KVM_MP_STATE_HALTED)
+		return false;
+	if (cpu_pending_exception(c, &v, &he, &err))
+		return true;
+	if (vcpu->arch.nmi_queued && !c->nmi_blocked)
+		return true;
+	return cpu_interrupt_allowed(c) && cpu_has_interrupt(vcpu);
+}
+
+/*
+ * kvm_vcpu_block(): sleep until an event makes the vCPU runnable, or until userspace
+ * wants it back. Kicks write wake_fd. A signal whose handler sets immediate_exit
+ * normally interrupts poll(); the short timeout closes the window between looking at
+ * immediate_exit and going to sleep, at a negligible cost (docs/design.md).
+ * Returns 1 when runnable, or -EINTR with KVM_EXIT_INTR.
+ */
+#define BLOCK_RECHECK_MS 10
+
+static int vcpu_block(struct kvm_vcpu *vcpu)
+{
+	for (;;) {
+		uint64_t cnt;
+		struct pollfd pfd = { .fd = vcpu->wake_fd, .events = POLLIN };
+
+		if (read(vcpu->wake_fd, &cnt, sizeof(cnt)) < 0) {
+			/* EAGAIN: no kick since the last look */
+		}
+		accept_apic_events(vcpu);
+		kvm_inject_apic_timer_irqs(vcpu);
+		if (vcpu_has_events(vcpu))
+			return 1;
+		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_RELAXED))
+			break;
+		if (poll(&pfd, 1, BLOCK_RECHECK_MS) < 0 && errno == EINTR)
+			break;
+	}
+	vcpu->run->exit_reason = KVM_EXIT_INTR;
+	vcpu->stat->signal_exits++;
+	return -EINTR;
+}
+
 /*
  * inject_pending_event(): a queued exception is delivered by the CPU first; then an
- * NMI unless NMIs are blocked (or MOV SS blocks them); then the interrupt userspace
- * queued with KVM_INTERRUPT, which, as with VMX event injection, does not wait for IF.
+ * NMI unless NMIs are blocked (or MOV SS blocks them); then an interrupt: the one
+ * userspace queued with KVM_INTERRUPT, which, as with VMX event injection, does not
+ * wait for IF, or with the in-kernel irqchip the PIC's or the LAPIC's when IF allows.
  */
 static void inject_pending_events(struct kvm_vcpu *vcpu)
 {
@@ -374,25 +528,58 @@ static void inject_pending_events(struct kvm_vcpu *vcpu)
 		vcpu->arch.queued_irq = -1;
 		vcpu->stat->irq_injections++;
 		cpu_deliver_interrupt(c, vec);
+		return;
+	}
+	if (vcpu->arch.apic && cpu_interrupt_allowed(c)) {
+		int vec = cpu_get_interrupt(vcpu);
+
+		if (vec >= 0) {
+			vcpu->stat->irq_injections++;
+			cpu_deliver_interrupt(c, (uint8_t)vec);
+		}
 	}
 }
 
 static int vcpu_run(struct kvm_vcpu *vcpu)
 {
 	struct cpu_exit e;
+	struct cpu *c = vcpu->cpu;
+	bool apic = vcpu->arch.apic != NULL;
 	int r;
 
 	for (;;) {
 		vcpu_process_requests(vcpu);
+		if (apic) {
+			accept_apic_events(vcpu);
+			kvm_inject_apic_timer_irqs(vcpu);
+			if (vcpu->arch.mp_state != KVM_MP_STATE_RUNNABLE) {
+				r = vcpu_block(vcpu);
+				if (r < 0)
+					return r;
+				if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED) {
+					vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+					vcpu->arch.pv_unhalted = false;
+					vcpu->stat->halt_wakeup++;
+				}
+				continue;
+			}
+		}
 		inject_pending_events(vcpu);
 		/* dm_request_for_irq_injection(): userspace asked to know when it may inject */
-		if (vcpu->run->request_interrupt_window && ready_for_interrupt_injection(vcpu)) {
+		if (!apic && vcpu->run->request_interrupt_window && ready_for_interrupt_injection(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 			vcpu->stat->request_irq_exits++;
 			return 0;
 		}
-		vcpu->cpu->irq_window_exit = vcpu->run->request_interrupt_window;
-		vcpu->cpu->nmi_window_exit = vcpu->arch.nmi_queued != 0;
+		if (apic) {
+			/* enable_irq_window(); CR8 is the LAPIC's TPR (kvm_lapic_get_cr8()) */
+			c->irq_window_exit = cpu_has_interrupt(vcpu);
+			c->cr8 = kvm_lapic_get_cr8(vcpu);
+			c->tpr_threshold = (uint8_t)kvm_lapic_tpr_threshold(vcpu);
+		} else {
+			c->irq_window_exit = vcpu->run->request_interrupt_window;
+		}
+		c->nmi_window_exit = vcpu->arch.nmi_queued != 0;
 		/*
 		 * A VMM's kick sets immediate_exit from a signal handler; the kernel sees
 		 * the signal itself (kvm_handle_signal_exit) and reports KVM_EXIT_INTR.
@@ -402,7 +589,14 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			vcpu->stat->signal_exits++;
 			return -EINTR;
 		}
-		cpu_run(vcpu->cpu, &e);
+		{
+			uint64_t cr8 = c->cr8;
+
+			cpu_run(c, &e);
+			/* a MOV to CR8 wrote the TPR (kvm_lapic_set_tpr(): TPR[3:0] = 0) */
+			if (apic && c->cr8 != cr8)
+				kvm_lapic_set_tpr(vcpu, c->cr8);
+		}
 		r = handle_exit(vcpu, &e);
 		if (r <= 0)
 			return r;
@@ -415,9 +609,11 @@ static void post_kvm_run_save(struct kvm_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 
 	run->if_flag = (cpu_get_rflags(vcpu->cpu) & CPU_FLAG_IF) != 0;
-	run->cr8 = vcpu->cpu->cr8;
+	run->cr8 = vcpu->arch.apic ? kvm_lapic_get_cr8(vcpu) : vcpu->cpu->cr8;
 	run->apic_base = vcpu->apic_base;
-	run->ready_for_interrupt_injection = ready_for_interrupt_injection(vcpu);
+	/* pic_in_kernel(): injection is the hypervisor's business, userspace may always "inject" */
+	run->ready_for_interrupt_injection = irqchip_in_kernel(vcpu->kvm) ||
+					     ready_for_interrupt_injection(vcpu);
 }
 
 /* kvm_arch_vcpu_ioctl_run(): arch/x86/kvm/x86.c */
@@ -434,16 +630,34 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		goto out;
 	}
 	/* Without an in-kernel LAPIC, userspace owns CR8 through kvm_run (kvm_set_cr8()). */
-	if (run->cr8 > 15) {
-		r = -EINVAL;
-		goto out;
+	if (!vcpu->arch.apic) {
+		if (run->cr8 > 15) {
+			r = -EINVAL;
+			goto out;
+		}
+		vcpu->cpu->cr8 = run->cr8;
 	}
-	vcpu->cpu->cr8 = run->cr8;
 
 	atomic_store(&vcpu->mode, IN_GUEST_MODE);
 	vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
 	kvm_check_request(vcpu, KVM_REQ_MMU_RELOAD);
 	cpu_flush_mem(vcpu->cpu);
+
+	/*
+	 * An AP waiting for INIT/SIPI blocks once, then returns -EAGAIN (or -EINTR) so
+	 * that userspace re-enters with the new state (kvm_arch_vcpu_ioctl_run()).
+	 */
+	if (vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		r = wants_to_run ? vcpu_block(vcpu) : -EINTR;
+		if (r > 0) {
+			accept_apic_events(vcpu);
+			r = -EAGAIN;
+		} else {
+			run->exit_reason = KVM_EXIT_INTR;
+		}
+		goto out_mode;
+	}
+
 	kvm_guest_time_update(vcpu);	/* KVM_REQ_CLOCK_UPDATE at every entry from userspace */
 	kvm_record_steal_time(vcpu);
 
@@ -869,6 +1083,9 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		/* kvm_vcpu_ioctl_interrupt(): KVM_NR_INTERRUPTS is 256 */
 		if (irq.irq >= 256)
 			return -EINVAL;
+		/* with the in-kernel PIC, interrupts come from the chips, not from userspace */
+		if (irqchip_in_kernel(vcpu->kvm))
+			return -ENXIO;
 		vcpu->arch.queued_irq = (int)irq.irq;
 		return 0;
 	}
@@ -878,8 +1095,13 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 			vcpu->arch.nmi_queued++;
 		return 0;
 	case KVM_GET_MP_STATE: {
-		struct kvm_mp_state mp = { .mp_state = vcpu->arch.mp_state };
+		struct kvm_mp_state mp;
 
+		/* kvm_arch_vcpu_ioctl_get_mpstate(): latched INIT/SIPI count first */
+		accept_apic_events(vcpu);
+		mp.mp_state = vcpu->arch.mp_state;
+		if (mp.mp_state == KVM_MP_STATE_HALTED && vcpu->arch.pv_unhalted)
+			mp.mp_state = KVM_MP_STATE_RUNNABLE;
 		return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
 	}
 	case KVM_SET_MP_STATE: {
@@ -887,11 +1109,38 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 
 		if (copy_from_user(&mp, argp, sizeof(mp)))
 			return -EFAULT;
-		/* without an in-kernel LAPIC only RUNNABLE exists (kvm_arch_vcpu_ioctl_set_mpstate) */
-		if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
+		/* kvm_arch_vcpu_ioctl_set_mpstate(): without a LAPIC only RUNNABLE exists */
+		if (!vcpu->arch.apic && mp.mp_state != KVM_MP_STATE_RUNNABLE)
 			return -EINVAL;
-		vcpu->arch.mp_state = mp.mp_state;
-		return 0;
+		switch (mp.mp_state) {
+		case KVM_MP_STATE_RUNNABLE:
+		case KVM_MP_STATE_UNINITIALIZED:
+		case KVM_MP_STATE_INIT_RECEIVED:
+		case KVM_MP_STATE_HALTED:
+			vcpu->arch.mp_state = mp.mp_state;
+			return 0;
+		case KVM_MP_STATE_SIPI_RECEIVED:
+			/* wait-for-SIPI with the last SIPI vector latched */
+			vcpu->arch.mp_state = KVM_MP_STATE_INIT_RECEIVED;
+			kvm_apic_latch_sipi(vcpu);
+			return 0;
+		default:
+			return -EINVAL;	/* s390 and SEV-ES states do not exist here */
+		}
+	}
+	case KVM_GET_LAPIC:
+	case KVM_SET_LAPIC: {
+		struct kvm_lapic_state s;
+
+		if (!vcpu->arch.apic)
+			return -EINVAL;
+		if (ioctl == KVM_GET_LAPIC) {
+			kvm_apic_get_state(vcpu, &s);
+			return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+		}
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		return kvm_apic_set_state(vcpu, &s);
 	}
 	case KVM_GET_VCPU_EVENTS:
 		return kvm_vcpu_ioctl_get_vcpu_events(vcpu, argp);

@@ -44,6 +44,7 @@ struct kvm_vcpu_arch {
 	uint64_t mcg_cap, mcg_status, mcg_ctl;	/* KVM_X86_SETUP_MCE and the MCG MSRs */
 	uint64_t mce_banks[32 * 4];		/* MCi_CTL, STATUS, ADDR, MISC */	/* 64K_00000, 16K_80000, 16K_A0000, 4K_C0000..4K_F8000 */
 	struct kvm_lapic *apic;		/* in-hypervisor LAPIC (x86/lapic.c), NULL without an irqchip */
+	bool pv_unhalted;		/* KVM_HC_KICK_CPU woke this vCPU from HLT */
 };
 
 long kvm_dev_ioctl_get_supported_cpuid(void *argp);
@@ -99,10 +100,17 @@ uint64_t kvm_get_kvmclock_ns(struct kvm *kvm);
 long kvm_vm_ioctl_get_clock(struct kvm *kvm, void *argp);
 long kvm_vm_ioctl_set_clock(struct kvm *kvm, void *argp);
 
+/* The KVM_X86_QUIRK_* swkvm implements (KVM_CAP_DISABLE_QUIRKS2), all on by default */
+#define SWKVM_QUIRKS (KVM_X86_QUIRK_LINT0_REENABLED | KVM_X86_QUIRK_LAPIC_MMIO_HOLE | \
+		      KVM_X86_QUIRK_FIX_HYPERCALL_INSN)
+
 /* irqchip.c: the in-hypervisor irqchip as a whole */
 enum { KVM_IRQCHIP_NONE = 0, KVM_IRQCHIP_KERNEL = 1 };
 bool irqchip_in_kernel(struct kvm *kvm);
 long kvm_irqchip_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 void kvm_irqchip_destroy(struct kvm *kvm);
+/* lapic.c: follow-ups of KVM_SET_CPUID2 and KVM_X86_SETUP_MCE */
+void kvm_lapic_after_set_cpuid(struct kvm_vcpu *vcpu);
+void kvm_apic_after_set_mcg_cap(struct kvm_vcpu *vcpu);
 
 #endif
