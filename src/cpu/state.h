@@ -140,6 +140,8 @@ struct cpu {
 	 * pending interrupt comes back to the host. 0 disables it.
 	 */
 	uint8_t tpr_threshold;
+	/* set by every MOV to CR8 (even of the same value); the host clears it */
+	bool cr8_written;
 	/* host debugging (KVM_SET_GUEST_DEBUG): exit after every instruction; INT3 exits */
 	bool singlestep_exit;
 	bool intercept_int3;

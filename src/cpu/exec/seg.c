@@ -204,6 +204,7 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		if (val >> 4)
 			return raise_gp(cpu, 0);
 		cpu->cr8 = val;
+		cpu->cr8_written = true;
 		return EXEC_OK;
 	}
 }

@@ -761,11 +761,16 @@ static int reg_write_locked(struct kvm_lapic *a, unsigned reg, uint32_t val, str
 	case APIC_TDCR: {
 		uint32_t old = a->divide_count;
 
+		uint64_t now = kvm_clock_ns(), target = atomic_load(&a->target);
+
 		reg_set(a, APIC_TDCR, val & 0xb);
 		update_divide_count(a);
-		if (a->divide_count != old && a->period) {
-			/* update_target_expiration(): the remaining time scales with the divider */
-			uint64_t now = kvm_clock_ns(), target = atomic_load(&a->target);
+		/*
+		 * update_target_expiration(): the remaining time scales with the divider.
+		 * A one-shot count that already reached 0 stays there (SDM §11.5.4); KVM
+		 * re-fires it here, which no hardware does.
+		 */
+		if (a->divide_count != old && a->period && (lvtt_period(a) || target > now)) {
 			uint64_t rem = target > now ? target - now : 0;
 
 			kvm_timer_cancel(&a->timer);

@@ -589,14 +589,11 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			vcpu->stat->signal_exits++;
 			return -EINTR;
 		}
-		{
-			uint64_t cr8 = c->cr8;
-
-			cpu_run(c, &e);
-			/* a MOV to CR8 wrote the TPR (kvm_lapic_set_tpr(): TPR[3:0] = 0) */
-			if (apic && c->cr8 != cr8)
-				kvm_lapic_set_tpr(vcpu, c->cr8);
-		}
+		c->cr8_written = false;
+		cpu_run(c, &e);
+		/* a MOV to CR8 wrote the TPR (kvm_lapic_set_tpr(): TPR[3:0] = 0) */
+		if (apic && c->cr8_written)
+			kvm_lapic_set_tpr(vcpu, c->cr8);
 		r = handle_exit(vcpu, &e);
 		if (r <= 0)
 			return r;
