@@ -266,9 +266,86 @@ static void test_ipis(void)
 	vm_free(vm);
 }
 
+/* ---- PV: KVM_HC_KICK_CPU and KVM_HC_SEND_IPI ---- */
+
+static volatile uint32_t ap_halted;
+
+GUEST_CODE static int64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	int64_t r;
+
+	__asm__ volatile("vmcall" : "=a"(r) : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
+	return r;
+}
+
+GUEST_CODE static void guest_ap_pv(void)
+{
+	apic_write(SPIV, 0x1ff);
+	ap_halted = 1;
+	__asm__ volatile("cli; hlt");	/* IF=0: only NMI, INIT, SMI or a PV kick end this */
+	ap_halted = 2;
+	__asm__ volatile("sti");
+	while (!stop)
+		__asm__ volatile("sti; hlt; cli");
+	GUEST_DONE();
+}
+
+GUEST_CODE static void guest_bsp_pv(void)
+{
+	apic_write(SPIV, 0x1ff);
+	__asm__ volatile("sti");
+	while (ap_halted != 1)
+		__asm__ volatile("pause");
+	for (volatile int i = 0; i < 200000; i++)
+		;
+	GUEST_ASSERT_EQ(ap_halted, 1);		/* still halted */
+	GUEST_ASSERT_EQ(hypercall(5, 0, 1, 0, 0), 0);	/* KICK_CPU APIC ID 1 */
+	for (uint64_t i = 0; ap_halted != 2 && i < 2000000000ull; i++)
+		__asm__ volatile("pause");
+	GUEST_ASSERT_EQ(ap_halted, 2);
+	/* SEND_IPI: bitmap bit 1 = APIC ID 1 */
+	GUEST_ASSERT_EQ(hypercall(10, 2, 0, 0, 0x61), 1);
+	wait_for(&cnt[1][0x61], 1);
+	GUEST_ASSERT_EQ(hypercall(10, 3, 0, 0, 0x62), 2);		/* both, ourselves too */
+	wait_for(&cnt[1][0x62], 1);
+	wait_for(&cnt[0][0x62], 1);
+	GUEST_ASSERT_EQ(hypercall(10, 1, 0, 1, 0x63), 1);		/* min 1: bit 0 is ID 1 */
+	wait_for(&cnt[1][0x63], 1);
+	GUEST_ASSERT_EQ(hypercall(10, 0, 1, 0xffffffffffffffc1ull, 0x64), 1);	/* u32 min wraps: ID 1 */
+	wait_for(&cnt[1][0x64], 1);
+	GUEST_ASSERT_EQ(hypercall(10, 2, 0, 0, 0x800 | 0x61), -22);	/* logical: -KVM_EINVAL */
+	GUEST_ASSERT_EQ(hypercall(10, 2, 0, 0, 0x40000 | 0x61), -22);	/* shorthand: -KVM_EINVAL */
+	GUEST_ASSERT_EQ(hypercall(10, 0xffffffff, 0, 0xffffffff, 0), 0);	/* the CVE regression case */
+	GUEST_ASSERT_EQ(hypercall(10, 4, 0, 0, 0x61), 0);		/* APIC ID 2 does not exist */
+	stop = 1;
+	send_ipi(1, 0x59);
+	GUEST_DONE();
+}
+
+static void test_pv(void)
+{
+	struct vcpu *bsp, *ap;
+	struct vm *vm = vm_create_64_irqchip(&bsp, guest_bsp_pv);
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct runner ra;
+	struct ucall uc;
+
+	ap = vm_add_vcpu_64(vm, 1, guest_ap_pv);
+	kvm_ioctl(ap->fd, KVM_SET_MP_STATE, &mp);
+	for (int i = 0x59; i <= 0x64; i++)
+		vm_install_irq_handler(vm, i, h_ipi);
+	start(&ra, ap);
+	is(vcpu_get_ucall(bsp, &uc), UCALL_DONE,
+	   "KICK_CPU wakes a vCPU halted with IF=0; SEND_IPI bitmaps, min wrap-around, error cases");
+	pthread_join(ra.thr, NULL);
+	is(ra.ucall, UCALL_DONE, "the kicked AP finished");
+	vm_free(vm);
+}
+
 int main(void)
 {
 	test_init_sipi();
 	test_ipis();
+	test_pv();
 	return tap_done();
 }

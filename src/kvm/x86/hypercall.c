@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // KVM hypercalls (Documentation/virt/kvm/x86/hypercalls.rst; kvm-behaviours G1).
 #include <linux/kvm_para.h>
+#include <sched.h>
 #include <string.h>
 
 #include "kvm/kvm_host.h"
 #include "kvm/x86/irq.h"
+#include "kvm/x86/lapic.h"
 
 /* is_64_bit_mode(): EFER.LMA and a 64-bit code segment */
 static bool vcpu_64bit(struct kvm_vcpu *vcpu)
@@ -62,6 +64,7 @@ int kvm_emulate_hypercall(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 	struct cpu *c = vcpu->cpu;
 	bool op64 = vcpu_64bit(vcpu);
 	uint64_t nr = c->gpr[CPU_RAX], a0 = c->gpr[CPU_RBX], a1 = c->gpr[CPU_RCX], a2 = c->gpr[CPU_RDX];
+	uint64_t a3 = c->gpr[CPU_RSI];
 	uint64_t ret = (uint64_t)-KVM_ENOSYS;
 
 	/* swkvm's CPU model is Intel: VMCALL is native */
@@ -73,6 +76,7 @@ int kvm_emulate_hypercall(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		a0 &= 0xffffffff;
 		a1 &= 0xffffffff;
 		a2 &= 0xffffffff;
+		a3 &= 0xffffffff;
 	}
 	if (kvm_vcpu_get_cpl(vcpu) != 0) {
 		ret = (uint64_t)-KVM_EPERM;
@@ -83,15 +87,24 @@ int kvm_emulate_hypercall(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		ret = 0;
 		break;
 	case KVM_HC_KICK_CPU:
+		/* a0 = flags (unused), a1 = the APIC ID to wake; then KVM yields to it */
+		if (!guest_pv_has(vcpu, KVM_FEATURE_PV_UNHALT))
+			break;
+		kvm_pv_kick_cpu(vcpu->kvm, (uint32_t)a1);
+		sched_yield();
+		ret = 0;
+		break;
 	case KVM_HC_SCHED_YIELD:
-		/* without in-hypervisor LAPICs there is no target to wake or yield to */
-		if (guest_pv_has(vcpu, nr == KVM_HC_KICK_CPU ? KVM_FEATURE_PV_UNHALT : KVM_FEATURE_PV_SCHED_YIELD))
-			ret = 0;
+		/* a directed yield has no host equivalent for threads; yield the CPU */
+		if (!guest_pv_has(vcpu, KVM_FEATURE_PV_SCHED_YIELD))
+			break;
+		sched_yield();
+		ret = 0;
 		break;
 	case KVM_HC_SEND_IPI:
-		/* kvm_pv_send_ipi() without an APIC map: -KVM_EOPNOTSUPP */
+		/* kvm_pv_send_ipi(): `min` is a u32 even for 64-bit callers */
 		if (guest_pv_has(vcpu, KVM_FEATURE_PV_SEND_IPI))
-			ret = (uint64_t)-KVM_EOPNOTSUPP;
+			ret = (uint64_t)kvm_pv_send_ipi(vcpu->kvm, a0, a1, (uint32_t)a2, a3, op64);
 		break;
 	case KVM_HC_CLOCK_PAIRING:
 		/* no TSC-based master clock (and type 0 is the only type): -KVM_EOPNOTSUPP */

@@ -395,6 +395,96 @@ int kvm_irq_delivery_to_apic(struct kvm *kvm, struct kvm_lapic *src, struct kvm_
 	return r;
 }
 
+/* ---- PV IPIs and kicks (Documentation/virt/kvm/x86/hypercalls.rst) ---- */
+
+/* The APIC whose physical ID is `id` among the present ones (KVM's phys_map), or NULL. */
+static struct kvm_lapic *find_phys(struct kvm *kvm, uint32_t id)
+{
+	int n = kvm_nr_vcpus(kvm);
+
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *v = kvm_get_vcpu(kvm, i);
+		struct kvm_lapic *a = v ? vcpu_apic(v) : NULL;
+		uint32_t phys;
+
+		if (!a || !hw_enabled(a))
+			continue;
+		pthread_mutex_lock(&a->lock);
+		phys = x2apic_mode(a) ? (uint32_t)v->vcpu_id : xapic_id(a);
+		pthread_mutex_unlock(&a->lock);
+		if (phys == id)
+			return a;
+	}
+	return NULL;
+}
+
+/* max_apic_id of KVM's map: at least 255, else the highest x2APIC ID (= vCPU ID) */
+static uint32_t max_apic_id(struct kvm *kvm)
+{
+	uint32_t m = 255;
+	int n = kvm_nr_vcpus(kvm);
+
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *v = kvm_get_vcpu(kvm, i);
+
+		if (v && vcpu_apic(v) && hw_enabled(vcpu_apic(v)) && (uint32_t)v->vcpu_id > m)
+			m = (uint32_t)v->vcpu_id;
+	}
+	return m;
+}
+
+/* __pv_send_ipi(): never looks at IDs beyond the map, whatever `min` is */
+static int pv_send_half(struct kvm *kvm, uint64_t bitmap, uint32_t min, uint32_t max_id,
+			const struct kvm_lapic_irq *irq)
+{
+	unsigned nbits;
+	int count = 0;
+
+	if (min > max_id)
+		return 0;
+	nbits = max_id - min + 1 < 64 ? max_id - min + 1 : 64;
+	for (unsigned i = 0; i < nbits; i++) {
+		struct kvm_lapic *a;
+
+		if (!(bitmap >> i & 1))
+			continue;
+		a = find_phys(kvm, min + i);
+		if (a)
+			count += accept_irq(a, irq);
+	}
+	return count;
+}
+
+long kvm_pv_send_ipi(struct kvm *kvm, uint64_t lo, uint64_t hi, uint32_t min, uint64_t icr, bool op64)
+{
+	struct kvm_lapic_irq irq = { 0 };
+	uint32_t max_id;
+	long count;
+
+	if (!irqchip_in_kernel(kvm))
+		return -95;	/* no APIC map: -KVM_EOPNOTSUPP */
+	if (icr & (APIC_DEST_LOGICAL | APIC_SHORT_MASK))
+		return -22;	/* -KVM_EINVAL */
+	irq.vector = icr & APIC_VECTOR_MASK;
+	irq.delivery_mode = icr & APIC_MODE_MASK;
+	irq.level = (icr & APIC_INT_ASSERT) != 0;
+	irq.trig_mode = (icr & APIC_INT_LEVELTRIG) ? 1 : 0;
+	max_id = max_apic_id(kvm);
+	count = pv_send_half(kvm, lo, min, max_id, &irq);
+	min += op64 ? 64 : 32;	/* u32 arithmetic, as KVM's: it may wrap */
+	count += pv_send_half(kvm, hi, min, max_id, &irq);
+	return count;
+}
+
+/* kvm_pv_kick_cpu_op(): a "remote read" message that only wakes the target from HLT */
+void kvm_pv_kick_cpu(struct kvm *kvm, uint32_t apic_id)
+{
+	struct kvm_lapic_irq irq = { .delivery_mode = APIC_DM_REMRD, .dest_id = apic_id };
+
+	if (irqchip_in_kernel(kvm))
+		kvm_irq_delivery_to_apic(kvm, NULL, &irq);
+}
+
 /* ---- EOI ---- */
 
 /* apic_set_eoi(): with a->lock held; returns the vector and whether it was level. */

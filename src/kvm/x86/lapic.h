@@ -104,6 +104,14 @@ void kvm_apic_latch_sipi(struct kvm_vcpu *vcpu);
 /* INIT, SIPI or an NMI latched for this vCPU (does not consume them). */
 bool kvm_apic_has_pending_init_or_sipi(struct kvm_vcpu *vcpu);
 
+/*
+ * KVM_HC_SEND_IPI: bit i of lo/hi targets physical APIC ID min+i / min+32|64+i;
+ * returns the number of APICs that accepted, or -KVM_EINVAL/-KVM_EOPNOTSUPP.
+ */
+long kvm_pv_send_ipi(struct kvm *kvm, uint64_t lo, uint64_t hi, uint32_t min, uint64_t icr, bool op64);
+/* KVM_HC_KICK_CPU: wake the vCPU with that APIC ID from HLT. */
+void kvm_pv_kick_cpu(struct kvm *kvm, uint32_t apic_id);
+
 /* KVM_GET_LAPIC / KVM_SET_LAPIC */
 int kvm_apic_get_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);
 int kvm_apic_set_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);
