@@ -80,7 +80,7 @@ $(O)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBA) $(LDFLAGS)
 
-bench: all $(O)/bench/cpu_loop
+bench: all $(O)/bench/cpu_loop $(O)/bench/idle
 	@O=$(O) bench/run
 
 deps:

@@ -5,6 +5,8 @@
 // NMI, and a wake-up from HLT.
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include "kvm_util.h"
@@ -342,8 +344,70 @@ static void test_pv(void)
 	vm_free(vm);
 }
 
+/* ---- a signal kicks a vCPU out of HLT ---- */
+
+GUEST_CODE static void guest_halt_forever(void)
+{
+	__asm__ volatile("cli; hlt");
+	GUEST_DONE();
+}
+
+static struct kvm_run *kicked_run;
+
+static void on_kick(int sig)
+{
+	(void)sig;
+	kicked_run->immediate_exit = 1;
+}
+
+struct kicker {
+	pthread_t target;
+	useconds_t delay;
+};
+
+static void *kicker_main(void *arg)
+{
+	struct kicker *k = arg;
+
+	usleep(k->delay);
+	pthread_kill(k->target, SIGUSR1);
+	return NULL;
+}
+
+static void test_signal_kick(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64_irqchip(&v, guest_halt_forever);
+	struct sigaction sa = { .sa_handler = on_kick }, old;
+	struct kicker k = { .target = pthread_self(), .delay = 50000 };
+	struct kvm_mp_state mp;
+	pthread_t t;
+	int rc;
+
+	kicked_run = v->run;
+	sigaction(SIGUSR1, &sa, &old);
+	pthread_create(&t, NULL, kicker_main, &k);
+	rc = vcpu_run(v);
+	ok(rc == -1 && errno == EINTR, "a signal ends KVM_RUN of a halted vCPU with EINTR");
+	is(v->run->exit_reason, KVM_EXIT_INTR, "KVM_EXIT_INTR");
+	pthread_join(t, NULL);
+	kvm_ioctl(v->fd, KVM_GET_MP_STATE, &mp);
+	is(mp.mp_state, KVM_MP_STATE_HALTED, "the vCPU is still halted");
+	/* immediate_exit still set: returns at once */
+	rc = vcpu_run(v);
+	ok(rc == -1 && errno == EINTR && v->run->exit_reason == KVM_EXIT_INTR, "immediate_exit: EINTR at once");
+	v->run->immediate_exit = 0;
+	/* an NMI ends HLT even with IF=0 */
+	kvm_ioctl(v->fd, KVM_NMI, 0);
+	vm_install_irq_handler(vm, 2, h_nmi);
+	is(vcpu_run(v), 0, "KVM_NMI wakes it");
+	sigaction(SIGUSR1, &old, NULL);
+	vm_free(vm);
+}
+
 int main(void)
 {
+	test_signal_kick();
 	test_init_sipi();
 	test_ipis();
 	test_pv();

@@ -2,6 +2,7 @@
 // x86 vCPU: creation and reset, the KVM_RUN loop and its exits, and the arch vCPU ioctls.
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,15 +472,19 @@ static bool vcpu_has_events(struct kvm_vcpu *vcpu)
 
 /*
  * kvm_vcpu_block(): sleep until an event makes the vCPU runnable, or until userspace
- * wants it back. Kicks write wake_fd. A signal whose handler sets immediate_exit
- * normally interrupts poll(); the short timeout closes the window between looking at
- * immediate_exit and going to sleep, at a negligible cost (docs/design.md).
+ * wants it back. Kicks from other threads write wake_fd. A VMM kicks its vCPU thread
+ * with a signal whose handler sets immediate_exit: signals are blocked while we look
+ * at immediate_exit and ppoll() unblocks them atomically, so a signal in between
+ * interrupts the sleep instead of being missed (the kernel's signal_pending()).
  * Returns 1 when runnable, or -EINTR with KVM_EXIT_INTR.
  */
-#define BLOCK_RECHECK_MS 10
-
 static int vcpu_block(struct kvm_vcpu *vcpu)
 {
+	sigset_t all, old;
+	int r = -EINTR;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (;;) {
 		uint64_t cnt;
 		struct pollfd pfd = { .fd = vcpu->wake_fd, .events = POLLIN };
@@ -489,16 +494,21 @@ static int vcpu_block(struct kvm_vcpu *vcpu)
 		}
 		accept_apic_events(vcpu);
 		kvm_inject_apic_timer_irqs(vcpu);
-		if (vcpu_has_events(vcpu))
-			return 1;
+		if (vcpu_has_events(vcpu)) {
+			r = 1;
+			break;
+		}
 		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_RELAXED))
 			break;
-		if (poll(&pfd, 1, BLOCK_RECHECK_MS) < 0 && errno == EINTR)
+		if (ppoll(&pfd, 1, NULL, &old) < 0 && errno == EINTR)
 			break;
 	}
-	vcpu->run->exit_reason = KVM_EXIT_INTR;
-	vcpu->stat->signal_exits++;
-	return -EINTR;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);	/* a pending signal's handler runs here */
+	if (r < 0) {
+		vcpu->run->exit_reason = KVM_EXIT_INTR;
+		vcpu->stat->signal_exits++;
+	}
+	return r;
 }
 
 /*
