@@ -43,6 +43,7 @@ enum cpu_exit_reason {
 	CPU_EXIT_IRQ_WINDOW,	/* irq_window_exit/nmi_window_exit: the event became deliverable */
 	CPU_EXIT_DEBUG,		/* host debugging: single-step (RIP past the insn) or INT3 (RIP at it) */
 	CPU_EXIT_HYPERCALL,	/* VMCALL or VMMCALL; RIP at the insn, insn_len set */
+	CPU_EXIT_RSM,		/* RSM; RIP at the insn: SMM (and its #UD outside it) is the host's */
 };
 
 /*
@@ -156,6 +157,13 @@ bool cpu_pae_paging(const struct cpu *cpu);
  * unchanged) when the table is not in RAM or a present entry has reserved bits set.
  */
 int cpu_load_pdptrs(struct cpu *cpu, uint64_t cr3);
+
+/*
+ * MOV to CR0/CR3/CR4 as the guest would do it, with the same checks, for the host's
+ * own state transitions (RSM). Returns 0, or -1 (nothing changed, no exception raised)
+ * where the guest would get #GP.
+ */
+int cpu_set_cr(struct cpu *cpu, int cr, uint64_t val);
 
 /* MSRs the CPU itself owns (EFER, STAR..., FS/GS bases, SYSENTER, PAT, TSC_AUX, ...). */
 /* Returns 0, or -1 if the index is not a CPU-owned MSR. No #GP checks: kvm/ applies them. */

@@ -22,7 +22,7 @@
 /* ---- limits, each answered by KVM_CHECK_EXTENSION (see x86/caps.c) ---- */
 #define KVM_API_VERSION_NR	12
 #define SWKVM_USER_MEM_SLOTS	32764	/* x86 KVM_USER_MEM_SLOTS */
-#define SWKVM_ADDRESS_SPACES	1	/* SMM's second address space comes with SMM */
+#define SWKVM_ADDRESS_SPACES	2	/* 0: normal, 1: SMM (x86/smm.c) */
 #define SWKVM_MAX_VCPUS		256	/* one host thread each */
 #define SWKVM_MAX_VCPU_IDS	1024
 /* KVM_MEM_MAX_NR_PAGES: (1 << 31) - 1 pages per slot (include/linux/kvm_host.h). */

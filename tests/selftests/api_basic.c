@@ -33,7 +33,8 @@ static void test_system(void)
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_INTERNAL_ERROR_DATA), 1, "CAP_INTERNAL_ERROR_DATA");
 	/* Not implemented yet, so not claimed. */
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 0, "CAP_IRQCHIP not claimed");
-	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM), 0, "CAP_X86_SMM not claimed");
+	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM), 1, "CAP_X86_SMM");
+	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE), 2, "CAP_MULTI_ADDRESS_SPACE: 2 (SMM)");
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, 0x7fffffff), 0, "unknown capability is 0");
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, -1), 0, "negative capability is 0");
 

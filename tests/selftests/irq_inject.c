@@ -105,7 +105,15 @@ static void test_events_and_mp_state(void)
 	ev.flags = KVM_VCPUEVENT_VALID_SMM;
 	ev.exception.injected = 0;
 	ev.smi.smm = 1;
-	is_errno(kvm_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev), EINVAL, "entering SMM without SMM support: EINVAL");
+	ev.smi.pending = 1;
+	is(kvm_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev), 0, "SET_VCPU_EVENTS enters SMM, SMI pending");
+	kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &g);
+	ok(g.smi.smm && g.smi.pending && !g.smi.smm_inside_nmi, "GET reports SMM and the latched SMI");
+	ev.smi.smm = 0;
+	ev.smi.pending = 0;
+	is(kvm_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev), 0, "and leaves it");
+	kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &g);
+	ok(!g.smi.smm && !g.smi.pending, "out of SMM");
 
 	memset(&ev, 0, sizeof(ev));
 	ev.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_NMI_PENDING;

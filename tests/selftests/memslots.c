@@ -37,8 +37,8 @@ static void test_validation(void)
 	is_errno(set_region(vm, 2, 1u << 31, 0x20000, 0x1000, mem), EINVAL, "unknown high flag");
 	is_errno(set_region(vm, 32764, 0, 0x20000, 0x1000, mem), EINVAL, "slot id 32764 (>= NR_MEMSLOTS)");
 	is(set_region(vm, 32763, 0, 0x20000, 0x1000, mem + 0x20000), 0, "slot id 32763 is the last one");
-	is_errno(set_region(vm, (1u << 16) | 3, 0, 0x30000, 0x1000, mem), EINVAL,
-		 "address space 1 without multi-address-space support");
+	is_errno(set_region(vm, (2u << 16) | 3, 0, 0x30000, 0x1000, mem), EINVAL,
+		 "address space 2 does not exist (SMM is 1)");
 	is_errno(set_region(vm, 3, 0, 1ull << 46, 0x1000, mem), EINVAL, "GPA beyond MAXPHYADDR");
 	is_errno(set_region(vm, 3, 0, ~0xfffull, 0x2000, mem), EINVAL, "GPA range wraps");
 	is_errno(set_region(vm, 3, 0, 0x40000, 0x1000, (void *)0x7ffffffff000ull), EINVAL,

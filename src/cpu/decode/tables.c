@@ -422,7 +422,7 @@ const struct opcode opcode_map2[256] = {
 	[0xa5] = ROW(x_shld, "shld", OPS(Ev, Gv, CL), MODRM),
 	[0xa8] = ROW(x_push_sreg, "push gs", D64, ARG(CPU_GS)),
 	[0xa9] = ROW(x_pop_sreg, "pop gs", D64, ARG(CPU_GS)),
-	/* 0F AA: RSM, #UD outside SMM (the CPU has no SMM yet) */
+	[0xaa] = ROW(x_rsm, "rsm"),	/* the host checks SMM (#UD outside it) */
 	[0xab] = ROW(x_bt, "bts", OPS(Ev, Gv), MODRM, LOCK, ARG(1)),
 	[0xac] = ROW(x_shrd, "shrd", OPS(Ev, Gv, Ib), MODRM),
 	[0xad] = ROW(x_shrd, "shrd", OPS(Ev, Gv, CL), MODRM),

@@ -209,6 +209,18 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 	}
 }
 
+int cpu_set_cr(struct cpu *cpu, int cr, uint64_t val)
+{
+	bool had = cpu->in->exc_pending;
+
+	cpu_update_mode(cpu);
+	if (cpu_write_cr(cpu, cr, val) == EXEC_OK)
+		return 0;
+	if (!had)
+		cpu->in->exc_pending = false;	/* the #GP was for us, not the guest */
+	return -1;
+}
+
 /*
  * The descriptor for LAR/LSL/VERR/VERW, which never fault on a bad selector: returns
  * EXEC_OK with *ok=false for a null selector or one beyond its table's limit, and an

@@ -35,6 +35,11 @@ int x_cpuid(struct cpu *cpu, struct insn *in)
 	return intercept(cpu, in, CPU_EXIT_CPUID);
 }
 
+int x_rsm(struct cpu *cpu, struct insn *in)
+{
+	return intercept(cpu, in, CPU_EXIT_RSM);
+}
+
 int x_rdmsr(struct cpu *cpu, struct insn *in)
 {
 	int r = intercept(cpu, in, CPU_EXIT_RDMSR);

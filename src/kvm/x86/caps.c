@@ -43,7 +43,10 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_KVMCLOCK_CTRL:
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 	case KVM_CAP_TSC_DEADLINE_TIMER:	/* with the in-kernel LAPIC (x86/lapic.c) */
+	case KVM_CAP_X86_SMM:			/* x86/smm.c */
 		return 1;
+	case KVM_CAP_MULTI_ADDRESS_SPACE:
+		return SWKVM_ADDRESS_SPACES;	/* 2: the SMM address space */
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_VALID_FLAGS;
 	case KVM_CAP_MCE:

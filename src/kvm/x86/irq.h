@@ -69,7 +69,16 @@ bool kvm_apic_accept_pic_intr(struct kvm_vcpu *vcpu);
  */
 #define APIC_PENDING_INIT	(1u << 0)
 #define APIC_PENDING_SIPI	(1u << 1)
-unsigned kvm_apic_take_pending_events(struct kvm_vcpu *vcpu, uint8_t *sipi_vector, unsigned *nmis);
+#define APIC_PENDING_SMI	(1u << 2)
+/*
+ * With init_sipi_allowed false (SMM) an INIT stays latched and a SIPI is dropped;
+ * SMIs and NMIs are always taken.
+ */
+unsigned kvm_apic_take_pending_events(struct kvm_vcpu *vcpu, uint8_t *sipi_vector, unsigned *nmis,
+				      bool init_sipi_allowed);
+/* The latched INIT, for KVM_GET/SET_VCPU_EVENTS (smi.latched_init). */
+bool kvm_apic_init_pending(struct kvm_vcpu *vcpu);
+void kvm_apic_set_init_pending(struct kvm_vcpu *vcpu, bool pending);
 /* lapic.c: the PIT's NMI watchdog fires LINT0 of `vcpu` (kvm_apic_nmi_wd_deliver). */
 void kvm_apic_nmi_wd_deliver(struct kvm_vcpu *vcpu);
 

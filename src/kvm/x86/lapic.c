@@ -249,14 +249,19 @@ static int accept_irq_locked(struct kvm_lapic *a, int mode, int vector, bool lev
 		kvm_vcpu_kick(a->vcpu);
 		return 1;
 	case APIC_DM_SMI:
-		return 0;	/* no SMM yet: kvm_inject_smi() fails */
+		/* kvm_inject_smi(): taken by the vCPU at its next entry (x86/smm.c) */
+		atomic_fetch_or(&a->pending_events, APIC_PENDING_SMI);
+		kvm_vcpu_kick(a->vcpu);
+		return 1;
 	case APIC_DM_NMI:
 		inject_nmi(a);
 		return 1;
 	case APIC_DM_INIT:
 		if (trig && !level)
 			return 0;	/* INIT level de-assert: ignored */
-		atomic_store(&a->pending_events, APIC_PENDING_INIT);
+		/* an INIT discards a pending SIPI (pending_events = INIT only); an SMI stays */
+		atomic_store(&a->pending_events, APIC_PENDING_INIT |
+				(atomic_load(&a->pending_events) & APIC_PENDING_SMI));
 		kvm_vcpu_kick(a->vcpu);
 		return 1;
 	case APIC_DM_STARTUP:
@@ -1125,7 +1130,8 @@ bool kvm_apic_accept_pic_intr(struct kvm_vcpu *vcpu)
 	return !(lvt0 & APIC_LVT_MASKED) && (lvt0 & APIC_MODE_MASK) == APIC_DM_EXTINT;
 }
 
-unsigned kvm_apic_take_pending_events(struct kvm_vcpu *vcpu, uint8_t *sipi_vector, unsigned *nmis)
+unsigned kvm_apic_take_pending_events(struct kvm_vcpu *vcpu, uint8_t *sipi_vector, unsigned *nmis,
+				      bool init_sipi_allowed)
 {
 	struct kvm_lapic *a = vcpu_apic(vcpu);
 	unsigned ev;
@@ -1134,9 +1140,31 @@ unsigned kvm_apic_take_pending_events(struct kvm_vcpu *vcpu, uint8_t *sipi_vecto
 	if (!a)
 		return 0;
 	*nmis = atomic_exchange(&a->nmis, 0);
-	ev = atomic_exchange(&a->pending_events, 0);
+	if (init_sipi_allowed)
+		ev = atomic_exchange(&a->pending_events, 0);
+	else
+		ev = atomic_fetch_and(&a->pending_events, APIC_PENDING_INIT) & APIC_PENDING_SMI;
 	*sipi_vector = atomic_load(&a->sipi_vector);
 	return ev;
+}
+
+bool kvm_apic_init_pending(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *a = vcpu_apic(vcpu);
+
+	return a && (atomic_load(&a->pending_events) & APIC_PENDING_INIT);
+}
+
+void kvm_apic_set_init_pending(struct kvm_vcpu *vcpu, bool pending)
+{
+	struct kvm_lapic *a = vcpu_apic(vcpu);
+
+	if (!a)
+		return;
+	if (pending)
+		atomic_fetch_or(&a->pending_events, APIC_PENDING_INIT);
+	else
+		atomic_fetch_and(&a->pending_events, ~APIC_PENDING_INIT);
 }
 
 void kvm_apic_latch_sipi(struct kvm_vcpu *vcpu)
@@ -1151,7 +1179,8 @@ bool kvm_apic_has_pending_init_or_sipi(struct kvm_vcpu *vcpu)
 {
 	struct kvm_lapic *a = vcpu_apic(vcpu);
 
-	return a && (atomic_load(&a->pending_events) || atomic_load(&a->nmis));
+	return a && ((atomic_load(&a->pending_events) & (APIC_PENDING_INIT | APIC_PENDING_SIPI)) ||
+		     atomic_load(&a->nmis));
 }
 
 void kvm_apic_nmi_wd_deliver(struct kvm_vcpu *vcpu)

@@ -10,6 +10,8 @@
 #include <linux/kvm_para.h>
 
 #define MSR_MTRRcap		0x000000fe
+#define MSR_SMI_COUNT		0x00000034
+#define MSR_IA32_SMBASE		0x0000009e
 #define MSR_TSC_AUX		0xc0000103
 #define MSR_IA32_SYSENTER_CS	0x00000174
 #define MSR_IA32_SYSENTER_ESP	0x00000175
@@ -62,7 +64,7 @@ static const uint32_t msrs_to_save[] = {
 	MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000,
 	0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
-	MSR_KVM_STEAL_TIME, MSR_KVM_POLL_CONTROL, MSR_TSC_AUX,
+	MSR_KVM_STEAL_TIME, MSR_KVM_POLL_CONTROL, MSR_TSC_AUX, MSR_IA32_SMBASE, MSR_SMI_COUNT,
 };
 
 void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event)
@@ -189,6 +191,15 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 	case MSR_IA32_TSC_DEADLINE:
 		*data = kvm_get_lapic_tscdeadline_msr(vcpu);
 		return 0;
+	case MSR_IA32_SMBASE:
+		/* only userspace sees SMBASE (the guest relocates it through the SMRAM image) */
+		if (!host_initiated)
+			return 1;
+		*data = vcpu->arch.smbase;
+		return 0;
+	case MSR_SMI_COUNT:
+		*data = vcpu->arch.smi_count;
+		return 0;
 	case APIC_BASE_MSR ... APIC_BASE_MSR + 0xff:
 		return kvm_x2apic_msr_read(vcpu, index, data);
 	case MSR_IA32_TSC:
@@ -251,6 +262,16 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 		return kvm_apic_set_base(vcpu, data, host_initiated);
 	case MSR_IA32_TSC_DEADLINE:
 		kvm_set_lapic_tscdeadline_msr(vcpu, data);
+		return 0;
+	case MSR_IA32_SMBASE:
+		if (!host_initiated)
+			return 1;
+		vcpu->arch.smbase = (uint32_t)data;
+		return 0;
+	case MSR_SMI_COUNT:
+		if (!host_initiated)
+			return 1;
+		vcpu->arch.smi_count = data;
 		return 0;
 	case APIC_BASE_MSR ... APIC_BASE_MSR + 0xff:
 		return kvm_x2apic_msr_write(vcpu, index, data);

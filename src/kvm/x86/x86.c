@@ -17,6 +17,11 @@
 #include "kvm/x86/lapic.h"
 #include "kvm/x86/x86.h"
 
+struct kvm_memslots *kvm_vcpu_memslots(struct kvm_vcpu *vcpu)
+{
+	return atomic_load(&vcpu->kvm->memslots[vcpu->arch.smm ? 1 : 0]);
+}
+
 /* ---- memory: the CPU's view of guest-physical memory through this vCPU's memslots ---- */
 
 static uint8_t *vcpu_gpa_page(void *opaque, uint64_t gfn, bool write)
@@ -41,7 +46,7 @@ static uint8_t *vcpu_gpa_page(void *opaque, uint64_t gfn, bool write)
 void vcpu_pin_slots(struct kvm_vcpu *vcpu)
 {
 	pthread_mutex_lock(&vcpu->kvm->slots_lock);
-	vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
+	vcpu->slots = kvm_vcpu_memslots(vcpu);
 }
 
 void vcpu_unpin_slots(struct kvm_vcpu *vcpu)
@@ -92,6 +97,12 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init_event)
 	vcpu->cpu->gpr[CPU_RDX] = 0x600;
 	kvm_lapic_reset(vcpu, init_event);
 	/* kvm_vcpu_reset(): pending events do not survive INIT or RESET */
+	if (vcpu->arch.smm)
+		kvm_smm_changed(vcpu, false);
+	vcpu->arch.smi_pending = false;
+	vcpu->arch.smi_count = 0;
+	if (!init_event)
+		vcpu->arch.smbase = 0x30000;
 	vcpu->arch.nmi_queued = 0;
 	vcpu->arch.queued_irq = -1;
 	vcpu->arch.pv_unhalted = false;
@@ -308,6 +319,17 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		return 1;	/* vcpu_run() reports the open window */
 	case CPU_EXIT_HYPERCALL:
 		return kvm_emulate_hypercall(vcpu, e);
+	case CPU_EXIT_RSM:
+		/* em_rsm(): #UD outside SMM; a refused image triple-faults */
+		if (!is_smm(vcpu)) {
+			cpu_queue_exception(cpu, CPU_EXC_UD, false, 0);
+			return 1;
+		}
+		if (kvm_leave_smm(vcpu)) {
+			vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+			return 0;
+		}
+		return 1;
 	case CPU_EXIT_DEBUG: {
 		/* handle_exception_nmi() for guest debugging: pc is the linear RIP */
 		struct kvm_run *run = vcpu->run;
@@ -363,7 +385,7 @@ static void vcpu_process_requests(struct kvm_vcpu *vcpu)
 	if (!atomic_load(&vcpu->requests))
 		return;
 	if (kvm_check_request(vcpu, KVM_REQ_MMU_RELOAD)) {
-		vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
+		vcpu->slots = kvm_vcpu_memslots(vcpu);
 		cpu_flush_mem(vcpu->cpu);
 	}
 	kvm_check_request(vcpu, KVM_REQ_KICK);
@@ -431,7 +453,10 @@ static void accept_apic_events(struct kvm_vcpu *vcpu)
 
 	if (!vcpu->arch.apic)
 		return;
-	ev = kvm_apic_take_pending_events(vcpu, &sipi, &nmis);
+	/* kvm_apic_init_sipi_allowed(): INIT is latched in SMM, a SIPI dropped */
+	ev = kvm_apic_take_pending_events(vcpu, &sipi, &nmis, !is_smm(vcpu));
+	if (ev & APIC_PENDING_SMI)
+		vcpu->arch.smi_pending = true;	/* process_smi() */
 	if (ev & APIC_PENDING_INIT) {
 		kvm_vcpu_reset(vcpu, true);
 		vcpu->arch.mp_state = kvm_vcpu_is_bsp(vcpu) ? KVM_MP_STATE_RUNNABLE
@@ -459,7 +484,9 @@ static bool vcpu_has_events(struct kvm_vcpu *vcpu)
 
 	if (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE)
 		return true;
-	if (kvm_apic_has_pending_init_or_sipi(vcpu) || vcpu->arch.pv_unhalted)
+	if ((kvm_apic_has_pending_init_or_sipi(vcpu) && !is_smm(vcpu)) || vcpu->arch.pv_unhalted)
+		return true;
+	if (vcpu->arch.smi_pending && !is_smm(vcpu))
 		return true;
 	if (vcpu->arch.mp_state != KVM_MP_STATE_HALTED)
 		return false;
@@ -526,6 +553,14 @@ static void inject_pending_events(struct kvm_vcpu *vcpu)
 
 	if (cpu_pending_exception(c, &v, &he, &err))
 		return;
+	/* an SMI goes first, and nothing else this round (SMIs are blocked in SMM) */
+	if (vcpu->arch.smi_pending && !is_smm(vcpu)) {
+		vcpu->arch.smi_pending = false;
+		vcpu->arch.smi_count++;
+		if (!kvm_enter_smm(vcpu))
+			vcpu->arch.triple_fault = true;
+		return;
+	}
 	if (vcpu->arch.nmi_queued && !c->nmi_blocked && !(c->shadow & CPU_SHADOW_MOVSS)) {
 		vcpu->arch.nmi_queued--;
 		vcpu->stat->nmi_injections++;
@@ -575,6 +610,11 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			}
 		}
 		inject_pending_events(vcpu);
+		if (vcpu->arch.triple_fault) {
+			vcpu->arch.triple_fault = false;
+			vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+			return 0;
+		}
 		/* dm_request_for_irq_injection(): userspace asked to know when it may inject */
 		if (!apic && vcpu->run->request_interrupt_window && ready_for_interrupt_injection(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
@@ -618,6 +658,8 @@ static void post_kvm_run_save(struct kvm_vcpu *vcpu)
 	run->if_flag = (cpu_get_rflags(vcpu->cpu) & CPU_FLAG_IF) != 0;
 	run->cr8 = vcpu->arch.apic ? kvm_lapic_get_cr8(vcpu) : vcpu->cpu->cr8;
 	run->apic_base = vcpu->apic_base;
+	if (is_smm(vcpu))
+		run->flags |= KVM_RUN_X86_SMM;
 	/* pic_in_kernel(): injection is the hypervisor's business, userspace may always "inject" */
 	run->ready_for_interrupt_injection = irqchip_in_kernel(vcpu->kvm) ||
 					     ready_for_interrupt_injection(vcpu);
@@ -646,7 +688,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	}
 
 	atomic_store(&vcpu->mode, IN_GUEST_MODE);
-	vcpu->slots = atomic_load(&vcpu->kvm->memslots[0]);
+	vcpu->slots = kvm_vcpu_memslots(vcpu);
 	kvm_check_request(vcpu, KVM_REQ_MMU_RELOAD);
 	cpu_flush_mem(vcpu->cpu);
 
@@ -944,6 +986,10 @@ static long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, void *argp)
 			      ((c->shadow & CPU_SHADOW_STI) ? KVM_X86_SHADOW_INT_STI : 0);
 	ev.nmi.pending = vcpu->arch.nmi_queued != 0;
 	ev.nmi.masked = c->nmi_blocked;
+	ev.smi.smm = is_smm(vcpu);
+	ev.smi.pending = vcpu->arch.smi_pending;
+	ev.smi.smm_inside_nmi = vcpu->arch.smm_inside_nmi;
+	ev.smi.latched_init = is_smm(vcpu) && kvm_apic_init_pending(vcpu);
 	ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
 	return copy_to_user(argp, &ev, sizeof(ev)) ? -EFAULT : 0;
 }
@@ -966,9 +1012,9 @@ static long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, void *argp)
 	ev.exception.pending = 0;
 	if (ev.exception.injected && (ev.exception.nr > 31 || ev.exception.nr == CPU_EXC_NMI))
 		return -EINVAL;
-	/* without SMM support only an all-clear SMM state is accepted */
-	if ((ev.flags & KVM_VCPUEVENT_VALID_SMM) &&
-	    (ev.smi.smm || ev.smi.pending || ev.smi.smm_inside_nmi))
+	/* SMM and wait-for-SIPI exclude each other */
+	if ((ev.flags & KVM_VCPUEVENT_VALID_SMM) && (ev.smi.smm || ev.smi.pending) &&
+	    vcpu->arch.mp_state == KVM_MP_STATE_INIT_RECEIVED)
 		return -EINVAL;
 
 	cpu_clear_pending_exception(c);
@@ -981,6 +1027,15 @@ static long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, void *argp)
 	if (ev.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
 		vcpu->arch.nmi_queued = ev.nmi.pending ? 1 : 0;
 	c->nmi_blocked = ev.nmi.masked;
+	if (ev.flags & KVM_VCPUEVENT_VALID_SMM) {
+		if (is_smm(vcpu) != !!ev.smi.smm)
+			kvm_smm_changed(vcpu, ev.smi.smm);
+		vcpu->arch.smi_pending = ev.smi.pending;
+		if (ev.smi.smm)
+			vcpu->arch.smm_inside_nmi = ev.smi.smm_inside_nmi;
+		if (vcpu->arch.apic)
+			kvm_apic_set_init_pending(vcpu, ev.smi.latched_init);
+	}
 	return 0;
 }
 
@@ -1100,6 +1155,11 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		/* KVM keeps at most one NMI pending behind one being delivered (process_nmi()) */
 		if (vcpu->arch.nmi_queued < 2)
 			vcpu->arch.nmi_queued++;
+		return 0;
+	case KVM_SMI:
+		/* kvm_inject_smi(): taken at the next entry unless the vCPU is in SMM */
+		vcpu->arch.smi_pending = true;
+		kvm_vcpu_kick(vcpu);
 		return 0;
 	case KVM_GET_MP_STATE: {
 		struct kvm_mp_state mp;

@@ -45,6 +45,13 @@ struct kvm_vcpu_arch {
 	uint64_t mce_banks[32 * 4];		/* MCi_CTL, STATUS, ADDR, MISC */	/* 64K_00000, 16K_80000, 16K_A0000, 4K_C0000..4K_F8000 */
 	struct kvm_lapic *apic;		/* in-hypervisor LAPIC (x86/lapic.c), NULL without an irqchip */
 	bool pv_unhalted;		/* KVM_HC_KICK_CPU woke this vCPU from HLT */
+	/* SMM (smm.c) */
+	bool smm;			/* HF_SMM_MASK: in SMM, using address space 1 */
+	bool smm_inside_nmi;		/* HF_SMM_INSIDE_NMI_MASK: NMIs were blocked at the SMI */
+	bool smi_pending;
+	uint32_t smbase;		/* MSR_IA32_SMBASE, 0x30000 at RESET */
+	uint64_t smi_count;		/* MSR_SMI_COUNT */
+	bool triple_fault;		/* a failed SMM transition: KVM_EXIT_SHUTDOWN */
 };
 
 long kvm_dev_ioctl_get_supported_cpuid(void *argp);
@@ -103,6 +110,15 @@ long kvm_vm_ioctl_set_clock(struct kvm *kvm, void *argp);
 /* The KVM_X86_QUIRK_* swkvm implements (KVM_CAP_DISABLE_QUIRKS2), all on by default */
 #define SWKVM_QUIRKS (KVM_X86_QUIRK_LINT0_REENABLED | KVM_X86_QUIRK_LAPIC_MMIO_HOLE | \
 		      KVM_X86_QUIRK_FIX_HYPERCALL_INSN)
+
+/* smm.c */
+bool is_smm(struct kvm_vcpu *vcpu);
+void kvm_smm_changed(struct kvm_vcpu *vcpu, bool entering);
+bool kvm_enter_smm(struct kvm_vcpu *vcpu);
+int kvm_leave_smm(struct kvm_vcpu *vcpu);
+/* The memslots of the vCPU's current address space (SMM or not). */
+struct kvm_memslots;
+struct kvm_memslots *kvm_vcpu_memslots(struct kvm_vcpu *vcpu);
 
 /* irqchip.c: the in-hypervisor irqchip as a whole */
 enum { KVM_IRQCHIP_NONE = 0, KVM_IRQCHIP_KERNEL = 1 };
