@@ -508,6 +508,92 @@ static void test_x2apic(void)
 	vm_free(vm);
 }
 
+/* ---- PV EOI ---- */
+
+#define MSR_KVM_PV_EOI_EN 0x4b564d04
+#define PV_EOI_GPA 0x9000ull		/* identity-mapped low memory */
+#define PV_EOI (*(volatile uint32_t *)PV_EOI_GPA)
+
+static volatile uint32_t pv_seen[4];
+
+/* take the PV EOI if offered (clear bit 0), else EOI through the register */
+GUEST_CODE static void pv_or_mmio_eoi(void)
+{
+	if (PV_EOI & 1)
+		__asm__ volatile("lock btrl $0, %0" : "+m"(PV_EOI));
+	else
+		apic_write(EOI, 0);
+}
+
+GUEST_CODE __attribute__((interrupt)) static void h_pv50(struct frame *f)
+{
+	pv_seen[1] = PV_EOI;
+	pv_or_mmio_eoi();
+}
+
+GUEST_CODE __attribute__((interrupt)) static void h_pv40(struct frame *f)
+{
+	pv_seen[0] = PV_EOI;
+	apic_write(ICR, 0x40000 | 0x50);	/* nested: taken once IF=1 */
+	__asm__ volatile("sti; nop; cli");
+	pv_seen[2] = PV_EOI;			/* the 0x40 offer is gone after the nesting */
+	pv_or_mmio_eoi();
+}
+
+GUEST_CODE __attribute__((interrupt)) static void h_pv60(struct frame *f)
+{
+	pv_seen[3] = PV_EOI;
+	pv_or_mmio_eoi();
+}
+
+GUEST_CODE static void guest_pv_eoi(void)
+{
+	uint64_t v;
+
+	apic_write(SPIV, 0x1ff);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_PV_EOI_EN, PV_EOI_GPA | 2 | 1), 13);	/* bit 1 */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_PV_EOI_EN, (1ull << 32) | 1), 13);	/* not RAM */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_PV_EOI_EN, PV_EOI_GPA | 1), GUEST_NO_EXC);
+	guest_rdmsr_safe(MSR_KVM_PV_EOI_EN, &v);
+	GUEST_ASSERT_EQ(v, PV_EOI_GPA | 1);
+	GUEST_ASSERT_EQ(PV_EOI, 0);
+	__asm__ volatile("sti");
+	apic_write(ICR, 0x40000 | 0x60);
+	GUEST_ASSERT_EQ(pv_seen[3], 1);		/* offered for a lone edge interrupt */
+	GUEST_ASSERT_EQ(apic_read(ISR + 0x30), 0);	/* the PV EOI was performed */
+	GUEST_ASSERT_EQ(PV_EOI, 0);
+	apic_write(ICR, 0x40000 | 0x40);
+	GUEST_ASSERT_EQ(pv_seen[0], 1);
+	GUEST_ASSERT_EQ(pv_seen[1], 1);		/* the nested one is offered too */
+	GUEST_ASSERT_EQ(pv_seen[2], 0);		/* the outer one no longer */
+	GUEST_ASSERT_EQ(apic_read(ISR + 0x20), 0);
+	GUEST_ASSERT_EQ(apic_read(ISR + 0x40), 0);
+	/* level-triggered: its EOI must reach an IOAPIC, no offer */
+	pv_seen[3] = 7;
+	apic_write(ICR, 0x40000 | 0x8000 | 0x4000 | 0x60);
+	GUEST_ASSERT_EQ(pv_seen[3], 0);
+	GUEST_ASSERT_EQ(apic_read(ISR + 0x30), 0);
+	/* disabled: no offer */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_PV_EOI_EN, 0), GUEST_NO_EXC);
+	pv_seen[3] = 7;
+	apic_write(ICR, 0x40000 | 0x60);
+	GUEST_ASSERT_EQ(pv_seen[3], 0);
+	GUEST_DONE();
+}
+
+static void test_pv_eoi(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64_irqchip(&v, guest_pv_eoi);
+
+	vm_install_irq_handler(vm, 0x40, h_pv40);
+	vm_install_irq_handler(vm, 0x50, h_pv50);
+	vm_install_irq_handler(vm, 0x60, h_pv60);
+	run_to_done(v, "PV EOI: offered for a lone edge interrupt, taken by clearing the bit, "
+		       "withdrawn after nesting, never for level-triggered; MSR #GP rules");
+	vm_free(vm);
+}
+
 /* ---- KVM_SET_LAPIC ---- */
 
 static void test_set_lapic(void)
@@ -547,5 +633,6 @@ int main(void)
 	test_timer();
 	test_x2apic();
 	test_set_lapic();
+	test_pv_eoi();
 	return tap_done();
 }

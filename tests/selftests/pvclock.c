@@ -71,6 +71,8 @@ GUEST_CODE static void guest_main(void)
 	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
 	GUEST_ASSERT_EQ(a, (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
 			   (1u << KVM_FEATURE_STEAL_TIME) | (1u << KVM_FEATURE_POLL_CONTROL) |
+			   (1u << KVM_FEATURE_PV_EOI) | (1u << KVM_FEATURE_PV_UNHALT) |
+			   (1u << KVM_FEATURE_PV_SEND_IPI) | (1u << KVM_FEATURE_PV_SCHED_YIELD) |
 			   (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT));
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa | 1), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, &v), GUEST_NO_EXC);

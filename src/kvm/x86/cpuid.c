@@ -250,6 +250,8 @@ static int build_supported_cpuid(struct cpuid_array *a)
 	ADD(0x40000001, 0, false);
 	e->eax = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
 		 (1u << KVM_FEATURE_STEAL_TIME) | (1u << KVM_FEATURE_POLL_CONTROL) |
+		 (1u << KVM_FEATURE_PV_EOI) | (1u << KVM_FEATURE_PV_UNHALT) | (1u << KVM_FEATURE_PV_SEND_IPI) |
+		 (1u << KVM_FEATURE_PV_SCHED_YIELD) |
 		 (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 
 	ADD(0x80000000, 0, false);

@@ -71,6 +71,13 @@ struct kvm_lapic {
 	uint64_t tscdeadline;
 	atomic_int timer_pending;
 
+	/*
+	 * PV EOI (vcpu->arch.pv_eoi_msr): the vCPU thread only. highest_isr_cache is KVM's:
+	 * the vector just moved to ISR, forgotten at the next EOI; PV EOI is offered for it only.
+	 */
+	bool pv_eoi_pending;
+	int highest_isr_cache;
+
 	/* events for the vCPU thread */
 	_Atomic unsigned pending_events;	/* APIC_PENDING_INIT / _SIPI */
 	_Atomic uint8_t sipi_vector;
@@ -501,6 +508,7 @@ static int set_eoi_locked(struct kvm_lapic *a, bool *level)
 	if (vector < 0)
 		return -1;
 	vec_clear(a, APIC_ISR, vector);
+	a->highest_isr_cache = -1;
 	update_ppr(a);
 	*level = vec_test(a, APIC_TMR, vector);
 	return vector;
@@ -1109,6 +1117,7 @@ int kvm_get_apic_interrupt(struct kvm_vcpu *vcpu)
 		/* kvm_apic_ack_interrupt(): IRR -> ISR, PPR rises (SDM §11.8.4) */
 		vec_clear(a, APIC_IRR, vector);
 		vec_set(a, APIC_ISR, vector);
+		a->highest_isr_cache = vector;
 		update_ppr(a);
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -1350,6 +1359,9 @@ void kvm_lapic_reset(struct kvm_vcpu *vcpu, bool init_event)
 	atomic_store(&a->timer_pending, 0);
 	update_ppr(a);
 	a->arb_prio = 0;
+	vcpu->arch.pv_eoi_msr = 0;
+	a->pv_eoi_pending = false;
+	a->highest_isr_cache = -1;
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -1391,6 +1403,7 @@ int kvm_apic_set_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s)
 		memcpy(s->regs + APIC_LDR, &ldr, 4);
 	}
 	memcpy(a->regs, s->regs, sizeof(a->regs));
+	a->highest_isr_cache = -1;
 	set_version(a);
 	update_ppr(a);
 	atomic_store(&a->timer_pending, 0);
@@ -1404,6 +1417,72 @@ int kvm_apic_set_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s)
 	pthread_mutex_unlock(&a->lock);
 	kvm_vcpu_kick(vcpu);
 	return 0;
+}
+
+/* ---- PV EOI (Documentation/virt/kvm/x86/msr.rst, MSR_KVM_PV_EOI_EN) ---- */
+
+int kvm_lapic_set_pv_eoi(struct kvm_vcpu *vcpu, uint64_t data)
+{
+	struct kvm_lapic *a = vcpu_apic(vcpu);
+	uint64_t gpa = data & ~1ull;
+
+	if (gpa & 3)
+		return 1;
+	if (data & 1) {
+		/* kvm_gfn_to_hva_cache_init(): the byte must be guest RAM */
+		struct kvm_memslots *s = atomic_load(&vcpu->kvm->memslots[0]);
+
+		if (!kvm_gfn_to_memslot(s, gpa >> PAGE_SHIFT))
+			return 1;
+	}
+	vcpu->arch.pv_eoi_msr = data;
+	if (a)
+		a->pv_eoi_pending = false;
+	return 0;
+}
+
+/*
+ * apic_sync_pv_eoi_to_guest(), before entry: offer the guest a PV EOI (the byte set to
+ * KVM_PV_EOI_ENABLED) only when it is safe: nothing in IRR, the in-service vector is the
+ * one just delivered, and no IOAPIC needs to see its EOI (level-triggered).
+ */
+void kvm_lapic_sync_to_vapic(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *a = vcpu_apic(vcpu);
+	uint8_t one = 1;
+	bool offer;
+
+	if (!a || !(vcpu->arch.pv_eoi_msr & 1) || a->pv_eoi_pending)
+		return;
+	pthread_mutex_lock(&a->lock);
+	offer = highest_vector(a, APIC_IRR) < 0 && a->highest_isr_cache >= 0 &&
+		!vec_test(a, APIC_TMR, a->highest_isr_cache);
+	pthread_mutex_unlock(&a->lock);
+	if (offer && kvm_write_guest_page(vcpu, vcpu->arch.pv_eoi_msr & ~1ull, &one, 1))
+		a->pv_eoi_pending = true;
+}
+
+/*
+ * apic_sync_pv_eoi_from_guest(), after an exit: if the guest cleared the byte it did
+ * its EOI that way and we perform it; otherwise we withdraw the offer.
+ */
+void kvm_lapic_sync_from_vapic(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *a = vcpu_apic(vcpu);
+	uint64_t gpa;
+	uint8_t v = 0, zero = 0;
+
+	if (!a || !a->pv_eoi_pending)
+		return;
+	a->pv_eoi_pending = false;
+	gpa = vcpu->arch.pv_eoi_msr & ~1ull;
+	if (!kvm_read_guest_page(vcpu, gpa, &v, 1))
+		return;
+	if (v & 1) {
+		kvm_write_guest_page(vcpu, gpa, &zero, 1);
+		return;
+	}
+	reg_write(a, APIC_EOI, 0);
 }
 
 /* The guest CPUID changed: the LVT timer modes it may use follow TSC-deadline. */

@@ -112,6 +112,11 @@ long kvm_pv_send_ipi(struct kvm *kvm, uint64_t lo, uint64_t hi, uint32_t min, ui
 /* KVM_HC_KICK_CPU: wake the vCPU with that APIC ID from HLT. */
 void kvm_pv_kick_cpu(struct kvm *kvm, uint32_t apic_id);
 
+/* MSR_KVM_PV_EOI_EN and the offer made around each guest entry */
+int kvm_lapic_set_pv_eoi(struct kvm_vcpu *vcpu, uint64_t data);	/* 1 = #GP */
+void kvm_lapic_sync_to_vapic(struct kvm_vcpu *vcpu);
+void kvm_lapic_sync_from_vapic(struct kvm_vcpu *vcpu);
+
 /* KVM_GET_LAPIC / KVM_SET_LAPIC */
 int kvm_apic_get_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);
 int kvm_apic_set_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);

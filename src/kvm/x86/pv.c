@@ -15,6 +15,7 @@
 #include <linux/kvm_para.h>
 
 #include "kvm/kvm_host.h"
+#include "kvm/x86/lapic.h"
 #include "kvm/x86/x86.h"
 
 /* struct kvm_steal_time (64 bytes): steal at 0, version at 8, preempted at 16 */
@@ -84,7 +85,8 @@ void kvm_record_steal_time(struct kvm_vcpu *vcpu)
 int kvm_pv_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host_initiated)
 {
 	int f = index == MSR_KVM_STEAL_TIME ? KVM_FEATURE_STEAL_TIME :
-		index == MSR_KVM_POLL_CONTROL ? KVM_FEATURE_POLL_CONTROL : -1;
+		index == MSR_KVM_POLL_CONTROL ? KVM_FEATURE_POLL_CONTROL :
+		index == MSR_KVM_PV_EOI_EN ? KVM_FEATURE_PV_EOI : -1;
 
 	if (f < 0)
 		return 1;
@@ -92,7 +94,8 @@ int kvm_pv_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool h
 		*data = 0;
 		return host_initiated ? 0 : -1;
 	}
-	*data = index == MSR_KVM_STEAL_TIME ? vcpu->arch.st_msr : vcpu->arch.poll_control;
+	*data = index == MSR_KVM_STEAL_TIME ? vcpu->arch.st_msr :
+		index == MSR_KVM_PV_EOI_EN ? vcpu->arch.pv_eoi_msr : vcpu->arch.poll_control;
 	return 0;
 }
 
@@ -113,6 +116,11 @@ int kvm_pv_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool ho
 		if ((data & 1) && vcpu->slots)
 			kvm_record_steal_time(vcpu);
 		return 0;
+	case MSR_KVM_PV_EOI_EN:
+		if (!guest_pv_has(vcpu, KVM_FEATURE_PV_EOI))
+			return host_initiated && !data ? 0 : -1;
+		/* a 4-byte-aligned GPA (bit 1 reserved) in guest RAM; used with the in-kernel LAPIC */
+		return kvm_lapic_set_pv_eoi(vcpu, data) ? -1 : 0;
 	case MSR_KVM_POLL_CONTROL:
 		if (!guest_pv_has(vcpu, KVM_FEATURE_POLL_CONTROL))
 			return host_initiated && !data ? 0 : -1;

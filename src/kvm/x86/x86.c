@@ -640,7 +640,9 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			return -EINTR;
 		}
 		c->cr8_written = false;
+		kvm_lapic_sync_to_vapic(vcpu);
 		cpu_run(c, &e);
+		kvm_lapic_sync_from_vapic(vcpu);
 		/* a MOV to CR8 wrote the TPR (kvm_lapic_set_tpr(): TPR[3:0] = 0) */
 		if (apic && c->cr8_written)
 			kvm_lapic_set_tpr(vcpu, c->cr8);

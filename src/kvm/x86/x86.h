@@ -45,6 +45,7 @@ struct kvm_vcpu_arch {
 	uint64_t mce_banks[32 * 4];		/* MCi_CTL, STATUS, ADDR, MISC */	/* 64K_00000, 16K_80000, 16K_A0000, 4K_C0000..4K_F8000 */
 	struct kvm_lapic *apic;		/* in-hypervisor LAPIC (x86/lapic.c), NULL without an irqchip */
 	bool pv_unhalted;		/* KVM_HC_KICK_CPU woke this vCPU from HLT */
+	uint64_t pv_eoi_msr;		/* MSR_KVM_PV_EOI_EN (lapic.c) */
 	/* SMM (smm.c) */
 	bool smm;			/* HF_SMM_MASK: in SMM, using address space 1 */
 	bool smm_inside_nmi;		/* HF_SMM_INSIDE_NMI_MASK: NMIs were blocked at the SMI */
