@@ -90,6 +90,31 @@ GUEST_CODE static void user_again(void)
 		;
 }
 
+/* random hypercalls from ring 3: every one is -KVM_EPERM and clobbers nothing but RAX */
+#define FUZZ_CALLS 20000
+
+GUEST_CODE static void user_fuzz(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull, bad = 0;
+
+	for (int i = 0; i < FUZZ_CALLS; i++) {
+		uint64_t nr, a0, a1, a2, a3, ret, b0, b1, b2, b3;
+
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		nr = (x & 1) ? (x >> 1) % 16 : x;	/* real numbers half of the time */
+		a0 = x * 3; a1 = x * 5; a2 = x * 7; a3 = x * 11;
+		b0 = a0; b1 = a1; b2 = a2; b3 = a3;
+		__asm__ volatile("vmcall" : "=a"(ret), "+b"(b0), "+c"(b1), "+d"(b2), "+S"(b3)
+				 : "a"(nr) : "memory");
+		if (ret != (uint64_t)-KVM_EPERM || b0 != a0 || b1 != a1 || b2 != a2 || b3 != a3)
+			bad++;
+	}
+	user_results[12] = bad;
+	__asm__ volatile("syscall" : : : "rcx", "r11", "memory");
+	for (;;)
+		;
+}
+
 GUEST_CODE static void guest_main(void)
 {
 	uint64_t cs;
@@ -109,6 +134,9 @@ GUEST_CODE static void guest_main(void)
 	GUEST_ASSERT_EQ(user_results[9], GUEST_NO_EXC);
 	to_user_sysret(user_again);
 	GUEST_ASSERT_EQ(user_results[11], USER_CS);
+	user_results[12] = ~0ull;
+	to_user_sysret(user_fuzz);
+	GUEST_ASSERT_EQ(user_results[12], 0);
 	GUEST_DONE();
 }
 
@@ -145,7 +173,8 @@ int main(void)
 
 	is(vcpu_get_ucall(v, &uc), UCALL_DONE,
 	   "ring 3 via IRETQ and SYSRETQ, back via SYSCALL; #GP for HLT/CLI/IN/RDMSR/MOV CR at CPL 3; "
-	   "#PF P|U on a supervisor page; VMCALL at CPL 3 is -KVM_EPERM");
+	   "#PF P|U on a supervisor page; VMCALL at CPL 3 is -KVM_EPERM, also for 20,000 random "
+	   "numbers and arguments, which stay unclobbered");
 	{
 		/* events from ring 3 pushed their frames on the RSP0 stack */
 		uint64_t *frame = addr_gpa2hva(vm, RSP0 - 8);
