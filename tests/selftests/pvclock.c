@@ -116,6 +116,13 @@ GUEST_CODE static void guest_enforce(void)
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_WALL_CLOCK_NEW, 0), 13);
 	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_SYSTEM_TIME, &v), 13);
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_WALL_CLOCK, 0), 13);
+	/* and the other six of the ten PV MSRs (ST:x86/kvm_pv_test.c) */
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_ASYNC_PF_EN, &v), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_STEAL_TIME, 0), 13);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_PV_EOI_EN, &v), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_POLL_CONTROL, 0), 13);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_ASYNC_PF_INT, 0), 13);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_ASYNC_PF_ACK, &v), 13);
 	GUEST_ASSERT_EQ(guest_hc(KVM_HC_SCHED_YIELD, 0), (uint64_t)-KVM_ENOSYS);
 	GUEST_ASSERT_EQ(guest_hc(KVM_HC_KICK_CPU, 0), (uint64_t)-KVM_ENOSYS);
 	GUEST_ASSERT_EQ(guest_hc(KVM_HC_SEND_IPI, 0), (uint64_t)-KVM_ENOSYS);
@@ -124,6 +131,17 @@ GUEST_CODE static void guest_enforce(void)
 	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, &v), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, 0), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(guest_hc(KVM_HC_SCHED_YIELD, 0), 0);
+	/* async PF without enforcement: validated and stored, never fires */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_ASYNC_PF_EN, 0x1000 | 9), 13);	/* no in-kernel LAPIC */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_ASYNC_PF_EN, 0x10), 13);	/* reserved bit */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_ASYNC_PF_EN, 0), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_ASYNC_PF_INT, 0x1ff), 13);	/* only bits 7:0 */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_ASYNC_PF_INT, 0xec), GUEST_NO_EXC);
+	guest_rdmsr_safe(MSR_KVM_ASYNC_PF_INT, &v);
+	GUEST_ASSERT_EQ(v, 0xec);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_KVM_ASYNC_PF_ACK, 1), GUEST_NO_EXC);
+	guest_rdmsr_safe(MSR_KVM_ASYNC_PF_ACK, &v);
+	GUEST_ASSERT_EQ(v, 0);
 	GUEST_DONE();
 }
 

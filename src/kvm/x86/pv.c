@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// PV MSRs besides kvmclock (Documentation/virt/kvm/x86/msr.rst): steal time and poll
-// control.
+// PV MSRs besides kvmclock (Documentation/virt/kvm/x86/msr.rst): steal time, poll
+// control, PV EOI (with lapic.c), and the async page fault MSRs.
+//
+// Async PF is accepted and validated as KVM does, but never fires: swkvm never makes a
+// vCPU wait for a host page, so there is nothing to report (and the features are not
+// advertised in the PV leaf).
 //
 // Steal time is what KVM reports: the time the vCPU's host thread was runnable but not
 // running, the scheduler's run_delay (here from /proc/thread-self/schedstat, the same
@@ -86,7 +90,9 @@ int kvm_pv_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool h
 {
 	int f = index == MSR_KVM_STEAL_TIME ? KVM_FEATURE_STEAL_TIME :
 		index == MSR_KVM_POLL_CONTROL ? KVM_FEATURE_POLL_CONTROL :
-		index == MSR_KVM_PV_EOI_EN ? KVM_FEATURE_PV_EOI : -1;
+		index == MSR_KVM_PV_EOI_EN ? KVM_FEATURE_PV_EOI :
+		index == MSR_KVM_ASYNC_PF_EN ? KVM_FEATURE_ASYNC_PF :
+		index == MSR_KVM_ASYNC_PF_INT || index == MSR_KVM_ASYNC_PF_ACK ? KVM_FEATURE_ASYNC_PF_INT : -1;
 
 	if (f < 0)
 		return 1;
@@ -94,8 +100,14 @@ int kvm_pv_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool h
 		*data = 0;
 		return host_initiated ? 0 : -1;
 	}
-	*data = index == MSR_KVM_STEAL_TIME ? vcpu->arch.st_msr :
-		index == MSR_KVM_PV_EOI_EN ? vcpu->arch.pv_eoi_msr : vcpu->arch.poll_control;
+	switch (index) {
+	case MSR_KVM_STEAL_TIME: *data = vcpu->arch.st_msr; break;
+	case MSR_KVM_PV_EOI_EN: *data = vcpu->arch.pv_eoi_msr; break;
+	case MSR_KVM_ASYNC_PF_EN: *data = vcpu->arch.apf_en; break;
+	case MSR_KVM_ASYNC_PF_INT: *data = vcpu->arch.apf_int; break;
+	case MSR_KVM_ASYNC_PF_ACK: *data = 0; break;
+	default: *data = vcpu->arch.poll_control; break;
+	}
 	return 0;
 }
 
@@ -121,6 +133,39 @@ int kvm_pv_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool ho
 			return host_initiated && !data ? 0 : -1;
 		/* a 4-byte-aligned GPA (bit 1 reserved) in guest RAM; used with the in-kernel LAPIC */
 		return kvm_lapic_set_pv_eoi(vcpu, data) ? -1 : 0;
+	case MSR_KVM_ASYNC_PF_EN:
+		/* kvm_pv_enable_async_pf() */
+		if (!guest_pv_has(vcpu, KVM_FEATURE_ASYNC_PF))
+			return host_initiated && !data ? 0 : -1;
+		if (data & 0x30)		/* bits 5:4 reserved */
+			return -1;
+		if ((data & KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT) && !guest_pv_has(vcpu, KVM_FEATURE_ASYNC_PF_VMEXIT))
+			return -1;
+		if ((data & KVM_ASYNC_PF_DELIVERY_AS_INT) && !guest_pv_has(vcpu, KVM_FEATURE_ASYNC_PF_INT))
+			return -1;
+		if (!vcpu->arch.apic)
+			return data ? -1 : 0;
+		if ((data & (KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT)) ==
+		    (KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT)) {
+			/* the 64-byte area must be guest RAM (kvm_gfn_to_hva_cache_init()) */
+			struct kvm_memslots *s = atomic_load(&vcpu->kvm->memslots[0]);
+
+			if (!kvm_gfn_to_memslot(s, (data & ~0x3full) >> PAGE_SHIFT))
+				return -1;
+		}
+		vcpu->arch.apf_en = data;
+		return 0;
+	case MSR_KVM_ASYNC_PF_INT:
+		if (!guest_pv_has(vcpu, KVM_FEATURE_ASYNC_PF_INT))
+			return host_initiated && !data ? 0 : -1;
+		if (data >> 8)			/* only the vector */
+			return -1;
+		vcpu->arch.apf_int = data;
+		return 0;
+	case MSR_KVM_ASYNC_PF_ACK:
+		if (!guest_pv_has(vcpu, KVM_FEATURE_ASYNC_PF_INT))
+			return host_initiated && !data ? 0 : -1;
+		return 0;	/* no page-ready event is ever pending */
 	case MSR_KVM_POLL_CONTROL:
 		if (!guest_pv_has(vcpu, KVM_FEATURE_POLL_CONTROL))
 			return host_initiated && !data ? 0 : -1;

@@ -46,6 +46,7 @@ struct kvm_vcpu_arch {
 	struct kvm_lapic *apic;		/* in-hypervisor LAPIC (x86/lapic.c), NULL without an irqchip */
 	bool pv_unhalted;		/* KVM_HC_KICK_CPU woke this vCPU from HLT */
 	uint64_t pv_eoi_msr;		/* MSR_KVM_PV_EOI_EN (lapic.c) */
+	uint64_t apf_en, apf_int;	/* MSR_KVM_ASYNC_PF_EN / _INT (pv.c) */
 	/* SMM (smm.c) */
 	bool smm;			/* HF_SMM_MASK: in SMM, using address space 1 */
 	bool smm_inside_nmi;		/* HF_SMM_INSIDE_NMI_MASK: NMIs were blocked at the SMI */
