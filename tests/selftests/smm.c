@@ -332,9 +332,23 @@ static void test_smm_32(void)
 	vcpu_set_sregs(v, &sregs);
 	regs = vcpu_regs(v);
 	sregs = vcpu_sregs(v);
+	/* NMIs already blocked when the SMI arrives: they stay blocked after RSM */
+	{
+		struct kvm_vcpu_events ev;
+
+		kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev);
+		ev.nmi.masked = 1;
+		kvm_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev);
+	}
 
 	kvm_ioctl(v->fd, KVM_SMI, 0);
 	expect_io(v, 0xe0, "32-bit vCPU: SMI handler");
+	{
+		struct kvm_vcpu_events ev;
+
+		kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev);
+		ok(ev.smi.smm && ev.smi.smm_inside_nmi && ev.nmi.masked, "SMI taken with NMIs blocked: smm_inside_nmi");
+	}
 	s2 = vcpu_sregs(v);
 	is(s2.efer, 0x801, "EFER is left alone on entry without long mode");
 	is(rd32(smram, 0xfefc), 0x00020000, "revision 0x00020000");
@@ -362,6 +376,13 @@ static void test_smm_32(void)
 	   r2.rsi == regs.rsi && r2.rdi == regs.rdi && r2.rbp == regs.rbp && r2.rsp == regs.rsp,
 	   "the eight GPRs round-trip");
 	is(r2.rflags, 0x8d7, "EFLAGS round-trips");
+	{
+		struct kvm_vcpu_events ev;
+
+		kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev);
+		ok(!ev.smi.smm && !ev.smi.smm_inside_nmi && ev.nmi.masked,
+		   "RSM leaves NMIs blocked when they were blocked at the SMI");
+	}
 	is(s2.efer, 0x801, "EFER.NX and SCE unchanged after RSM (Part C1)");
 	ok(s2.cr4 & 0x20, "CR4.PAE unchanged");
 	ok(seg_eq(&s2.cs, &sregs.cs) && seg_eq(&s2.ds, &sregs.ds) && seg_eq(&s2.ss, &sregs.ss),
