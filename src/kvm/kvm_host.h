@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -185,6 +186,8 @@ struct kvm_vcpu {
 	_Atomic uint32_t requests;
 	_Atomic int mode;
 	int wake_fd;			/* eventfd: kvm_vcpu_kick() wakes a blocked vCPU */
+	bool sigset_active;		/* KVM_SET_SIGNAL_MASK: sigset applies during KVM_RUN */
+	sigset_t sigset;
 	struct kvm_memslots *slots;	/* snapshot this vCPU uses while in KVM_RUN */
 
 	enum vcpu_pending_io pending;

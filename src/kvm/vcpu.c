@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kvm/kvm_host.h"
+#include "kvm/uaccess.h"
 
 /* The vCPU file is gone: it no longer keeps its VM alive. The VM frees the vCPU. */
 static void vcpu_file_release(struct kobj *obj)
@@ -132,6 +133,33 @@ out_unlock:
 	return r;
 }
 
+/*
+ * KVM_SET_SIGNAL_MASK: `len` must be the kernel's sigset size (8); a NULL argument
+ * removes the mask. SIGKILL and SIGSTOP cannot be blocked (kvm_vcpu_ioctl_set_sigmask()).
+ */
+static long kvm_vcpu_ioctl_set_signal_mask(struct kvm_vcpu *vcpu, struct kvm_signal_mask *argp)
+{
+	struct kvm_signal_mask hdr;
+	uint64_t bits;
+
+	if (!argp) {
+		vcpu->sigset_active = false;
+		return 0;
+	}
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.len != sizeof(bits))
+		return -EINVAL;
+	if (copy_from_user(&bits, argp->sigset, sizeof(bits)))
+		return -EFAULT;
+	sigemptyset(&vcpu->sigset);
+	for (int sig = 1; sig <= 64; sig++)
+		if (((bits >> (sig - 1)) & 1) && sig != SIGKILL && sig != SIGSTOP)
+			sigaddset(&vcpu->sigset, sig);
+	vcpu->sigset_active = true;
+	return 0;
+}
+
 /* kvm_vcpu_ioctl(): virt/kvm/kvm_main.c. Every vCPU ioctl holds vcpu->mutex. */
 long kvm_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg)
 {
@@ -139,12 +167,23 @@ long kvm_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg
 
 	pthread_mutex_lock(&vcpu->mutex);
 	switch (ioctl) {
-	case KVM_RUN:
+	case KVM_RUN: {
+		sigset_t old;
+
 		if (arg) {
 			r = -EINVAL;
 			break;
 		}
+		/* kvm_sigset_activate(): the vCPU's mask replaces the thread's during KVM_RUN */
+		if (vcpu->sigset_active)
+			pthread_sigmask(SIG_SETMASK, &vcpu->sigset, &old);
 		r = kvm_arch_vcpu_ioctl_run(vcpu);
+		if (vcpu->sigset_active)
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		break;
+	}
+	case KVM_SET_SIGNAL_MASK:
+		r = kvm_vcpu_ioctl_set_signal_mask(vcpu, ARG_PTR(arg));
 		break;
 	case KVM_GET_STATS_FD:
 		r = kvm_stats_get_fd(&vcpu->stats_file);

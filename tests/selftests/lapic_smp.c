@@ -386,9 +386,26 @@ static void test_signal_kick(void)
 
 	kicked_run = v->run;
 	sigaction(SIGUSR1, &sa, &old);
+	/*
+	 * QEMU's pattern without immediate_exit: the thread blocks its kick signal and
+	 * KVM_SET_SIGNAL_MASK unblocks it only inside KVM_RUN.
+	 */
+	{
+		sigset_t blk;
+		struct { struct kvm_signal_mask h; uint64_t set; } m = { .h.len = 8, .set = 0 };
+
+		sigemptyset(&blk);
+		sigaddset(&blk, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &blk, NULL);
+		m.h.len = 4;
+		is_errno(kvm_ioctl(v->fd, KVM_SET_SIGNAL_MASK, &m), EINVAL, "SET_SIGNAL_MASK len 4: EINVAL");
+		m.h.len = 8;
+		is(kvm_ioctl(v->fd, KVM_SET_SIGNAL_MASK, &m), 0, "SET_SIGNAL_MASK: nothing blocked in KVM_RUN");
+	}
 	pthread_create(&t, NULL, kicker_main, &k);
 	rc = vcpu_run(v);
-	ok(rc == -1 && errno == EINTR, "a signal ends KVM_RUN of a halted vCPU with EINTR");
+	ok(rc == -1 && errno == EINTR, "a signal ends KVM_RUN of a halted vCPU with EINTR "
+				       "(blocked in the thread, unblocked by the vCPU's mask)");
 	is(v->run->exit_reason, KVM_EXIT_INTR, "KVM_EXIT_INTR");
 	pthread_join(t, NULL);
 	kvm_ioctl(v->fd, KVM_GET_MP_STATE, &mp);
@@ -401,6 +418,14 @@ static void test_signal_kick(void)
 	kvm_ioctl(v->fd, KVM_NMI, 0);
 	vm_install_irq_handler(vm, 2, h_nmi);
 	is(vcpu_run(v), 0, "KVM_NMI wakes it");
+	is(kvm_ioctl(v->fd, KVM_SET_SIGNAL_MASK, NULL), 0, "SET_SIGNAL_MASK NULL removes the mask");
+	{
+		sigset_t blk;
+
+		sigemptyset(&blk);
+		sigaddset(&blk, SIGUSR1);
+		pthread_sigmask(SIG_UNBLOCK, &blk, NULL);
+	}
 	sigaction(SIGUSR1, &old, NULL);
 	vm_free(vm);
 }
