@@ -140,6 +140,8 @@ struct kvm {
 	struct kvm_timer_base *timers;
 	pthread_mutex_t ioeventfds_lock;
 	struct ioeventfd *ioeventfds;		/* eventfd.c */
+	pthread_mutex_t coalesced_lock;
+	struct coalesced_zone *coalesced_zones;	/* coalesced_mmio.c */
 
 	struct kvm_vm_stat *stat;		/* the data block of stats_file */
 	struct kvm_stats_file stats_file;
@@ -151,6 +153,8 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void *argp);
 long kvm_vm_ioctl_ioeventfd(struct kvm *kvm, void *argp);
 void kvm_ioeventfd_destroy(struct kvm *kvm);
+long kvm_vm_ioctl_coalesced_mmio(struct kvm *kvm, void *argp, bool reg);
+void kvm_coalesced_mmio_destroy(struct kvm *kvm);
 /* KVM_CHECK_EXTENSION, on the system fd (kvm == NULL) and on a VM fd. */
 long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext);
 /* Sets `req` on every vCPU and waits until each running one has processed it. */

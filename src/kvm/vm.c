@@ -28,6 +28,7 @@ static void kvm_destroy_vm(struct kobj *obj)
 	kvm_timers_destroy(kvm);
 	kvm_io_bus_destroy(kvm);
 	kvm_ioeventfd_destroy(kvm);
+	kvm_coalesced_mmio_destroy(kvm);
 	pthread_mutex_destroy(&kvm->ioeventfds_lock);
 	kvm_free_memslots(kvm);
 	kvm_stats_destroy(&kvm->stats_file);
@@ -50,6 +51,7 @@ int kvm_dev_ioctl_create_vm(unsigned long type)
 	pthread_mutex_init(&kvm->lock, NULL);
 	pthread_mutex_init(&kvm->slots_lock, NULL);
 	pthread_mutex_init(&kvm->ioeventfds_lock, NULL);
+	pthread_mutex_init(&kvm->coalesced_lock, NULL);
 	kvm->stats_file.fd = -1;
 	if (kvm_stats_create_vm(&kvm->stats_file, &kvm->stat)) {
 		kvm_destroy_vm(&kvm->obj);
@@ -185,6 +187,10 @@ long kvm_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_enable_cap(kvm, ARG_PTR(arg));
 	case KVM_IOEVENTFD:
 		return kvm_vm_ioctl_ioeventfd(kvm, ARG_PTR(arg));
+	case KVM_REGISTER_COALESCED_MMIO:
+		return kvm_vm_ioctl_coalesced_mmio(kvm, ARG_PTR(arg), true);
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return kvm_vm_ioctl_coalesced_mmio(kvm, ARG_PTR(arg), false);
 	case KVM_GET_STATS_FD:
 		return kvm_stats_get_fd(&kvm->stats_file);
 	default:

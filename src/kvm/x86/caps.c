@@ -45,6 +45,10 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_TSC_DEADLINE_TIMER:	/* with the in-kernel LAPIC (x86/lapic.c) */
 	case KVM_CAP_X86_SMM:			/* x86/smm.c */
 		return 1;
+	case KVM_CAP_COALESCED_MMIO:
+		return KVM_COALESCED_MMIO_PAGE_OFFSET;	/* the ring's page in the vCPU mapping */
+	case KVM_CAP_COALESCED_PIO:
+		return 1;
 	case KVM_CAP_MULTI_ADDRESS_SPACE:
 		return SWKVM_ADDRESS_SPACES;	/* 2: the SMM address space */
 	case KVM_CAP_ADJUST_CLOCK:
