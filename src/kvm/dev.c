@@ -65,6 +65,10 @@ static long kvm_dev_ioctl(unsigned int ioctl, unsigned long arg)
 		return kvm_dev_ioctl_get_mce_cap(ARG_PTR(arg));
 	case KVM_GET_MSR_INDEX_LIST:
 		return kvm_dev_ioctl_get_msr_index_list(ARG_PTR(arg));
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return kvm_dev_ioctl_get_msr_feature_index_list(ARG_PTR(arg));
+	case KVM_GET_MSRS:
+		return kvm_vcpu_ioctl_msrs(NULL, ARG_PTR(arg), false);
 	default:
 		/* kvm_arch_dev_ioctl()'s default on x86 */
 		return -EINVAL;

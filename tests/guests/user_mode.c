@@ -57,6 +57,7 @@ GUEST_ASM_STUB(cli_stub, "cli");
 GUEST_ASM_STUB(in_stub, "in $0x70, %al");
 GUEST_ASM_STUB(rdmsr_stub, "mov $0x10, %ecx\n rdmsr");
 GUEST_ASM_STUB(movcr_stub, "mov %cr0, %rax");
+GUEST_ASM_STUB(cpuid_stub, "xor %eax, %eax\n cpuid");
 
 GUEST_CODE static void user_main(void)
 {
@@ -74,6 +75,7 @@ GUEST_CODE static void user_main(void)
 	user_results[7] = guest_read_safe(SUPER_PAGE, &v);
 	user_results[8] = guest_exc.error;
 	user_results[9] = guest_read_safe(0x123000, &v);	/* user-accessible identity memory */
+	user_results[10] = guest_call_safe(cpuid_stub);		/* CPUID faulting is on */
 	__asm__ volatile("syscall" : : : "rcx", "r11", "memory");
 	for (;;)
 		;
@@ -119,7 +121,9 @@ GUEST_CODE static void guest_main(void)
 {
 	uint64_t cs;
 
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0x140, 1), GUEST_NO_EXC);	/* CPUID faulting */
 	to_user_iret(user_main);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0x140, 0), GUEST_NO_EXC);
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
 	GUEST_ASSERT_EQ(cs, 0x08);
 	GUEST_ASSERT_EQ(user_results[0], USER_CS);
@@ -132,6 +136,7 @@ GUEST_CODE static void guest_main(void)
 	GUEST_ASSERT_EQ(user_results[7], 14);	/* supervisor page from ring 3 */
 	GUEST_ASSERT_EQ(user_results[8], 5);	/* #PF error: P | U */
 	GUEST_ASSERT_EQ(user_results[9], GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(user_results[10], 13);	/* CPUID at CPL 3 with CPUID faulting */
 	to_user_sysret(user_again);
 	GUEST_ASSERT_EQ(user_results[11], USER_CS);
 	user_results[12] = ~0ull;
@@ -173,7 +178,7 @@ int main(void)
 
 	is(vcpu_get_ucall(v, &uc), UCALL_DONE,
 	   "ring 3 via IRETQ and SYSRETQ, back via SYSCALL; #GP for HLT/CLI/IN/RDMSR/MOV CR at CPL 3; "
-	   "#PF P|U on a supervisor page; VMCALL at CPL 3 is -KVM_EPERM, also for 20,000 random "
+	   "#PF P|U on a supervisor page; CPUID faulting; VMCALL at CPL 3 is -KVM_EPERM, also for 20,000 random "
 	   "numbers and arguments, which stay unclobbered");
 	{
 		/* events from ring 3 pushed their frames on the RSP0 stack */

@@ -166,9 +166,68 @@ static void test_rdtscp(void)
 	}
 }
 
+/* ---- microcode revision, platform info, CPUID faulting, feature MSRs ---- */
+
+GUEST_CODE static void guest_model_msrs(void)
+{
+	uint32_t lo, hi, a = 1, b, c = 0, d;
+	uint64_t v;
+
+	/* Linux's intel_get_microcode_revision(): WRMSR 0, CPUID(1), RDMSR, no #GP allowed */
+	__asm__ volatile("wrmsr" : : "c"(0x8b), "a"(0), "d"(0));
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x8b));
+	GUEST_ASSERT_EQ(hi, 1);
+	GUEST_ASSERT_EQ(lo, 0);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0x79, 0x12345000), GUEST_NO_EXC);	/* UCODE_WRITE: ignored */
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(0x79, &v), 13);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(0xce, &v), GUEST_NO_EXC);		/* PLATFORM_INFO */
+	GUEST_ASSERT_EQ(v, 1ull << 31);						/* CPUID faulting */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0xce, 0), 13);				/* host only */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0x140, 2), 13);			/* reserved bit */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0x140, 1), GUEST_NO_EXC);
+	guest_rdmsr_safe(0x140, &v);
+	GUEST_ASSERT_EQ(v, 1);
+	a = 0;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));	/* CPL 0: no fault */
+	GUEST_ASSERT_EQ(b, 0x756e6547);
+	GUEST_SYNC(1);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0x140, 0), GUEST_NO_EXC);
+	GUEST_DONE();
+}
+
+static void test_model_msrs(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64(&v, guest_model_msrs);
+	struct ucall uc;
+	struct { struct kvm_msr_list h; uint32_t idx[4]; } fl = { .h.nmsrs = 0 };
+	struct { struct kvm_msrs h; struct kvm_msr_entry e[2]; } m = {
+		.h.nmsrs = 2, .e = { { .index = 0x8b }, { .index = 0x10 } } };
+
+	vcpu_set_supported_cpuid(v);
+	is(kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GET_MSR_FEATURES), 1, "CAP_GET_MSR_FEATURES");
+	is_errno(kvm_ioctl(vm->kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &fl), E2BIG, "feature list: E2BIG for 0");
+	is(fl.h.nmsrs, 1, "one feature MSR");
+	fl.h.nmsrs = 4;
+	is(kvm_ioctl(vm->kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &fl), 0, "KVM_GET_MSR_FEATURE_INDEX_LIST");
+	is(fl.idx[0], 0x8b, "IA32_UCODE_REV");
+	is(kvm_ioctl(vm->kvm_fd, KVM_GET_MSRS, &m), 1, "system KVM_GET_MSRS stops at a non-feature MSR");
+	is(m.e[0].data, 0x100000000ull, "the model's microcode revision");
+	is(vcpu_get_ucall(v, &uc), UCALL_SYNC,
+	   "UCODE_REV write-0/CPUID/read, UCODE_WRITE, PLATFORM_INFO, CPUID faulting at CPL 0");
+	m.h.nmsrs = 1;
+	m.e[0] = (struct kvm_msr_entry){ .index = 0xce, .data = 0 };
+	is(kvm_ioctl(v->fd, KVM_SET_MSRS, &m), 0, "the host cannot withdraw CPUID faulting while it is on");
+	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "done");
+	is(kvm_ioctl(v->fd, KVM_SET_MSRS, &m), 1, "and can once it is off");
+	vm_free(vm);
+}
+
 int main(void)
 {
 	test_host_side();
+	test_model_msrs();
 	test_guest_side();
 	test_rdtscp();
 	return tap_done();

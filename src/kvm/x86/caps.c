@@ -44,6 +44,7 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 	case KVM_CAP_TSC_DEADLINE_TIMER:	/* with the in-kernel LAPIC (x86/lapic.c) */
 	case KVM_CAP_X86_SMM:			/* x86/smm.c */
+	case KVM_CAP_GET_MSR_FEATURES:
 		return 1;
 	case KVM_CAP_COALESCED_MMIO:
 		return KVM_COALESCED_MMIO_PAGE_OFFSET;	/* the ring's page in the vCPU mapping */

@@ -11,6 +11,14 @@
 
 #define MSR_MTRRcap		0x000000fe
 #define MSR_SMI_COUNT		0x00000034
+#define MSR_IA32_UCODE_WRITE	0x00000079
+#define MSR_IA32_UCODE_REV	0x0000008b
+#define MSR_PLATFORM_INFO	0x000000ce
+#define MSR_MISC_FEATURES_ENABLES 0x00000140
+#define PLATFORM_INFO_CPUID_FAULT (1ull << 31)
+#define MISC_FEATURES_CPUID_FAULT (1ull << 0)
+/* KVM's microcode revision for guests (kvm_arch_vcpu_create()): EDX = 1 */
+#define KVM_MICROCODE_VERSION	0x100000000ull
 #define MSR_IA32_SMBASE		0x0000009e
 #define MSR_TSC_AUX		0xc0000103
 #define MSR_IA32_SYSENTER_CS	0x00000174
@@ -56,7 +64,8 @@ static const uint32_t msrs_to_save[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
 	MSR_FS_BASE, MSR_GS_BASE, MSR_EFER,
-	MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_TSC_DEADLINE, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
+	MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_TSC_DEADLINE, MSR_IA32_CR_PAT,
+	MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES, MSR_IA32_MISC_ENABLE,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 	MSR_MTRRdefType,
 	0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207,
@@ -71,7 +80,8 @@ static const uint32_t msrs_to_save[] = {
 void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event)
 {
 	if (init_event)
-		return;		/* INIT keeps PAT, MTRRs and MISC_ENABLE (SDM Vol.3 Table 10-1) */
+		return;
+	vcpu->arch.misc_features_enables = 0;		/* INIT keeps PAT, MTRRs and MISC_ENABLE (SDM Vol.3 Table 10-1) */
 	vcpu->arch.pat = PAT_RESET;
 	vcpu->arch.misc_enable = MISC_ENABLE_RESET;
 	vcpu->arch.mtrr_deftype = 0;
@@ -201,6 +211,15 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data, bool host
 	case MSR_SMI_COUNT:
 		*data = vcpu->arch.smi_count;
 		return 0;
+	case MSR_IA32_UCODE_REV:
+		*data = vcpu->arch.microcode_version;
+		return 0;
+	case MSR_PLATFORM_INFO:
+		*data = vcpu->arch.platform_info;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		*data = vcpu->arch.misc_features_enables;
+		return 0;
 	case APIC_BASE_MSR ... APIC_BASE_MSR + 0xff:
 		return kvm_x2apic_msr_read(vcpu, index, data);
 	case MSR_IA32_TSC:
@@ -273,6 +292,26 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 		if (!host_initiated)
 			return 1;
 		vcpu->arch.smi_count = data;
+		return 0;
+	case MSR_IA32_UCODE_WRITE:
+		return 0;	/* a microcode update: accepted and ignored */
+	case MSR_IA32_UCODE_REV:
+		/* the guest's write of 0 before CPUID(1) (SDM §10.11.7.1) changes nothing */
+		if (host_initiated)
+			vcpu->arch.microcode_version = data;
+		return 0;
+	case MSR_PLATFORM_INFO:
+		/* host only; CPUID faulting cannot be withdrawn while the guest uses it */
+		if (!host_initiated || (!(data & PLATFORM_INFO_CPUID_FAULT) &&
+					(vcpu->arch.misc_features_enables & MISC_FEATURES_CPUID_FAULT)))
+			return 1;
+		vcpu->arch.platform_info = data;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		if ((data & ~MISC_FEATURES_CPUID_FAULT) ||
+		    ((data & MISC_FEATURES_CPUID_FAULT) && !(vcpu->arch.platform_info & PLATFORM_INFO_CPUID_FAULT)))
+			return 1;
+		vcpu->arch.misc_features_enables = data;
 		return 0;
 	case APIC_BASE_MSR ... APIC_BASE_MSR + 0xff:
 		return kvm_x2apic_msr_write(vcpu, index, data);
@@ -365,9 +404,46 @@ long kvm_dev_ioctl_get_msr_index_list(void *argp)
 	return 0;
 }
 
+/* MSRs that describe the CPU model rather than vCPU state (KVM_GET_MSR_FEATURE_INDEX_LIST) */
+static const uint32_t feature_msrs[] = { MSR_IA32_UCODE_REV };
+
+long kvm_dev_ioctl_get_msr_feature_index_list(void *argp)
+{
+	struct kvm_msr_list list;
+	struct kvm_msr_list *ulist = argp;
+	uint32_t n, count = sizeof(feature_msrs) / sizeof(feature_msrs[0]);
+
+	if (copy_from_user(&list, argp, sizeof(list)))
+		return -EFAULT;
+	n = list.nmsrs;
+	list.nmsrs = count;
+	if (copy_to_user(argp, &list, sizeof(list)))
+		return -EFAULT;
+	if (n < count)
+		return -E2BIG;
+	if (copy_to_user(ulist->indices, feature_msrs, sizeof(feature_msrs)))
+		return -EFAULT;
+	return 0;
+}
+
+/* kvm_get_feature_msr(): what the CPU model offers; 1 for anything else */
+static int get_feature_msr(uint32_t index, uint64_t *data)
+{
+	switch (index) {
+	case MSR_IA32_UCODE_REV:
+		*data = KVM_MICROCODE_VERSION;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 #define MAX_IO_MSRS 256
 
-/* msr_io(): process entries in order, stop at the first failure, return how many were done. */
+/*
+ * msr_io(): process entries in order, stop at the first failure, return how many were
+ * done. With vcpu NULL: KVM_GET_MSRS on the system fd, the feature MSRs.
+ */
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set)
 {
 	struct kvm_msrs hdr;
@@ -392,7 +468,8 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set)
 	for (i = 0; i < hdr.nmsrs; i++) {
 		uint64_t v = e[i].data;
 
-		if (set ? kvm_set_msr(vcpu, e[i].index, v, true) : kvm_get_msr(vcpu, e[i].index, &v, true))
+		if (!vcpu ? get_feature_msr(e[i].index, &v) :
+		    set ? kvm_set_msr(vcpu, e[i].index, v, true) : kvm_get_msr(vcpu, e[i].index, &v, true))
 			break;
 		e[i].data = v;
 	}

@@ -121,6 +121,8 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->arch.tsc_khz = SWKVM_TSC_KHZ;
 	vcpu->arch.queued_irq = -1;
 	vcpu->arch.poll_control = 1;	/* kvm_arch_vcpu_create() */
+	vcpu->arch.microcode_version = 0x100000000ull;
+	vcpu->arch.platform_info = 1ull << 31;	/* MSR_PLATFORM_INFO_CPUID_FAULT */
 	vcpu->arch.st_fd = -1;
 	if (irqchip_in_kernel(vcpu->kvm)) {
 		int r = kvm_create_lapic(vcpu);
@@ -292,6 +294,11 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		return 0;
 	case CPU_EXIT_CPUID:
 		vcpu->stat->cpuid_exits++;
+		/* CPUID faulting (MSR_MISC_FEATURES_ENABLES bit 0): #GP(0) above CPL 0 */
+		if ((vcpu->arch.misc_features_enables & 1) && kvm_vcpu_get_cpl(vcpu) > 0) {
+			inject_gp(vcpu);
+			return 1;
+		}
 		kvm_emulate_cpuid(vcpu);
 		cpu_skip_insn(cpu, e->insn_len);
 		return 1;

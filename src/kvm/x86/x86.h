@@ -47,6 +47,9 @@ struct kvm_vcpu_arch {
 	bool pv_unhalted;		/* KVM_HC_KICK_CPU woke this vCPU from HLT */
 	uint64_t pv_eoi_msr;		/* MSR_KVM_PV_EOI_EN (lapic.c) */
 	uint64_t apf_en, apf_int;	/* MSR_KVM_ASYNC_PF_EN / _INT (pv.c) */
+	uint64_t microcode_version;	/* MSR_IA32_UCODE_REV */
+	uint64_t platform_info;		/* MSR_PLATFORM_INFO: CPUID faulting offered */
+	uint64_t misc_features_enables;	/* MSR_MISC_FEATURES_ENABLES: CPUID faulting on */
 	/* SMM (smm.c) */
 	bool smm;			/* HF_SMM_MASK: in SMM, using address space 1 */
 	bool smm_inside_nmi;		/* HF_SMM_INSIDE_NMI_MASK: NMIs were blocked at the SMI */
@@ -77,6 +80,7 @@ long kvm_vcpu_ioctl_set_xcrs(struct kvm_vcpu *vcpu, void *argp);
 int kvm_set_efer(struct kvm_vcpu *vcpu, uint64_t efer, bool host_initiated);
 void kvm_msrs_reset(struct kvm_vcpu *vcpu, bool init_event);
 long kvm_dev_ioctl_get_msr_index_list(void *argp);
+long kvm_dev_ioctl_get_msr_feature_index_list(void *argp);
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set);
 bool kvm_is_valid_cr4(struct kvm_vcpu *vcpu, uint64_t cr4);
 bool kvm_apic_base_invalid(struct kvm_vcpu *vcpu, uint64_t data);
