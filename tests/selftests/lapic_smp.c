@@ -157,7 +157,7 @@ static void test_init_sipi(void)
 
 static volatile uint64_t cnt[2][256];
 static volatile uint64_t nmis[2];
-static volatile uint32_t stop, ap_ready;
+static volatile uint32_t stop, ap_ready, phase;
 
 GUEST_CODE static int my_id(void)
 {
@@ -195,8 +195,14 @@ GUEST_CODE static void guest_ap(void)
 	apic_write(LDR, 0x02u << 24);
 	ap_ready = 1;
 	/* STI's shadow covers HLT: an IPI arriving after the check still wakes us */
-	while (!stop)
+	while (!stop) {
 		__asm__ volatile("sti; hlt; cli");
+		if (phase == 1 && ap_ready == 1) {
+			apic_write(DFR, 0x0fffffff);		/* cluster model */
+			apic_write(LDR, 0x12u << 24);		/* cluster 1, member bit 1 */
+			ap_ready = 2;
+		}
+	}
 	GUEST_DONE();
 }
 
@@ -234,9 +240,24 @@ GUEST_CODE static void guest_bsp_ipis(void)
 	wait_for(&nmis[1], 1);
 	GUEST_ASSERT_EQ(nmis[0], 0);
 	send_ipi(0x04, 0x800 | 0x58);		/* logical 0x04: nobody */
+	/* the cluster model: destination = cluster (7:4) and member bits (3:0) */
+	apic_write(DFR, 0x0fffffff);
+	apic_write(LDR, 0x11u << 24);		/* cluster 1, member bit 0 */
+	phase = 1;
+	send_ipi(1, 0x5a);			/* wake the AP to switch */
+	while (ap_ready != 2)
+		__asm__ volatile("pause");
+	send_ipi(0x12, 0x800 | 0x5b);		/* cluster 1, member 1: the AP */
+	wait_for(&cnt[1][0x5b], 1);
+	GUEST_ASSERT_EQ(cnt[0][0x5b], 0);
+	send_ipi(0x13, 0x800 | 0x5c);		/* cluster 1, both members */
+	wait_for(&cnt[1][0x5c], 1);
+	wait_for(&cnt[0][0x5c], 1);
+	send_ipi(0x23, 0x800 | 0x5d);		/* cluster 2: nobody */
 	stop = 1;
 	send_ipi(1, 0x59);			/* wake the AP to see `stop` */
 	GUEST_ASSERT_EQ(cnt[0][0x58] + cnt[1][0x58], 0);
+	GUEST_ASSERT_EQ(cnt[0][0x5d] + cnt[1][0x5d], 0);
 	GUEST_DONE();
 }
 
@@ -251,7 +272,7 @@ static void test_ipis(void)
 
 	ap = vm_add_vcpu_64(vm, 1, guest_ap);
 	is(kvm_ioctl(ap->fd, KVM_SET_MP_STATE, &mp), 0, "AP made runnable with KVM_SET_MP_STATE");
-	for (i = 0x50; i <= 0x59; i++)
+	for (i = 0x50; i <= 0x5d; i++)
 		vm_install_irq_handler(vm, i, h_ipi);
 	vm_install_irq_handler(vm, 2, h_nmi);
 	start(&ra, ap);
@@ -261,7 +282,8 @@ static void test_ipis(void)
 	   (unsigned long long)uc.args[0], (unsigned long long)uc.args[1]);
 	/* KVM's vector hashing: vector 0x57 % 2 candidates = the second one, the AP */
 	is(uc.args[1], 1, "vector hashing picks vCPU 1 for vector 0x57");
-	is(vcpu_get_ucall(bsp, &uc), UCALL_DONE, "NMI IPI; no match for an empty logical set");
+	is(vcpu_get_ucall(bsp, &uc), UCALL_DONE,
+	   "NMI IPI; no match for an empty logical set; logical cluster destinations");
 	pthread_join(ra.thr, NULL);
 	is(ra.ucall, UCALL_DONE, "the AP, woken from HLT by each IPI, finished");
 	(void)rb;
