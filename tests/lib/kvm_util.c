@@ -75,6 +75,35 @@ static void *const exc_handlers[32] = {
 	exc_23, exc_24, exc_25, exc_26, exc_27, exc_28, exc_29, exc_30, exc_31,
 };
 
+GUEST_CODE uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+GUEST_CODE uint64_t guest_pvclock_read(uint64_t pvti, uint8_t *flags)
+{
+	volatile struct pvti *p = (volatile struct pvti *)pvti;
+	uint32_t v1, v2;
+	uint64_t t;
+
+	do {
+		uint64_t delta;
+
+		v1 = p->version;
+		__asm__ volatile("" ::: "memory");
+		delta = guest_rdtsc() - p->tsc_timestamp;
+		delta = p->shift >= 0 ? delta << p->shift : delta >> -p->shift;
+		t = p->system_time + (uint64_t)(((unsigned __int128)delta * p->mul) >> 32);
+		*flags = p->flags;
+		__asm__ volatile("" ::: "memory");
+		v2 = p->version;
+	} while ((v1 & 1) || v1 != v2);
+	return t;
+}
+
 GUEST_CODE uint8_t guest_rdmsr_safe(uint32_t msr, uint64_t *val)
 {
 	uint32_t lo = 0, hi = 0;

@@ -82,6 +82,19 @@ GUEST_CODE uint8_t guest_wrmsr_safe(uint32_t msr, uint64_t val);
  */
 GUEST_CODE uint8_t guest_call_safe(void (*fn)(void));
 
+/* ---- kvmclock (struct pvclock_vcpu_time_info, 32 bytes) ---- */
+struct pvti {
+	uint32_t version, pad0;
+	uint64_t tsc_timestamp, system_time;
+	uint32_t mul;
+	int8_t shift;
+	uint8_t flags, pad[2];
+} __attribute__((packed));
+
+GUEST_CODE uint64_t guest_rdtsc(void);
+/* The pvclock read protocol on the area at `pvti` (retry while the version is odd or moves). */
+GUEST_CODE uint64_t guest_pvclock_read(uint64_t pvti, uint8_t *flags);
+
 /* Defines `name` as a guest function whose body is the given instructions, then ret. */
 #define GUEST_ASM_STUB(name, insns) \
 	void name(void); \

@@ -16,48 +16,15 @@
 
 #define NS 1000000000ull
 
-struct pvti {
-	uint32_t version, pad0;
-	uint64_t tsc_timestamp, system_time;
-	uint32_t mul;
-	int8_t shift;
-	uint8_t flags, pad[2];
-} __attribute__((packed));
-
 struct wallclock {
 	uint32_t version, sec, nsec;
 };
 
 static uint64_t pv_gpa;	/* synced to the guest: pvti at +0, wall clock at +64 */
 
-GUEST_CODE static uint64_t guest_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-/* The pvclock read protocol: retry while the version is odd or changed. */
 GUEST_CODE static uint64_t guest_pvclock(uint8_t *flags)
 {
-	volatile struct pvti *p = (volatile struct pvti *)pv_gpa;
-	uint32_t v1, v2;
-	uint64_t t;
-
-	do {
-		uint64_t delta;
-
-		v1 = p->version;
-		__asm__ volatile("" ::: "memory");
-		delta = guest_rdtsc() - p->tsc_timestamp;
-		delta = p->shift >= 0 ? delta << p->shift : delta >> -p->shift;
-		t = p->system_time + (uint64_t)(((unsigned __int128)delta * p->mul) >> 32);
-		*flags = p->flags;
-		__asm__ volatile("" ::: "memory");
-		v2 = p->version;
-	} while ((v1 & 1) || v1 != v2);
-	return t;
+	return guest_pvclock_read(pv_gpa, flags);
 }
 
 GUEST_CODE static void guest_main(void)
