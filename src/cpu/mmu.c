@@ -90,7 +90,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 	uint64_t table, entry = 0, page_size;
 	int levels, shift;
 	bool rw = true, us = true, nx = false, pae = (cpu->cr4 & CPU_CR4_PAE) != 0;
-	uint64_t *pentries[5];
+	uint64_t *pentries[5], pgpa[5];
 	int n = 0;
 
 	if (!(cpu->cr0 & CPU_CR0_PG)) {
@@ -161,6 +161,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *
 		rw &= (entry & PTE_RW) != 0;
 		us &= (entry & PTE_US) != 0;
 		nx |= (entry & PTE_NX) && nxe;
+		pgpa[n] = gpa;
 		pentries[n++] = (uint64_t *)p;
 		if (level == 1 || ((entry & PTE_PS) && level <= 3 &&
 				   (cpu->in->long_mode || pae || (cpu->cr4 & CPU_CR4_PSE)))) {
@@ -193,18 +194,24 @@ leaf:
 		goto prot;
 	if (fetch && nx)
 		goto prot;
-	/* accessed bits on every level, dirty on the leaf for writes (atomic: other vCPUs walk too) */
+	/*
+	 * Accessed bits on every level, dirty on the leaf for writes (atomic: other vCPUs
+	 * walk too). The update is a write to guest memory: it goes through a write
+	 * mapping, so dirty logging sees it; a table in read-only memory is left alone.
+	 */
 	for (int i = 0; i < n; i++) {
+		uint8_t *wp;
+
 		if (!pentries[i])
 			continue;
 		if (!pae && !cpu->in->long_mode) {
 			uint32_t bits = (uint32_t)PTE_A | ((i == n - 1 && write) ? (uint32_t)PTE_D : 0);
-			if ((*(uint32_t *)pentries[i] & bits) != bits)
-				__atomic_fetch_or((uint32_t *)pentries[i], bits, __ATOMIC_SEQ_CST);
+			if ((*(uint32_t *)pentries[i] & bits) != bits && (wp = pt_ptr(cpu, pgpa[i], true)))
+				__atomic_fetch_or((uint32_t *)wp, bits, __ATOMIC_SEQ_CST);
 		} else {
 			uint64_t bits = PTE_A | ((i == n - 1 && write) ? PTE_D : 0);
-			if ((*pentries[i] & bits) != bits)
-				__atomic_fetch_or(pentries[i], bits, __ATOMIC_SEQ_CST);
+			if ((*pentries[i] & bits) != bits && (wp = pt_ptr(cpu, pgpa[i], true)))
+				__atomic_fetch_or((uint64_t *)wp, bits, __ATOMIC_SEQ_CST);
 		}
 	}
 	w->writable = rw || (!user && !wp);

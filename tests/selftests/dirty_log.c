@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Dirty logging: API errors, and a guest writing while the host collects (zero lost writes).
+// Dirty logging: API errors, and a guest writing while the host collects (zero lost writes):
+// plain, string and LOCKed stores, stores through a page table that lives in the logged
+// slot (the CPU's A/D updates dirty it), and the hypervisor's own kvmclock updates.
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +14,9 @@
 #define TEST_PAGES 512
 #define TEST_SIZE (TEST_PAGES * 4096ull)
 #define ITERATIONS 200000
+/* page 0 of the slot is a page table for WINDOW_GVA, page 1 holds the guest's kvmclock */
+#define WINDOW_GVA 0x20000000ull	/* PD entry 256 of the identity map, redirected */
+#define FIRST_DATA_PAGE 2
 
 static volatile uint64_t guest_seed = 12345;
 
@@ -19,11 +24,16 @@ GUEST_CODE static void guest_writer(void)
 {
 	uint64_t x = guest_seed;
 
+	/* the hypervisor writes this pvclock area at every entry: those writes count too */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(0x4b564d01, (TEST_GPA + 4096) | 1), GUEST_NO_EXC);
 	for (uint64_t i = 1; i <= ITERATIONS; i++) {
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
-		uint64_t page = (x >> 33) % TEST_PAGES;
+		uint64_t page = FIRST_DATA_PAGE + (x >> 33) % (TEST_PAGES - FIRST_DATA_PAGE);
 		uint64_t *p = (uint64_t *)(uintptr_t)(TEST_GPA + page * 4096 + ((x >> 20) % 500) * 8);
 
+		/* every fifth store goes through the window, whose PTEs get A and D set */
+		if (i % 5 == 4)
+			p = (uint64_t *)(uintptr_t)(WINDOW_GVA + page * 4096 + ((x >> 20) % 500) * 8);
 		switch (i % 4) {
 		case 0:
 			*p = i;
@@ -92,6 +102,15 @@ static void test_concurrent_collection(void)
 	struct vm *vm = vm_create_64(&v, guest_writer);
 	uint8_t *mem = vm_add_memory(vm, 2, TEST_GPA, TEST_SIZE, KVM_MEM_LOG_DIRTY_PAGES);
 	uint8_t *shadow = calloc(1, TEST_SIZE);
+	uint64_t *pml4 = addr_gpa2hva(vm, vm->pml4_gpa), *pdpt, *pd, *pt = (uint64_t *)mem;
+
+	/* WINDOW_GVA + 4K*j -> slot page j, through a page table in slot page 0 */
+	pdpt = addr_gpa2hva(vm, pml4[0] & 0x000ffffffffff000ull);
+	pd = addr_gpa2hva(vm, pdpt[0] & 0x000ffffffffff000ull);
+	for (int j = 0; j < TEST_PAGES; j++)
+		pt[j] = (TEST_GPA + j * 4096ull) | 7;	/* P RW US, A and D clear */
+	pd[WINDOW_GVA >> 21] = TEST_GPA | 7;
+	memcpy(shadow, mem, 4096);		/* the copy starts from the table as written */
 	unsigned long bitmap[TEST_PAGES / 64];
 	struct runner r = { .vcpu = v };
 	pthread_t t;
@@ -111,6 +130,9 @@ static void test_concurrent_collection(void)
 	ok(k >= 0, "final KVM_GET_DIRTY_LOG with the vCPU stopped");
 	ok(rounds > 1, "the log was collected while the guest ran (%d rounds, %d pages)", rounds, reported);
 	ok(!memcmp(shadow, mem, TEST_SIZE), "copy of reported pages equals guest memory: no lost write");
+	ok((pt[FIRST_DATA_PAGE] & 0x60) == 0x60 || (pt[FIRST_DATA_PAGE + 1] & 0x60) == 0x60,
+	   "the CPU set A/D bits in the page table inside the slot");
+	ok(((uint32_t *)(mem + 4096))[0] > 2, "the hypervisor updated the kvmclock page in the slot");
 	k = collect(vm, mem, shadow, bitmap);
 	is(k, 0, "nothing is dirty after a collection with the guest stopped");
 	free(shadow);
