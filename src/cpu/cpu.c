@@ -362,8 +362,11 @@ static void deliver_pending(struct cpu *cpu)
 	ci->exc_pending = false;
 	r = cpu_deliver_event(cpu, first, ci->exc_has_error && has_error_code(first), ci->exc_error,
 			      EV_EXCEPTION);
-	if (r == EXEC_OK)
+	if (r == EXEC_OK) {
+		if (first == CPU_EXC_PF)
+			cpu->counters.pf_delivered++;
 		return;
+	}
 	if (r != EXEC_EXC || first == CPU_EXC_DF) {
 		ci->exc_pending = false;
 		ci->shutdown = true;

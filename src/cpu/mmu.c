@@ -29,6 +29,7 @@
 
 void tlb_flush(struct cpu *cpu)
 {
+	cpu->counters.tlb_flush++;
 	memset(cpu->in->tlb, 0, sizeof(cpu->in->tlb));
 }
 

@@ -153,6 +153,13 @@ struct cpu {
 	 */
 	uint32_t features;
 
+	/* event counters the CPU keeps for the host's statistics (only ever incremented) */
+	struct {
+		uint64_t pf_delivered;	/* page faults delivered to the guest */
+		uint64_t invlpg;	/* INVLPG executed */
+		uint64_t tlb_flush;	/* soft-TLB flushes (CR3/CR0/CR4 writes, INVLPG, ...) */
+	} counters;
+
 	/* ---- host linkage ---- */
 	const struct cpu_host_ops *ops;
 	void *opaque;

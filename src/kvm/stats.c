@@ -24,6 +24,11 @@ struct stat_def {
 
 #define CUMUL(st, f) { #f, KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_NONE | KVM_STATS_BASE_POW10, 0, \
 		       (uint32_t)offsetof(st, f) }
+/* nanoseconds: unit seconds, base 10, exponent -9 */
+#define CUMUL_NS(st, f) { #f, KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_SECONDS | KVM_STATS_BASE_POW10, -9, \
+			  (uint32_t)offsetof(st, f) }
+#define INSTANT_BOOL(st, f) { #f, KVM_STATS_TYPE_INSTANT | KVM_STATS_UNIT_BOOLEAN | KVM_STATS_BASE_POW10, 0, \
+			      (uint32_t)offsetof(st, f) }
 
 static const struct stat_def vcpu_defs[] = {
 	CUMUL(struct kvm_vcpu_stat, exits),
@@ -32,6 +37,15 @@ static const struct stat_def vcpu_defs[] = {
 	CUMUL(struct kvm_vcpu_stat, signal_exits),
 	CUMUL(struct kvm_vcpu_stat, halt_exits),
 	CUMUL(struct kvm_vcpu_stat, halt_wakeup),
+	CUMUL_NS(struct kvm_vcpu_stat, halt_wait_ns),
+	INSTANT_BOOL(struct kvm_vcpu_stat, blocking),
+	CUMUL(struct kvm_vcpu_stat, irq_window_exits),
+	CUMUL(struct kvm_vcpu_stat, nmi_window_exits),
+	CUMUL(struct kvm_vcpu_stat, irq_exits),
+	CUMUL(struct kvm_vcpu_stat, req_event),
+	CUMUL(struct kvm_vcpu_stat, pf_guest),
+	CUMUL(struct kvm_vcpu_stat, invlpg),
+	CUMUL(struct kvm_vcpu_stat, tlb_flush),
 	CUMUL(struct kvm_vcpu_stat, insn_emulation_fail),
 	CUMUL(struct kvm_vcpu_stat, request_irq_exits),
 	CUMUL(struct kvm_vcpu_stat, irq_injections),

@@ -18,6 +18,15 @@ struct kvm_vcpu_stat {
 	uint64_t signal_exits;
 	uint64_t halt_exits;
 	uint64_t halt_wakeup;
+	uint64_t halt_wait_ns;		/* time spent blocked in HLT or waiting for SIPI */
+	uint64_t blocking;		/* instant, boolean: the vCPU is blocked now */
+	uint64_t irq_window_exits;
+	uint64_t nmi_window_exits;
+	uint64_t irq_exits;		/* kicks: another thread wanted the vCPU's attention */
+	uint64_t req_event;
+	uint64_t pf_guest;
+	uint64_t invlpg;
+	uint64_t tlb_flush;
 	uint64_t insn_emulation_fail;
 	uint64_t request_irq_exits;
 	uint64_t irq_injections;

@@ -14,6 +14,7 @@ struct parsed {
 	char names[64][64];
 	uint32_t flags[64], offset[64];
 	uint16_t size[64];
+	int16_t exponent[64];
 };
 
 static bool parse(int fd, struct parsed *p)
@@ -39,6 +40,7 @@ static bool parse(int fd, struct parsed *p)
 		p->flags[i] = d->flags;
 		p->offset[i] = d->offset;
 		p->size[i] = d->size;
+		p->exponent[i] = d->exponent;
 	}
 	p->n = (int)p->h.num_desc;
 	return true;
@@ -59,6 +61,53 @@ static uint64_t value(int fd, const struct parsed *p, const char *name)
 static const uint8_t classic[] = {
 	0xba, 0xf8, 0x03, 0x00, 0xd8, 0x04, '0', 0xee, 0xb0, '\n', 0xee, 0xf4,
 };
+
+/* ---- the counters of a 64-bit guest with the in-kernel LAPIC ---- */
+
+GUEST_CODE __attribute__((interrupt)) static void h_timer(void *frame)
+{
+	*(volatile uint32_t *)0xfee000b0 = 0;
+}
+
+GUEST_CODE static void guest_counters(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("invlpg (%0)" : : "r"(0x1000ull) : "memory");
+	GUEST_ASSERT_EQ(guest_read_safe(0x8000000000ull, &v), 14);	/* unmapped: one #PF */
+	*(volatile uint32_t *)0xfee000f0 = 0x1ff;
+	*(volatile uint32_t *)0xfee003e0 = 0xb;
+	*(volatile uint32_t *)0xfee00320 = 0x40;
+	*(volatile uint32_t *)0xfee00380 = 3000000;	/* 3 ms */
+	__asm__ volatile("sti; hlt; cli");
+	GUEST_DONE();
+}
+
+static void test_guest_counters(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64_irqchip(&v, guest_counters);
+	int fd = kvm_ioctl(v->fd, KVM_GET_STATS_FD, 0);
+	struct parsed p;
+	struct ucall uc;
+	uint64_t tlb0;
+
+	vm_install_irq_handler(vm, 0x40, h_timer);
+	parse(fd, &p);
+	tlb0 = value(fd, &p, "tlb_flush");
+	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "guest: INVLPG, a #PF, HLT until a 3 ms timer");
+	is(value(fd, &p, "invlpg"), 1, "invlpg counts the INVLPG");
+	is(value(fd, &p, "pf_guest"), 1, "pf_guest counts the page fault delivered to the guest");
+	ok(value(fd, &p, "tlb_flush") > tlb0, "tlb_flush moved");
+	is(value(fd, &p, "halt_exits"), 1, "halt_exits");
+	is(value(fd, &p, "halt_wakeup"), 1, "halt_wakeup: the timer woke it");
+	ok(value(fd, &p, "halt_wait_ns") >= 2000000, "halt_wait_ns: the vCPU slept about 3 ms (%llu ns)",
+	   (unsigned long long)value(fd, &p, "halt_wait_ns"));
+	is(value(fd, &p, "blocking"), 0, "blocking is 0 once awake");
+	is(value(fd, &p, "irq_injections"), 1, "one interrupt injected");
+	close(fd);
+	vm_free(vm);
+}
 
 int main(void)
 {
@@ -85,11 +134,20 @@ int main(void)
 	ok(!strcmp(p.id, want), "id string is %s", want);
 	aligned = !(p.h.id_offset % 8) && !(p.h.desc_offset % 8) && !(p.h.data_offset % 8);
 	for (int i = 0; i < p.n; i++) {
+		uint32_t want_flags = KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_NONE | KVM_STATS_BASE_POW10;
+		int want_exp = 0;
+
+		if (!strcmp(p.names[i], "blocking"))
+			want_flags = KVM_STATS_TYPE_INSTANT | KVM_STATS_UNIT_BOOLEAN | KVM_STATS_BASE_POW10;
+		if (!strcmp(p.names[i], "halt_wait_ns")) {
+			want_flags = KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_SECONDS | KVM_STATS_BASE_POW10;
+			want_exp = -9;
+		}
 		aligned &= !(p.offset[i] % 8);
-		cumulative &= (p.flags[i] & KVM_STATS_TYPE_MASK) == KVM_STATS_TYPE_CUMULATIVE && p.size[i] == 1;
+		cumulative &= p.flags[i] == want_flags && p.exponent[i] == want_exp && p.size[i] == 1;
 	}
 	ok(aligned, "all blocks and data offsets are 8-byte aligned");
-	ok(cumulative, "every counter is a cumulative scalar");
+	ok(cumulative, "scalars; cumulative counts, halt_wait_ns in ns, blocking an instant boolean");
 	is(value(fd, &p, "exits"), 0, "exits starts at 0");
 
 	memcpy(mem, classic, sizeof(classic));
@@ -132,5 +190,6 @@ int main(void)
 	close(fd2);
 	close(vmfd);
 	vm_free(vm);
+	test_guest_counters();
 	return tap_done();
 }

@@ -279,6 +279,7 @@ int x_lmsw(struct cpu *cpu, struct insn *in)
 int x_invlpg(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
+	cpu->counters.invlpg++;
 	tlb_flush(cpu);
 	return EXEC_OK;
 }

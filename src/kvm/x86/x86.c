@@ -273,7 +273,9 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 	vcpu->stat->exits++;
 	switch (e->reason) {
 	case CPU_EXIT_NONE:
+		return 1;
 	case CPU_EXIT_REQUEST:
+		vcpu->stat->irq_exits++;	/* another thread wanted this vCPU's attention */
 		return 1;
 	case CPU_EXIT_IO:
 		return handle_io(vcpu, e);
@@ -323,6 +325,10 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 	case CPU_EXIT_UNHANDLED:
 		return handle_unhandled(vcpu, e);
 	case CPU_EXIT_IRQ_WINDOW:
+		if (cpu_interrupt_allowed(cpu) && (cpu->irq_window_exit || cpu->cr8 < cpu->tpr_threshold))
+			vcpu->stat->irq_window_exits++;
+		else
+			vcpu->stat->nmi_window_exits++;
 		return 1;	/* vcpu_run() reports the open window */
 	case CPU_EXIT_HYPERCALL:
 		return kvm_emulate_hypercall(vcpu, e);
@@ -397,7 +403,8 @@ static void vcpu_process_requests(struct kvm_vcpu *vcpu)
 	}
 	kvm_check_request(vcpu, KVM_REQ_KICK);
 	kvm_check_request(vcpu, KVM_REQ_SYNC);
-	kvm_check_request(vcpu, KVM_REQ_EVENT);
+	if (kvm_check_request(vcpu, KVM_REQ_EVENT))
+		vcpu->stat->req_event++;
 }
 
 /* kvm_vcpu_ready_for_interrupt_injection() without an in-kernel irqchip */
@@ -516,7 +523,9 @@ static int vcpu_block(struct kvm_vcpu *vcpu)
 {
 	sigset_t all, old;
 	int r = -EINTR;
+	uint64_t t0 = kvm_host_ns();
 
+	vcpu->stat->blocking = 1;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (;;) {
@@ -538,6 +547,8 @@ static int vcpu_block(struct kvm_vcpu *vcpu)
 			break;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);	/* a pending signal's handler runs here */
+	vcpu->stat->blocking = 0;
+	vcpu->stat->halt_wait_ns += kvm_host_ns() - t0;
 	if (r < 0) {
 		vcpu->run->exit_reason = KVM_EXIT_INTR;
 		vcpu->stat->signal_exits++;
@@ -650,6 +661,9 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		kvm_lapic_sync_to_vapic(vcpu);
 		cpu_run(c, &e);
 		kvm_lapic_sync_from_vapic(vcpu);
+		vcpu->stat->pf_guest = c->counters.pf_delivered;
+		vcpu->stat->invlpg = c->counters.invlpg;
+		vcpu->stat->tlb_flush = c->counters.tlb_flush;
 		/* a MOV to CR8 wrote the TPR (kvm_lapic_set_tpr(): TPR[3:0] = 0) */
 		if (apic && c->cr8_written)
 			kvm_lapic_set_tpr(vcpu, c->cr8);
