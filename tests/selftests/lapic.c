@@ -321,7 +321,8 @@ GUEST_CODE static void guest_timer(void)
 	t0 = rdtsc();
 	apic_write(TMICT, 2000000);
 	cur = apic_read(TMCCT);
-	GUEST_ASSERT(cur > 0 && cur <= 2000000);
+	/* counting down; on a loaded host it may already have reached 0 and fired */
+	GUEST_ASSERT(cur <= 2000000 && (cur > 0 || vec_bit(IRR, 0x60)));
 	wait_count(0x60, 1);
 	GUEST_SYNC2(1, t_fire[0] - t0);
 	GUEST_ASSERT_EQ(apic_read(TMCCT), 0);

@@ -126,12 +126,15 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
  * The feature words advertised. Every bit here is implemented by src/cpu and
  * covered by its tests (docs/cpu.md lists them); nothing else is claimed.
  */
+#define F1_EDX_PSE	(1u << 3)	/* 4 MiB pages with CR4.PSE (src/cpu/mmu.c) */
 #define F1_EDX_TSC	(1u << 4)
 #define F1_EDX_MSR	(1u << 5)
 #define F1_EDX_PAE	(1u << 6)
 #define F1_EDX_APIC	(1u << 9)	/* with the in-kernel LAPIC; follows IA32_APIC_BASE.EN */
 #define F1_EDX_CX8	(1u << 8)
+#define F1_EDX_SEP	(1u << 11)	/* SYSENTER/SYSEXIT */
 #define F1_EDX_MTRR	(1u << 12)
+#define F1_EDX_PGE	(1u << 13)	/* CR4.PGE accepted; the soft TLB may flush global entries too */
 #define F1_EDX_CMOV	(1u << 15)
 #define F1_EDX_PAT	(1u << 16)
 #define F1_EDX_CLFSH	(1u << 19)
@@ -148,8 +151,8 @@ struct cpuid_model {
 };
 
 static const struct cpuid_model swkvm_model = {
-	.f1_edx = F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC | F1_EDX_MTRR |
-		  F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH,
+	.f1_edx = F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC |
+		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH,
 	.f1_ecx = F1_ECX_X2APIC | F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_HYPERVISOR,
 	.f81_edx = F81_EDX_RDTSCP | F81_EDX_LM,
 	.f81_ecx = F81_ECX_LAHF,

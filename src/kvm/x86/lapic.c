@@ -1210,16 +1210,48 @@ bool kvm_lapic_timer_pending(struct kvm_vcpu *vcpu)
 	return a && atomic_load(&a->timer_pending);
 }
 
+/*
+ * The deadline has passed but the timer thread has not run the callback yet (a busy
+ * host): expire it here, so that a guest that sees the count at 0 also sees the
+ * interrupt. Periodic timers are re-armed for their next period.
+ */
+static void catch_up_timer(struct kvm_lapic *a)
+{
+	uint64_t target = atomic_load(&a->target);
+
+	if (!target || atomic_load(&a->timer_pending) || kvm_clock_ns() < target)
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (kvm_timer_pending(&a->timer) && kvm_clock_ns() >= atomic_load(&a->target)) {
+		kvm_timer_cancel(&a->timer);	/* the callback takes no lock: no deadlock */
+		if (!atomic_load(&a->timer_pending)) {
+			timer_expired(a);
+			if (lvtt_period(a) && a->period) {
+				uint64_t now = kvm_clock_ns(), t = atomic_load(&a->target) + a->period;
+
+				atomic_store(&a->target, t < now ? now : t);
+			}
+		}
+		if (lvtt_period(a) && a->period)
+			kvm_timer_start(&a->timer, atomic_load(&a->target));
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
 void kvm_inject_apic_timer_irqs(struct kvm_vcpu *vcpu)
 {
 	struct kvm_lapic *a = vcpu_apic(vcpu);
 
-	if (!a || !atomic_load(&a->timer_pending))
+	if (!a)
+		return;
+	catch_up_timer(a);
+	if (!atomic_load(&a->timer_pending))
 		return;
 	pthread_mutex_lock(&a->lock);
 	local_deliver_locked(a, APIC_LVTT);
 	if (lvtt_tscdeadline(a)) {
 		a->tscdeadline = 0;
+		atomic_store(&a->target, 0);
 	} else if (lvtt_oneshot(a)) {
 		a->tscdeadline = 0;
 		atomic_store(&a->target, 0);
