@@ -69,6 +69,7 @@ struct cpu_exit_mmio {
 	uint8_t size;		/* 1..8; wider accesses are split into several events */
 	bool write;
 	uint8_t data[8];	/* for writes, little endian */
+	uint64_t rip;		/* for writes (reported after commit): the instruction's RIP */
 };
 
 struct cpu_exit {

@@ -324,6 +324,7 @@ static int mmio_write(struct cpu *cpu, uint64_t gpa, unsigned size, const uint8_
 	m->gpa = gpa;
 	m->size = (uint8_t)size;
 	m->write = true;
+	m->rip = ci->fault_rip;
 	memset(m->data, 0, sizeof(m->data));
 	memcpy(m->data, data, size);
 	return EXEC_OK;

@@ -595,6 +595,67 @@ static void test_pv_eoi(void)
 	vm_free(vm);
 }
 
+/* ---- KVM_TPR_ACCESS_REPORTING and KVM_SET_VAPIC_ADDR (QEMU's kvmvapic) ---- */
+
+#define VAPIC_GPA 0x9100ull
+/* tpr_store: the store is at tpr_store + 5; tpr_load: the load at tpr_load + 5 */
+GUEST_ASM_STUB(tpr_store, "mov $0xfee00080, %eax\n movl $0x30, (%rax)");
+GUEST_ASM_STUB(tpr_load, "mov $0xfee00080, %eax\n mov (%rax), %eax");
+static volatile uint32_t tpr_seen;
+
+GUEST_CODE static void guest_tpr_access(void)
+{
+	tpr_store();
+	GUEST_SYNC(1);
+	tpr_seen = apic_read(TPR);	/* not reported: reporting is off now */
+	GUEST_SYNC(2);
+	apic_write(TPR, 0x40);
+	GUEST_SYNC(3);			/* entry: the VAPIC page gets TPR 0x40 */
+	GUEST_ASSERT_EQ(*(volatile uint8_t *)VAPIC_GPA, 0x40);
+	*(volatile uint8_t *)VAPIC_GPA = 0x50;	/* and the next exit takes 0x50 back */
+	GUEST_ASSERT_EQ(apic_read(TPR), 0x50);
+	GUEST_DONE();
+}
+
+static void test_tpr_access(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64_irqchip(&v, guest_tpr_access);
+	struct kvm_tpr_access_ctl tac = { .enabled = 1, .flags = 1 };
+	struct kvm_vapic_addr va = { .vapic_addr = 1ull << 40 };
+	struct kvm_lapic_state s;
+	struct ucall uc;
+	uint32_t tpr;
+
+	is_errno(kvm_ioctl(v->fd, KVM_TPR_ACCESS_REPORTING, &tac), EINVAL, "TPR_ACCESS_REPORTING flags: EINVAL");
+	tac.flags = 0;
+	is(kvm_ioctl(v->fd, KVM_TPR_ACCESS_REPORTING, &tac), 0, "enable TPR access reporting");
+	is(vcpu_run(v), 0, "run");
+	ok(v->run->exit_reason == KVM_EXIT_TPR_ACCESS && v->run->tpr_access.is_write &&
+	   v->run->tpr_access.rip == (uintptr_t)tpr_store + 5,
+	   "KVM_EXIT_TPR_ACCESS for the store, RIP of the storing instruction");
+	kvm_ioctl(v->fd, KVM_GET_LAPIC, &s);
+	memcpy(&tpr, s.regs + TPR, 4);
+	is(tpr, 0x30, "the store itself completed first");
+	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "the guest goes on");
+	tac.enabled = 0;
+	kvm_ioctl(v->fd, KVM_TPR_ACCESS_REPORTING, &tac);
+	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "no report once disabled");
+	is_errno(kvm_ioctl(v->fd, KVM_SET_VAPIC_ADDR, &va), EINVAL, "VAPIC address outside RAM: EINVAL");
+	va.vapic_addr = VAPIC_GPA;
+	is(kvm_ioctl(v->fd, KVM_SET_VAPIC_ADDR, &va), 0, "KVM_SET_VAPIC_ADDR");
+	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "SYNC 3");
+	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "the VAPIC page mirrors TPR both ways");
+	va.vapic_addr = 0;
+	is(kvm_ioctl(v->fd, KVM_SET_VAPIC_ADDR, &va), 0, "address 0 turns it off");
+	vm_free(vm);
+
+	vm = vm_create_64(&v, guest_tpr_access);
+	is_errno(kvm_ioctl(v->fd, KVM_TPR_ACCESS_REPORTING, &tac), EINVAL, "without an in-kernel LAPIC: EINVAL");
+	is_errno(kvm_ioctl(v->fd, KVM_SET_VAPIC_ADDR, &va), EINVAL, "SET_VAPIC_ADDR too");
+	vm_free(vm);
+}
+
 /* ---- KVM_SET_LAPIC ---- */
 
 static void test_set_lapic(void)
@@ -635,5 +696,6 @@ int main(void)
 	test_x2apic();
 	test_set_lapic();
 	test_pv_eoi();
+	test_tpr_access();
 	return tap_done();
 }

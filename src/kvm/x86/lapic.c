@@ -78,6 +78,11 @@ struct kvm_lapic {
 	bool pv_eoi_pending;
 	int highest_isr_cache;
 
+	/* KVM_TPR_ACCESS_REPORTING and KVM_SET_VAPIC_ADDR (vCPU thread) */
+	bool tpr_access_reporting;
+	bool tpr_access_hit, tpr_access_write;
+	uint64_t vapic_addr;
+
 	/* events for the vCPU thread */
 	_Atomic unsigned pending_events;	/* APIC_PENDING_INIT / _SIPI */
 	_Atomic uint8_t sipi_vector;
@@ -714,6 +719,10 @@ static int reg_read_locked(struct kvm_lapic *a, unsigned off, int len, void *dat
 	if (off > 0x3f0 || !(readable_mask(a) & REG_BIT(off)))
 		return 1;
 	off &= ~0xfu;
+	if (off == APIC_TASKPRI && a->tpr_access_reporting) {
+		a->tpr_access_hit = true;	/* report_tpr_access() */
+		a->tpr_access_write = false;
+	}
 	switch (off) {
 	case APIC_ARBPRI:
 		v = 0;	/* KVM does not model arbitration priority */
@@ -788,6 +797,10 @@ static int reg_write_locked(struct kvm_lapic *a, unsigned reg, uint32_t val, str
 		reg_set(a, APIC_ID, (val >> 24) << 24);
 		return 0;
 	case APIC_TASKPRI:
+		if (a->tpr_access_reporting) {
+			a->tpr_access_hit = true;
+			a->tpr_access_write = true;
+		}
 		reg_set(a, APIC_TASKPRI, val & 0xff);
 		update_ppr(a);
 		return 0;
@@ -1393,6 +1406,7 @@ void kvm_lapic_reset(struct kvm_vcpu *vcpu, bool init_event)
 	a->arb_prio = 0;
 	vcpu->arch.pv_eoi_msr = 0;
 	a->pv_eoi_pending = false;
+	a->tpr_access_hit = false;
 	a->highest_isr_cache = -1;
 	pthread_mutex_unlock(&a->lock);
 }
@@ -1453,6 +1467,9 @@ int kvm_apic_set_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s)
 
 /* ---- PV EOI (Documentation/virt/kvm/x86/msr.rst, MSR_KVM_PV_EOI_EN) ---- */
 
+static void vapic_to_guest(struct kvm_vcpu *vcpu, struct kvm_lapic *a);
+static void vapic_from_guest(struct kvm_vcpu *vcpu, struct kvm_lapic *a);
+
 int kvm_lapic_set_pv_eoi(struct kvm_vcpu *vcpu, uint64_t data)
 {
 	struct kvm_lapic *a = vcpu_apic(vcpu);
@@ -1484,6 +1501,8 @@ void kvm_lapic_sync_to_vapic(struct kvm_vcpu *vcpu)
 	uint8_t one = 1;
 	bool offer;
 
+	if (a && a->vapic_addr)
+		vapic_to_guest(vcpu, a);
 	if (!a || !(vcpu->arch.pv_eoi_msr & 1) || a->pv_eoi_pending)
 		return;
 	pthread_mutex_lock(&a->lock);
@@ -1504,6 +1523,8 @@ void kvm_lapic_sync_from_vapic(struct kvm_vcpu *vcpu)
 	uint64_t gpa;
 	uint8_t v = 0, zero = 0;
 
+	if (a && a->vapic_addr)
+		vapic_from_guest(vcpu, a);
 	if (!a || !a->pv_eoi_pending)
 		return;
 	a->pv_eoi_pending = false;
@@ -1515,6 +1536,81 @@ void kvm_lapic_sync_from_vapic(struct kvm_vcpu *vcpu)
 		return;
 	}
 	reg_write(a, APIC_EOI, 0);
+}
+
+/* ---- TPR access reporting and the VAPIC page (QEMU's kvmvapic) ---- */
+
+long kvm_lapic_tpr_access_reporting(struct kvm_vcpu *vcpu, bool enable)
+{
+	struct kvm_lapic *a = vcpu_apic(vcpu);
+
+	pthread_mutex_lock(&a->lock);
+	a->tpr_access_reporting = enable;
+	a->tpr_access_hit = false;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+bool kvm_lapic_take_tpr_access(struct kvm_vcpu *vcpu, bool *write)
+{
+	struct kvm_lapic *a = vcpu_apic(vcpu);
+	bool hit;
+
+	if (!a)
+		return false;
+	pthread_mutex_lock(&a->lock);
+	hit = a->tpr_access_hit;
+	*write = a->tpr_access_write;
+	a->tpr_access_hit = false;
+	pthread_mutex_unlock(&a->lock);
+	return hit;
+}
+
+/* kvm_lapic_set_vapic_addr(): 0 turns the page off; otherwise it must be guest RAM */
+long kvm_lapic_set_vapic_addr(struct kvm_vcpu *vcpu, uint64_t gpa)
+{
+	struct kvm_lapic *a = vcpu_apic(vcpu);
+
+	if (gpa) {
+		struct kvm_memslots *s = atomic_load(&vcpu->kvm->memslots[0]);
+
+		if (!kvm_gfn_to_memslot(s, gpa >> PAGE_SHIFT) ||
+		    !kvm_gfn_to_memslot(s, (gpa + 3) >> PAGE_SHIFT))
+			return -EINVAL;
+	}
+	a->vapic_addr = gpa;
+	return 0;
+}
+
+/*
+ * kvm_lapic_sync_to_vapic()/_from_vapic() for the VAPIC page: before entry the u32 at
+ * vapic_addr gets TPR | (highest ISR class) << 8 | highest IRR << 24; after an exit the
+ * guest's TPR byte there is taken back into the APIC.
+ */
+static void vapic_to_guest(struct kvm_vcpu *vcpu, struct kvm_lapic *a)
+{
+	uint32_t tpr, data;
+	int irr, isr;
+
+	pthread_mutex_lock(&a->lock);
+	tpr = reg_get(a, APIC_TASKPRI) & 0xff;
+	irr = highest_vector(a, APIC_IRR);
+	isr = highest_vector(a, APIC_ISR);
+	pthread_mutex_unlock(&a->lock);
+	data = tpr | ((uint32_t)(isr < 0 ? 0 : isr) & 0xf0) << 8 | (uint32_t)(irr < 0 ? 0 : irr) << 24;
+	kvm_write_guest_page(vcpu, a->vapic_addr, &data, sizeof(data));
+}
+
+static void vapic_from_guest(struct kvm_vcpu *vcpu, struct kvm_lapic *a)
+{
+	uint32_t data;
+
+	if (!kvm_read_guest_page(vcpu, a->vapic_addr, &data, sizeof(data)))
+		return;
+	pthread_mutex_lock(&a->lock);
+	reg_set(a, APIC_TASKPRI, data & 0xff);
+	update_ppr(a);
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* The guest CPUID changed: the LVT timer modes it may use follow TSC-deadline. */

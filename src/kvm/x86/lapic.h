@@ -117,6 +117,12 @@ int kvm_lapic_set_pv_eoi(struct kvm_vcpu *vcpu, uint64_t data);	/* 1 = #GP */
 void kvm_lapic_sync_to_vapic(struct kvm_vcpu *vcpu);
 void kvm_lapic_sync_from_vapic(struct kvm_vcpu *vcpu);
 
+/* KVM_TPR_ACCESS_REPORTING: a TPR access since the last call (and whether a write) */
+long kvm_lapic_tpr_access_reporting(struct kvm_vcpu *vcpu, bool enable);
+bool kvm_lapic_take_tpr_access(struct kvm_vcpu *vcpu, bool *write);
+/* KVM_SET_VAPIC_ADDR */
+long kvm_lapic_set_vapic_addr(struct kvm_vcpu *vcpu, uint64_t gpa);
+
 /* KVM_GET_LAPIC / KVM_SET_LAPIC */
 int kvm_apic_get_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);
 int kvm_apic_set_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);

@@ -196,6 +196,18 @@ static int handle_io(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 	return 0;
 }
 
+/* A TPR access under KVM_TPR_ACCESS_REPORTING: remember it for an exit after the insn */
+static void note_tpr_access(struct kvm_vcpu *vcpu, uint64_t rip)
+{
+	bool write;
+
+	if (vcpu->arch.apic && kvm_lapic_take_tpr_access(vcpu, &write)) {
+		vcpu->arch.tpr_report = true;
+		vcpu->arch.tpr_report_write = write;
+		vcpu->arch.tpr_report_rip = rip;
+	}
+}
+
 static int handle_mmio(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 {
 	struct kvm_run *run = vcpu->run;
@@ -203,13 +215,23 @@ static int handle_mmio(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 	/* vcpu_mmio_write()/vcpu_mmio_read(): this vCPU's LAPIC page, then the MMIO bus */
 	if (e->mmio.write) {
 		/* The instruction has committed; only the store remains to be delivered. */
-		if (kvm_lapic_mmio_write(vcpu, e->mmio.gpa, e->mmio.size, e->mmio.data) == 0 ||
-		    kvm_io_bus_write(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, e->mmio.data) == 0)
+		if (kvm_lapic_mmio_write(vcpu, e->mmio.gpa, e->mmio.size, e->mmio.data) == 0) {
+			note_tpr_access(vcpu, e->mmio.rip);
+			return 1;
+		}
+		if (kvm_io_bus_write(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, e->mmio.data) == 0)
 			return 1;
 	} else {
 		uint8_t val[8] = { 0 };
-		if (kvm_lapic_mmio_read(vcpu, e->mmio.gpa, e->mmio.size, val) == 0 ||
-		    kvm_io_bus_read(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, val) == 0) {
+		bool done = false;
+
+		if (kvm_lapic_mmio_read(vcpu, e->mmio.gpa, e->mmio.size, val) == 0) {
+			note_tpr_access(vcpu, vcpu->cpu->rip);	/* not committed: RIP at the insn */
+			done = true;
+		} else {
+			done = kvm_io_bus_read(vcpu, KVM_MMIO_BUS, e->mmio.gpa, e->mmio.size, val) == 0;
+		}
+		if (done) {
 			cpu_complete_read(vcpu->cpu, val, e->mmio.size);
 			return 1;
 		}
@@ -310,6 +332,7 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 			inject_gp(vcpu);
 			return 1;
 		}
+		note_tpr_access(vcpu, cpu->rip);
 		cpu->gpr[CPU_RAX] = (uint32_t)data;
 		cpu->gpr[CPU_RDX] = data >> 32;
 		cpu_skip_insn(cpu, e->insn_len);
@@ -320,6 +343,7 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 			inject_gp(vcpu);
 			return 1;
 		}
+		note_tpr_access(vcpu, cpu->rip);
 		cpu_skip_insn(cpu, e->insn_len);
 		return 1;
 	case CPU_EXIT_UNHANDLED:
@@ -611,6 +635,20 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 	int r;
 
 	for (;;) {
+		/* KVM_REQ_REPORT_TPR_ACCESS: the accessing instruction first completes */
+		if (vcpu->arch.tpr_report) {
+			if (cpu_io_pending(c) && cpu_finish_io(c, &e) != CPU_EXIT_NONE) {
+				r = handle_exit(vcpu, &e);
+				if (r <= 0)
+					return r;
+				continue;
+			}
+			vcpu->arch.tpr_report = false;
+			vcpu->run->exit_reason = KVM_EXIT_TPR_ACCESS;
+			vcpu->run->tpr_access.rip = vcpu->arch.tpr_report_rip;
+			vcpu->run->tpr_access.is_write = vcpu->arch.tpr_report_write;
+			return 0;
+		}
 		vcpu_process_requests(vcpu);
 		if (apic) {
 			accept_apic_events(vcpu);
@@ -1217,6 +1255,27 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		default:
 			return -EINVAL;	/* s390 and SEV-ES states do not exist here */
 		}
+	}
+	case KVM_TPR_ACCESS_REPORTING: {
+		struct kvm_tpr_access_ctl tac;
+
+		if (!vcpu->arch.apic)
+			return -EINVAL;
+		if (copy_from_user(&tac, argp, sizeof(tac)))
+			return -EFAULT;
+		if (tac.flags)
+			return -EINVAL;
+		kvm_lapic_tpr_access_reporting(vcpu, tac.enabled != 0);
+		return copy_to_user(argp, &tac, sizeof(tac)) ? -EFAULT : 0;
+	}
+	case KVM_SET_VAPIC_ADDR: {
+		struct kvm_vapic_addr va;
+
+		if (!vcpu->arch.apic)
+			return -EINVAL;
+		if (copy_from_user(&va, argp, sizeof(va)))
+			return -EFAULT;
+		return kvm_lapic_set_vapic_addr(vcpu, va.vapic_addr);
 	}
 	case KVM_GET_LAPIC:
 	case KVM_SET_LAPIC: {

@@ -57,6 +57,9 @@ struct kvm_vcpu_arch {
 	uint32_t smbase;		/* MSR_IA32_SMBASE, 0x30000 at RESET */
 	uint64_t smi_count;		/* MSR_SMI_COUNT */
 	bool triple_fault;		/* a failed SMM transition: KVM_EXIT_SHUTDOWN */
+	/* KVM_EXIT_TPR_ACCESS owed to userspace once the accessing instruction completed */
+	bool tpr_report, tpr_report_write;
+	uint64_t tpr_report_rip;
 };
 
 long kvm_dev_ioctl_get_supported_cpuid(void *argp);
