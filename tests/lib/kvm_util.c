@@ -640,7 +640,8 @@ void vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs)
 		tap_bail("KVM_SET_SREGS: %s", strerror(errno));
 }
 
-void vcpu_set_supported_cpuid(struct vcpu *vcpu)
+void vcpu_set_supported_cpuid_edit(struct vcpu *vcpu, uint32_t function, int reg, uint32_t set,
+				   uint32_t clear)
 {
 	struct {
 		struct kvm_cpuid2 hdr;
@@ -650,8 +651,20 @@ void vcpu_set_supported_cpuid(struct vcpu *vcpu)
 	if (!b)
 		tap_bail("out of memory");
 	b->hdr.nent = 256;
-	if (kvm_ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, b) ||
-	    kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, b))
+	if (kvm_ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, b))
+		tap_bail("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	for (uint32_t i = 0; i < b->hdr.nent; i++) {
+		uint32_t *r[] = { &b->e[i].eax, &b->e[i].ebx, &b->e[i].ecx, &b->e[i].edx };
+
+		if (b->e[i].function == function && reg >= 0 && reg < 4)
+			*r[reg] = (*r[reg] | set) & ~clear;
+	}
+	if (kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, b))
 		tap_bail("supported CPUID -> KVM_SET_CPUID2: %s", strerror(errno));
 	free(b);
+}
+
+void vcpu_set_supported_cpuid(struct vcpu *vcpu)
+{
+	vcpu_set_supported_cpuid_edit(vcpu, 0, -1, 0, 0);
 }

@@ -184,6 +184,9 @@ bool vcpu_expect_sync(struct vcpu *vcpu, uint64_t want, const char *what);
 
 /* Gives the vCPU the whole KVM_GET_SUPPORTED_CPUID as its CPUID (KVM selftests' default). */
 void vcpu_set_supported_cpuid(struct vcpu *vcpu);
+/* The same with bits of one register (0 EAX .. 3 EDX) of leaf `function` set and cleared. */
+void vcpu_set_supported_cpuid_edit(struct vcpu *vcpu, uint32_t function, int reg, uint32_t set,
+				   uint32_t clear);
 struct kvm_regs vcpu_regs(struct vcpu *vcpu);
 void vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
 struct kvm_sregs vcpu_sregs(struct vcpu *vcpu);

@@ -376,17 +376,7 @@ GUEST_CODE static void guest_timer(void)
 
 static void set_tsc_deadline_cpuid(struct vcpu *v)
 {
-	struct {
-		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[100];
-	} c = { .h.nent = 100 };
-
-	kvm_ioctl(v->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &c);
-	for (unsigned i = 0; i < c.h.nent; i++)
-		if (c.e[i].function == 1)
-			c.e[i].ecx |= 1u << 24;
-	if (kvm_ioctl(v->fd, KVM_SET_CPUID2, &c))
-		tap_bail("SET_CPUID2: %s", strerror(errno));
+	vcpu_set_supported_cpuid_edit(v, 1, 2, 1u << 24, 0);	/* CPUID.1:ECX[24] TSC-deadline */
 }
 
 static void test_timer(void)

@@ -291,16 +291,7 @@ static const uint8_t rm_handler[] = { 0xe6, 0xe0, 0x0f, 0xaa };
 
 static void clear_lm_cpuid(struct vcpu *v)
 {
-	struct {
-		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[100];
-	} c = { .h.nent = 100 };
-
-	kvm_ioctl(v->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &c);
-	for (unsigned i = 0; i < c.h.nent; i++)
-		if (c.e[i].function == 0x80000001)
-			c.e[i].edx &= ~(1u << 29);	/* LM */
-	kvm_ioctl(v->fd, KVM_SET_CPUID2, &c);
+	vcpu_set_supported_cpuid_edit(v, 0x80000001, 3, 0, 1u << 29);	/* no LM */
 }
 
 static void test_smm_32(void)

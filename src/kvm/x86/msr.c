@@ -384,12 +384,12 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data, bool host_
 	}
 }
 
-/* KVM_GET_MSR_INDEX_LIST: nmsrs is written back even when the buffer is too small. */
-long kvm_dev_ioctl_get_msr_index_list(void *argp)
+/* The MSR list protocol: nmsrs is written back even when the buffer is too small (E2BIG). */
+static long copy_msr_list(void *argp, const uint32_t *msrs, uint32_t count)
 {
 	struct kvm_msr_list list;
 	struct kvm_msr_list *ulist = argp;
-	uint32_t n, count = sizeof(msrs_to_save) / sizeof(msrs_to_save[0]);
+	uint32_t n;
 
 	if (copy_from_user(&list, argp, sizeof(list)))
 		return -EFAULT;
@@ -399,9 +399,15 @@ long kvm_dev_ioctl_get_msr_index_list(void *argp)
 		return -EFAULT;
 	if (n < count)
 		return -E2BIG;
-	if (copy_to_user(ulist->indices, msrs_to_save, sizeof(msrs_to_save)))
+	if (copy_to_user(ulist->indices, msrs, count * sizeof(*msrs)))
 		return -EFAULT;
 	return 0;
+}
+
+/* KVM_GET_MSR_INDEX_LIST */
+long kvm_dev_ioctl_get_msr_index_list(void *argp)
+{
+	return copy_msr_list(argp, msrs_to_save, sizeof(msrs_to_save) / sizeof(msrs_to_save[0]));
 }
 
 /* MSRs that describe the CPU model rather than vCPU state (KVM_GET_MSR_FEATURE_INDEX_LIST) */
@@ -409,21 +415,7 @@ static const uint32_t feature_msrs[] = { MSR_IA32_UCODE_REV };
 
 long kvm_dev_ioctl_get_msr_feature_index_list(void *argp)
 {
-	struct kvm_msr_list list;
-	struct kvm_msr_list *ulist = argp;
-	uint32_t n, count = sizeof(feature_msrs) / sizeof(feature_msrs[0]);
-
-	if (copy_from_user(&list, argp, sizeof(list)))
-		return -EFAULT;
-	n = list.nmsrs;
-	list.nmsrs = count;
-	if (copy_to_user(argp, &list, sizeof(list)))
-		return -EFAULT;
-	if (n < count)
-		return -E2BIG;
-	if (copy_to_user(ulist->indices, feature_msrs, sizeof(feature_msrs)))
-		return -EFAULT;
-	return 0;
+	return copy_msr_list(argp, feature_msrs, sizeof(feature_msrs) / sizeof(feature_msrs[0]));
 }
 
 /* kvm_get_feature_msr(): what the CPU model offers; 1 for anything else */
