@@ -106,6 +106,7 @@ void cpu_reset(struct cpu *cpu, bool init)
 	}
 	tlb_flush(cpu);
 	cpu_update_mode(cpu);
+	cpu_dbg_update(cpu);
 }
 
 struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
@@ -384,7 +385,7 @@ static void deliver_pending(struct cpu *cpu)
 
 /* ---- the run loop ---- */
 
-static void commit_insn(struct cpu *cpu, uint8_t shadow_before)
+static void commit_insn(struct cpu *cpu, uint8_t shadow_before, bool keep_rf)
 {
 	struct cpu_internal *ci = cpu->in;
 
@@ -393,7 +394,9 @@ static void commit_insn(struct cpu *cpu, uint8_t shadow_before)
 	ci->nmmio_writes += ci->nmmio_staged;
 	ci->nmmio_staged = 0;
 	cpu->shadow &= (uint8_t)~shadow_before;
-	ci->rflags &= ~(uint64_t)CPU_FLAG_RF;
+	/* RF lasts one instruction, except the one IRET just loaded (SDM §18.3.1.1) */
+	if (!keep_rf)
+		ci->rflags &= ~(uint64_t)CPU_FLAG_RF;
 }
 
 static void abort_insn(struct cpu *cpu)
@@ -402,6 +405,24 @@ static void abort_insn(struct cpu *cpu)
 
 	cpu->rip = ci->fault_rip;
 	ci->nmmio_staged = 0;
+	ci->bp_data_hits = 0;	/* data breakpoints only fire for completed instructions */
+}
+
+/* A breakpoint hit: #DB with DR6.B0-B3, or with host debugging an exit (SDM §18.2.3). */
+static int breakpoint_hit(struct cpu *cpu, uint8_t hits)
+{
+	struct cpu_internal *ci = cpu->in;
+
+	if (cpu->hwbp_exit) {
+		memset(&ci->exit, 0, sizeof(ci->exit));
+		ci->exit.reason = CPU_EXIT_DEBUG;
+		ci->exit.debug.vector = CPU_EXC_DB;
+		ci->exit.debug.dr6 = hits;
+		return EXEC_EXIT;
+	}
+	cpu->dr[6] = (cpu->dr[6] & ~0xfull) | hits;
+	cpu_raise(cpu, CPU_EXC_DB, false, 0);
+	return EXEC_EXC;
 }
 
 /*
@@ -443,6 +464,14 @@ static int step(struct cpu *cpu)
 	ci->fault_rip = cpu->rip;
 	ci->answer_pos = 0;
 	ci->nmmio_staged = 0;
+	ci->bp_data_hits = 0;
+	/* instruction breakpoints are faults, suppressed for one instruction by RF */
+	if (__builtin_expect(ci->bp_exec_mask != 0, 0) && !(ci->rflags & CPU_FLAG_RF) && !ci->nanswers) {
+		uint8_t hits = cpu_dbg_exec_hits(cpu, seg_linear(cpu, CPU_CS, cpu->rip));
+
+		if (hits)
+			return breakpoint_hit(cpu, hits);
+	}
 	if (ci->dcache) {
 		uint64_t lin = seg_linear(cpu, CPU_CS, cpu->rip);
 		/* what decoding depends on: 64-bit code, CS.D, real/v8086 mode, the feature set */
@@ -492,7 +521,15 @@ static int step(struct cpu *cpu)
 	r = ip->op->handler(cpu, ip);
 	switch (r) {
 	case EXEC_OK:
-		commit_insn(cpu, shadow_before);
+		commit_insn(cpu, shadow_before, ip->op->handler == x_iret);
+		/* data breakpoints: a trap after the instruction (SDM §18.3.1.2) */
+		if (__builtin_expect(ci->bp_data_hits != 0, 0) && !ci->exc_pending) {
+			uint8_t hits = ci->bp_data_hits;
+
+			ci->bp_data_hits = 0;
+			if (breakpoint_hit(cpu, hits) == EXEC_EXIT)
+				return EXEC_EXIT;
+		}
 		/*
 		 * Single-step trap (SDM Vol.3 §18.3.1.4): after an instruction that began with
 		 * TF set, #DB with DR6.BS, RIP past it. Not after INT n/INT3/INTO (the handler
@@ -512,7 +549,7 @@ static int step(struct cpu *cpu)
 		}
 		return r;
 	case EXEC_EXIT:
-		commit_insn(cpu, shadow_before);
+		commit_insn(cpu, shadow_before, false);
 		return r;
 	case EXEC_IO:
 		abort_insn(cpu);
@@ -706,6 +743,7 @@ void cpu_set_rflags(struct cpu *cpu, uint64_t rflags)
 void cpu_state_changed(struct cpu *cpu)
 {
 	cpu_update_mode(cpu);
+	cpu_dbg_update(cpu);
 	tlb_flush(cpu);
 }
 

@@ -5,6 +5,7 @@
 #define SWKVM_CPU_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpu/cpu.h"
@@ -202,6 +203,8 @@ struct cpu_internal {
 
 	/* cached mode */
 	int cpl;
+	/* hardware breakpoints (debug.c): which DRn are armed, and data hits of this insn */
+	uint8_t bp_exec_mask, bp_data_mask, bp_data_hits;
 	bool long_mode;		/* EFER.LMA */
 	bool code64;		/* LMA && CS.L */
 	uint8_t def_size;	/* 2 or 4 outside 64-bit code: CS.D */
@@ -227,6 +230,15 @@ static inline int raise_ud(struct cpu *cpu)
 	return EXEC_EXC;
 }
 void cpu_update_mode(struct cpu *cpu);
+/* debug.c: breakpoint registers (SDM Vol.3 §18.2, §18.3.1) */
+void cpu_dbg_update(struct cpu *cpu);
+uint8_t cpu_dbg_exec_hits(struct cpu *cpu, uint64_t lin);
+void cpu_dbg_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
+static inline void dbg_data_check(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
+{
+	if (__builtin_expect(cpu->in->bp_data_mask != 0, 0))
+		cpu_dbg_data(cpu, lin, size, write);
+}
 
 /* Decoder (decode/decode.c). Returns EXEC_OK, or EXEC_EXC with #UD/#GP/#PF raised. */
 int cpu_decode(struct cpu *cpu, struct insn *in);

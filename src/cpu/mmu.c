@@ -359,6 +359,8 @@ static int access_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint8_t *buf
 
 	if (!cpu->in->long_mode)
 		lin2 &= 0xffffffffull;
+	if (acc != ACC_FETCH && !sys)
+		dbg_data_check(cpu, lin, size, acc == ACC_WRITE);
 	if (first >= size)
 		return access_piece(cpu, lin, size, buf, acc, sys);
 	if (acc == ACC_WRITE) {
@@ -412,6 +414,7 @@ uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, boo
 	*ret = EXEC_OK;
 	if ((lin & 4095) + size > 4096 || (lin & (size - 1)))
 		return NULL;
+	dbg_data_check(cpu, lin, size, write);
 	*ret = lin_to_host(cpu, lin, write ? ACC_WRITE : ACC_READ, false, &host, &gpa);
 	return *ret ? NULL : host;
 }

@@ -146,6 +146,13 @@ struct cpu {
 	bool singlestep_exit;
 	bool intercept_int3;
 	/*
+	 * KVM_GUESTDBG_USE_HW_BP: breakpoints come from host_dr[0..3] and host_dr[7] instead
+	 * of the guest's DR0-DR3/DR7, and a hit is CPU_EXIT_DEBUG rather than #DB. The host
+	 * calls cpu_state_changed() after changing these or the guest's DRs.
+	 */
+	bool hwbp_exit;
+	uint64_t host_dr[8];
+	/*
 	 * Optional instructions the CPU model exposes (CPU_FEAT_* bits). kvm/ sets them to
 	 * match the guest's CPUID (then calls cpu_state_changed()); an encoding whose feature
 	 * is absent raises #UD, or keeps its older meaning where the SDM says so (F3 0F BD

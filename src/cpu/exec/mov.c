@@ -172,6 +172,7 @@ int x_mov_dr(struct cpu *cpu, struct insn *in)
 		if ((dr == 6 || dr == 7) && (v >> 32))
 			return raise_gp(cpu, 0);
 		cpu->dr[dr] = dr == 6 ? (v | 0xffff0ff0ull) : dr == 7 ? (v | 0x400) : v;
+		cpu_dbg_update(cpu);
 	} else {
 		reg_write(cpu, gpr, size, cpu->dr[dr]);
 	}

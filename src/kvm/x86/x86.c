@@ -377,7 +377,7 @@ static int handle_exit(struct kvm_vcpu *vcpu, const struct cpu_exit *e)
 		run->debug.arch.pc = ((cpu->efer & CPU_EFER_LMA) && cpu->seg[CPU_CS].l)
 					     ? cpu->rip : (uint32_t)(cpu->seg[CPU_CS].base + cpu->rip);
 		run->debug.arch.dr6 = e->debug.vector == CPU_EXC_DB ? (e->debug.dr6 | 0xffff0ff0ull) : 0;
-		run->debug.arch.dr7 = cpu->dr[7];
+		run->debug.arch.dr7 = cpu->hwbp_exit ? cpu->host_dr[7] : cpu->dr[7];
 		return 0;
 	}
 	}
@@ -1183,9 +1183,6 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 			return -EFAULT;
 		if (dbg.control & ~valid)
 			return -EINVAL;
-		/* Hardware breakpoints need DR0-DR3 matching in the CPU: not implemented yet. */
-		if ((dbg.control & KVM_GUESTDBG_ENABLE) && (dbg.control & KVM_GUESTDBG_USE_HW_BP))
-			return -EINVAL;
 		if (dbg.control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
 			if (cpu_pending_exception(vcpu->cpu, &v, &he, &err))
 				return -EBUSY;
@@ -1196,6 +1193,12 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 			dbg.control = 0;
 		vcpu->cpu->singlestep_exit = (dbg.control & KVM_GUESTDBG_SINGLESTEP) != 0;
 		vcpu->cpu->intercept_int3 = (dbg.control & KVM_GUESTDBG_USE_SW_BP) != 0;
+		/* the debugger's DR0-DR3/DR7 replace the guest's for matching (eff_db) */
+		vcpu->cpu->hwbp_exit = (dbg.control & KVM_GUESTDBG_USE_HW_BP) != 0;
+		for (int i = 0; i < 4; i++)
+			vcpu->cpu->host_dr[i] = dbg.arch.debugreg[i];
+		vcpu->cpu->host_dr[7] = dbg.arch.debugreg[7];
+		cpu_state_changed(vcpu->cpu);
 		return 0;
 	}
 	case KVM_INTERRUPT: {
