@@ -132,6 +132,8 @@ struct kvm {
 	/* in-hypervisor chips (x86/i8259.c, x86/ioapic.c, x86/i8254.c); NULL until created */
 	_Atomic int irqchip_mode;		/* KVM_IRQCHIP_* (x86/irqchip.c) */
 	atomic_int vapics_in_nmi_mode;		/* LAPICs with LINT0 in NMI mode (PIT NMI watchdog) */
+	pthread_rwlock_t irq_routing_lock;
+	struct kvm_irq_routing_table *irq_routing;	/* x86/irq_route.c */
 	struct kvm_pic *vpic;
 	struct kvm_ioapic *vioapic;
 	struct kvm_pit *vpit;

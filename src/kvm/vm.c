@@ -29,6 +29,7 @@ static void kvm_destroy_vm(struct kobj *obj)
 	kvm_io_bus_destroy(kvm);
 	kvm_ioeventfd_destroy(kvm);
 	kvm_coalesced_mmio_destroy(kvm);
+	pthread_rwlock_destroy(&kvm->irq_routing_lock);
 	pthread_mutex_destroy(&kvm->ioeventfds_lock);
 	kvm_free_memslots(kvm);
 	kvm_stats_destroy(&kvm->stats_file);
@@ -52,6 +53,7 @@ int kvm_dev_ioctl_create_vm(unsigned long type)
 	pthread_mutex_init(&kvm->slots_lock, NULL);
 	pthread_mutex_init(&kvm->ioeventfds_lock, NULL);
 	pthread_mutex_init(&kvm->coalesced_lock, NULL);
+	pthread_rwlock_init(&kvm->irq_routing_lock, NULL);
 	kvm->stats_file.fd = -1;
 	if (kvm_stats_create_vm(&kvm->stats_file, &kvm->stat)) {
 		kvm_destroy_vm(&kvm->obj);

@@ -40,6 +40,12 @@ uint32_t kvm_guest_tsc_khz(struct kvm_vcpu *vcpu);
 #define KVM_IRQFD_RESAMPLE_IRQ_SOURCE_ID 1
 #define KVM_PIT_IRQ_SOURCE_ID		2
 int kvm_set_irq(struct kvm *kvm, int irq_source_id, uint32_t irq, int level, bool line_status);
+#define KVM_MAX_IRQ_ROUTES 4096		/* KVM_CAP_IRQ_ROUTING answers this */
+int kvm_setup_default_irq_routing(struct kvm *kvm);
+void kvm_free_irq_routing(struct kvm *kvm);
+long kvm_vm_ioctl_set_gsi_routing(struct kvm *kvm, void *argp);
+long kvm_vm_ioctl_irq_line(struct kvm *kvm, void *argp, bool status);
+long kvm_vm_ioctl_signal_msi(struct kvm *kvm, void *argp);
 
 /* ---- provided by the chips ---- */
 

@@ -21,6 +21,8 @@ bool irqchip_in_kernel(struct kvm *kvm)
 static void irqchip_destroy_chips(struct kvm *kvm)
 {
 	/* chip teardown calls (PIT first: it raises lines on the others) */
+	kvm_free_irq_routing(kvm);
+	kvm_ioapic_destroy(kvm);
 }
 
 /*
@@ -42,6 +44,10 @@ static long create_irqchip(struct kvm *kvm)
 		goto out;
 	}
 	/* chip creation calls */
+	if (!r)
+		r = kvm_ioapic_init(kvm);
+	if (!r)
+		r = kvm_setup_default_irq_routing(kvm);
 	if (r) {
 		irqchip_destroy_chips(kvm);
 		goto out;
@@ -63,6 +69,12 @@ static long irqchip_state(struct kvm *kvm, void *argp, bool set)
 		return -EFAULT;
 	switch (chip.chip_id) {
 	/* per-chip cases */
+	case KVM_IRQCHIP_IOAPIC:
+		if (set)
+			kvm_ioapic_set_state(kvm->vioapic, &chip.chip.ioapic);
+		else
+			kvm_ioapic_get_state(kvm->vioapic, &chip.chip.ioapic);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -81,6 +93,14 @@ long kvm_irqchip_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg
 	case KVM_SET_IRQCHIP:
 		return irqchip_state(kvm, ARG_PTR(arg), true);
 	/* other chips' VM ioctls */
+	case KVM_IRQ_LINE:
+		return kvm_vm_ioctl_irq_line(kvm, ARG_PTR(arg), false);
+	case KVM_IRQ_LINE_STATUS:
+		return kvm_vm_ioctl_irq_line(kvm, ARG_PTR(arg), true);
+	case KVM_SET_GSI_ROUTING:
+		return kvm_vm_ioctl_set_gsi_routing(kvm, ARG_PTR(arg));
+	case KVM_SIGNAL_MSI:
+		return kvm_vm_ioctl_signal_msi(kvm, ARG_PTR(arg));
 	default:
 		return -ENOTTY;
 	}
@@ -92,7 +112,7 @@ long kvm_irqchip_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg
  */
 __attribute__((weak)) bool kvm_pic_intr_output(struct kvm *kvm) { return false; }
 __attribute__((weak)) int kvm_pic_read_irq(struct kvm *kvm) { return -1; }
-__attribute__((weak)) void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode) {}
+__attribute__((weak)) int kvm_pic_set_irq(struct kvm_pic *s, int irq, int irq_source_id, int level) { return -1; }
 
 void kvm_irqchip_destroy(struct kvm *kvm)
 {
