@@ -18,12 +18,15 @@ static void kvm_destroy_vm(struct kobj *obj)
 {
 	struct kvm *kvm = (struct kvm *)obj;
 
+	/* the chips go first: unregistering them still walks the vCPUs */
+	kvm_irqchip_destroy(kvm);
 	for (int i = 0; i < SWKVM_MAX_VCPUS; i++) {
 		struct kvm_vcpu *vcpu = atomic_load(&kvm->vcpus[i]);
 		if (vcpu)
 			kvm_vcpu_destroy(vcpu);
+		atomic_store(&kvm->vcpus[i], NULL);
 	}
-	kvm_irqchip_destroy(kvm);
+	atomic_store(&kvm->online_vcpus, 0);
 	/* Devices have cancelled their timers by now; stop the thread. */
 	kvm_timers_destroy(kvm);
 	kvm_io_bus_destroy(kvm);

@@ -31,8 +31,7 @@ static void test_system(void)
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS), 256, "CAP_MAX_VCPUS");
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID), 1024, "CAP_MAX_VCPU_ID");
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_INTERNAL_ERROR_DATA), 1, "CAP_INTERNAL_ERROR_DATA");
-	/* Not implemented yet, so not claimed. */
-	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 0, "CAP_IRQCHIP not claimed");
+	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 1, "CAP_IRQCHIP");
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM), 1, "CAP_X86_SMM");
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE), 2, "CAP_MULTI_ADDRESS_SPACE: 2 (SMM)");
 	is(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, 0x7fffffff), 0, "unknown capability is 0");

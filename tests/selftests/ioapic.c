@@ -63,6 +63,8 @@ GUEST_CODE static void wait_for(unsigned vec, uint64_t n)
 
 GUEST_CODE static void guest_main(void)
 {
+	/* as an OS using the IOAPIC does: mask both 8259s, whose GSI 0-15 routes stay */
+	__asm__ volatile("outb %%al, $0x21; outb %%al, $0xa1" : : "a"(0xff));
 	*(volatile uint32_t *)0xfee000f0 = 0x1ff;
 	GUEST_ASSERT_EQ(io_read(1), 0x170011);			/* version 0x11, 24 entries */
 	GUEST_ASSERT_EQ(io_read(0), 0);
@@ -218,6 +220,8 @@ int main(void)
 	is(irq_line(vm, 6, 1), -1, "GSI 6 has no route any more (-1)");
 	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "SYNC 4: both MSIs taken");
 
+	memset(&chip, 0, sizeof(chip));
+	memset(&chip2, 0, sizeof(chip2));
 	chip.chip_id = KVM_IRQCHIP_IOAPIC;
 	kvm_ioctl(vm->fd, KVM_GET_IRQCHIP, &chip);
 	is(kvm_ioctl(vm->fd, KVM_SET_IRQCHIP, &chip), 0, "KVM_SET_IRQCHIP IOAPIC");

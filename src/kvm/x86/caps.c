@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "kvm/kvm_host.h"
+#include "kvm/x86/irq.h"
 #include "kvm/x86/x86.h"
 
 /*
@@ -45,7 +46,13 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_TSC_DEADLINE_TIMER:	/* with the in-kernel LAPIC (x86/lapic.c) */
 	case KVM_CAP_X86_SMM:			/* x86/smm.c */
 	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_IRQCHIP:			/* x86/irqchip.c: PIC, IOAPIC, LAPICs */
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
 		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return KVM_MAX_IRQ_ROUTES;
 	case KVM_CAP_COALESCED_MMIO:
 		return KVM_COALESCED_MMIO_PAGE_OFFSET;	/* the ring's page in the vCPU mapping */
 	case KVM_CAP_COALESCED_PIO:

@@ -141,6 +141,7 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F1_ECX_X2APIC	(1u << 21)	/* KVM emulates x2APIC whatever the host has */
 #define F1_ECX_MOVBE	(1u << 22)
 #define F1_ECX_POPCNT	(1u << 23)
+#define F1_ECX_TSC_DEADLINE (1u << 24)	/* KVM's EMULATED_F: the in-kernel LAPIC implements it */
 #define F1_ECX_HYPERVISOR (1u << 31)
 #define F81_EDX_RDTSCP	(1u << 27)
 #define F81_EDX_LM	(1u << 29)
@@ -153,7 +154,7 @@ struct cpuid_model {
 static const struct cpuid_model swkvm_model = {
 	.f1_edx = F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC |
 		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH,
-	.f1_ecx = F1_ECX_X2APIC | F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_HYPERVISOR,
+	.f1_ecx = F1_ECX_X2APIC | F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_TSC_DEADLINE | F1_ECX_HYPERVISOR,
 	.f81_edx = F81_EDX_RDTSCP | F81_EDX_LM,
 	.f81_ecx = F81_ECX_LAHF,
 };

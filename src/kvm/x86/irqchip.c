@@ -23,6 +23,7 @@ static void irqchip_destroy_chips(struct kvm *kvm)
 	/* chip teardown calls (PIT first: it raises lines on the others) */
 	kvm_free_irq_routing(kvm);
 	kvm_ioapic_destroy(kvm);
+	kvm_pic_destroy(kvm);
 }
 
 /*
@@ -44,6 +45,7 @@ static long create_irqchip(struct kvm *kvm)
 		goto out;
 	}
 	/* chip creation calls */
+	r = kvm_pic_init(kvm);
 	if (!r)
 		r = kvm_ioapic_init(kvm);
 	if (!r)
@@ -69,6 +71,13 @@ static long irqchip_state(struct kvm *kvm, void *argp, bool set)
 		return -EFAULT;
 	switch (chip.chip_id) {
 	/* per-chip cases */
+	case KVM_IRQCHIP_PIC_MASTER:
+	case KVM_IRQCHIP_PIC_SLAVE:
+		if (set)
+			kvm_pic_set_state(kvm->vpic, (int)chip.chip_id, &chip.chip.pic);
+		else
+			kvm_pic_get_state(kvm->vpic, (int)chip.chip_id, &chip.chip.pic);
+		break;
 	case KVM_IRQCHIP_IOAPIC:
 		if (set)
 			kvm_ioapic_set_state(kvm->vioapic, &chip.chip.ioapic);
@@ -105,14 +114,6 @@ long kvm_irqchip_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg
 		return -ENOTTY;
 	}
 }
-
-/*
- * Until the PIC and IOAPIC are merged, the vCPU side links against these; they are
- * never called because kvm->vpic and kvm->vioapic stay NULL. Removed with the merge.
- */
-__attribute__((weak)) bool kvm_pic_intr_output(struct kvm *kvm) { return false; }
-__attribute__((weak)) int kvm_pic_read_irq(struct kvm *kvm) { return -1; }
-__attribute__((weak)) int kvm_pic_set_irq(struct kvm_pic *s, int irq, int irq_source_id, int level) { return -1; }
 
 void kvm_irqchip_destroy(struct kvm *kvm)
 {
