@@ -33,7 +33,7 @@ struct ioeventfd {
 	int fd;			/* our duplicate of the eventfd */
 };
 
-static bool is_eventfd(int fd)
+bool kvm_is_eventfd(int fd)
 {
 	char path[64], target[64];
 	ssize_t n;
@@ -47,7 +47,7 @@ static bool is_eventfd(int fd)
 }
 
 /* Same open file description? kcmp when available, else the same descriptor number. */
-static bool same_file(int a, int b)
+bool kvm_same_file(int a, int b)
 {
 	long r = syscall(SYS_kcmp, (long)getpid(), (long)getpid(), KCMP_FILE, (long)a, (long)b);
 
@@ -124,7 +124,7 @@ static long assign(struct kvm *kvm, const struct kvm_ioeventfd *args)
 		return -EINVAL;
 	if (fcntl(args->fd, F_GETFD) < 0)
 		return -EBADF;
-	if (!is_eventfd(args->fd))
+	if (!kvm_is_eventfd(args->fd))
 		return -EINVAL;
 
 	p = calloc(1, sizeof(*p));
@@ -181,7 +181,7 @@ static long deassign(struct kvm *kvm, const struct kvm_ioeventfd *args)
 			      args->datamatch & ((1ull << (8 * args->len)) - 1) : args->datamatch;
 
 		if (p->bus != bus || p->addr != args->addr || p->length != (int)args->len ||
-		    p->wildcard != wildcard || !same_file(p->fd, args->fd))
+		    p->wildcard != wildcard || !kvm_same_file(p->fd, args->fd))
 			continue;
 		if (!p->wildcard && p->datamatch != dm)
 			continue;

@@ -144,6 +144,7 @@ struct kvm {
 	struct ioeventfd *ioeventfds;		/* eventfd.c */
 	pthread_mutex_t coalesced_lock;
 	struct coalesced_zone *coalesced_zones;	/* coalesced_mmio.c */
+	struct kvm_irqfds *irqfds;		/* irqfd.c, created by the first KVM_IRQFD */
 
 	struct kvm_vm_stat *stat;		/* the data block of stats_file */
 	struct kvm_stats_file stats_file;
@@ -156,6 +157,13 @@ long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void *argp);
 long kvm_vm_ioctl_ioeventfd(struct kvm *kvm, void *argp);
 void kvm_ioeventfd_destroy(struct kvm *kvm);
 long kvm_vm_ioctl_coalesced_mmio(struct kvm *kvm, void *argp, bool reg);
+/* eventfd.c helpers shared with irqfd.c */
+bool kvm_is_eventfd(int fd);
+bool kvm_same_file(int a, int b);
+/* irqfd.c: KVM_IRQFD, and the EOI of a GSI for resampling irqfds */
+long kvm_vm_ioctl_irqfd(struct kvm *kvm, void *argp);
+void kvm_irqfd_ack(struct kvm *kvm, uint32_t gsi);
+void kvm_irqfd_destroy(struct kvm *kvm);
 void kvm_coalesced_mmio_destroy(struct kvm *kvm);
 /* KVM_CHECK_EXTENSION, on the system fd (kvm == NULL) and on a VM fd. */
 long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext);

@@ -18,7 +18,8 @@ static void kvm_destroy_vm(struct kobj *obj)
 {
 	struct kvm *kvm = (struct kvm *)obj;
 
-	/* the chips go first: unregistering them still walks the vCPUs */
+	/* irqfds stop injecting first, then the chips: unregistering them still walks the vCPUs */
+	kvm_irqfd_destroy(kvm);
 	kvm_irqchip_destroy(kvm);
 	for (int i = 0; i < SWKVM_MAX_VCPUS; i++) {
 		struct kvm_vcpu *vcpu = atomic_load(&kvm->vcpus[i]);

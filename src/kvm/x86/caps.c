@@ -49,6 +49,8 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_IRQCHIP:			/* x86/irqchip.c: PIC, IOAPIC, LAPICs */
 	case KVM_CAP_IRQ_INJECT_STATUS:
 	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_IRQFD:			/* irqfd.c */
+	case KVM_CAP_IRQFD_RESAMPLE:
 	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:

@@ -35,6 +35,7 @@ struct kvm_pic {
 	struct kpic pics[2];
 	atomic_bool output;		/* INTR of the master */
 	bool wakeup_needed;
+	uint16_t acked;			/* IRQs EOI'd under the lock, notified after it */
 	unsigned long irq_states[PIC_NUM_PINS];	/* bit per irq_source_id */
 };
 
@@ -123,9 +124,16 @@ static void pic_lock(struct kvm_pic *s)
 static void pic_unlock(struct kvm_pic *s)
 {
 	bool wakeup = s->wakeup_needed;
+	uint16_t acked = s->acked;
 
 	s->wakeup_needed = false;
+	s->acked = 0;
 	pthread_mutex_unlock(&s->lock);
+	/* pic_clear_isr() drops the lock to run the ack notifiers (resampling irqfds) */
+	for (uint32_t irq = 0; irq < PIC_NUM_PINS; irq++)
+		if (acked & (1u << irq))
+			kvm_notify_acked_irq(s->kvm, irq < 8 ? KVM_IRQCHIP_PIC_MASTER :
+					     KVM_IRQCHIP_PIC_SLAVE, irq & 7);
 	if (!wakeup)
 		return;
 	for (int i = 0; i < kvm_nr_vcpus(s->kvm); i++) {
@@ -138,9 +146,14 @@ static void pic_unlock(struct kvm_pic *s)
 	}
 }
 
+/* pic_clear_isr(): the cascade pin 2 of the master is not a device line */
 static void clear_isr(struct kpic *p, int irq)
 {
+	int which = (int)(p - p->pics->pics);
+
 	p->st.isr &= (uint8_t)~(1u << irq);
+	if (which == 1 || irq != 2)
+		p->pics->acked |= (uint16_t)(1u << (irq + 8 * which));
 }
 
 /* pic_intack() */

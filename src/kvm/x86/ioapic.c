@@ -125,14 +125,31 @@ void kvm_ioapic_clear_all(struct kvm_ioapic *s, int irq_source_id)
 void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode)
 {
 	struct kvm_ioapic *s = kvm->vioapic;
+	uint32_t pins = 0;
 
 	if (!s || !trigger_mode)
 		return;
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
+		uint64_t e = s->redirtbl[i];
+
+		if (RTE_VECTOR(e) == (uint32_t)vector && (e & RTE_LEVEL))
+			pins |= 1u << i;
+	}
+	pthread_mutex_unlock(&s->lock);
+	/*
+	 * Ack notifiers run before remote IRR is cleared and without our lock, as in
+	 * kvm_ioapic_update_eoi_one(): a resampling irqfd lowers its line here, so the
+	 * pin is not re-delivered for a device that no longer asserts it.
+	 */
+	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
+		if (pins & (1u << i))
+			kvm_notify_acked_irq(kvm, KVM_IRQCHIP_IOAPIC, (uint32_t)i);
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
 		uint64_t *e = &s->redirtbl[i];
 
-		if (RTE_VECTOR(*e) != (uint32_t)vector || !(*e & RTE_LEVEL))
+		if (!(pins & (1u << i)) || RTE_VECTOR(*e) != (uint32_t)vector || !(*e & RTE_LEVEL))
 			continue;
 		*e &= ~RTE_REMOTE_IRR;
 		if (!(*e & RTE_MASK) && (s->irr & (1u << i)))

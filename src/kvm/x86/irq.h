@@ -46,6 +46,7 @@ void kvm_free_irq_routing(struct kvm *kvm);
 long kvm_vm_ioctl_set_gsi_routing(struct kvm *kvm, void *argp);
 long kvm_vm_ioctl_irq_line(struct kvm *kvm, void *argp, bool status);
 long kvm_vm_ioctl_signal_msi(struct kvm *kvm, void *argp);
+void kvm_notify_acked_irq(struct kvm *kvm, uint32_t irqchip, uint32_t pin);
 
 /* ---- provided by the chips ---- */
 

@@ -165,6 +165,28 @@ int kvm_setup_default_irq_routing(struct kvm *kvm)
 	return r;
 }
 
+/*
+ * kvm_notify_acked_irq(): the guest acknowledged (EOI'd) `pin` of `irqchip`; every GSI
+ * routed to that pin tells its resampling irqfds. Called without any chip lock held.
+ */
+void kvm_notify_acked_irq(struct kvm *kvm, uint32_t irqchip, uint32_t pin)
+{
+	uint32_t gsis[8];
+	int n = 0;
+
+	pthread_rwlock_rdlock(&kvm->irq_routing_lock);
+	for (int i = 0; kvm->irq_routing && i < kvm->irq_routing->nr && n < 8; i++) {
+		const struct route *r = &kvm->irq_routing->e[i];
+
+		if (r->type == KVM_IRQ_ROUTING_IRQCHIP && r->irqchip.irqchip == irqchip &&
+		    r->irqchip.pin == pin)
+			gsis[n++] = r->gsi;
+	}
+	pthread_rwlock_unlock(&kvm->irq_routing_lock);
+	for (int i = 0; i < n; i++)
+		kvm_irqfd_ack(kvm, gsis[i]);
+}
+
 void kvm_free_irq_routing(struct kvm *kvm)
 {
 	free_table(kvm->irq_routing);

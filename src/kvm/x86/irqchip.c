@@ -110,6 +110,8 @@ long kvm_irqchip_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg
 		return kvm_vm_ioctl_set_gsi_routing(kvm, ARG_PTR(arg));
 	case KVM_SIGNAL_MSI:
 		return kvm_vm_ioctl_signal_msi(kvm, ARG_PTR(arg));
+	case KVM_IRQFD:
+		return kvm_vm_ioctl_irqfd(kvm, ARG_PTR(arg));
 	default:
 		return -ENOTTY;
 	}
