@@ -388,6 +388,10 @@ enum kind {
 	K_MASKM,	/* maskmovq mm, mm */
 	K_NONE,		/* no operands (emms) */
 	K_MXCSR,	/* ldmxcsr/stmxcsr m32 (reg field = sub) */
+	K_EVI,		/* r/m, xmm, Ib (PEXTRx, EXTRACTPS) */
+	K_VEI,		/* xmm, r/m, Ib (PINSRx) */
+	K_STR,		/* PCMPxSTRx xmm, xmm/m128, Ib: lengths in RAX/RDX, some null elements */
+	K_CRC,		/* CRC32 r, r/m (F2 0F 38 F0/F1, sub = 1: 16-bit source) */
 };
 
 struct tmpl {
@@ -503,6 +507,25 @@ static const struct tmpl tmpls[] = {
 	SSE41("pmulld", 0x40), SSE41("phminposuw", 0x41), T("movntdqa", 0x66, 3, 0x2a, K_VM, 16, 1, 0),
 	T("roundps", 0x66, 4, 0x08, K_VW, 16, 1, 1), T("roundpd", 0x66, 4, 0x09, K_VW, 16, 1, 1),
 	T("roundss", 0x66, 4, 0x0a, K_VW, 4, 0, 1), T("roundsd", 0x66, 4, 0x0b, K_VW, 8, 0, 1),
+	SSE41("pblendvb", 0x10), SSE41("blendvps", 0x14), SSE41("blendvpd", 0x15), SSE41("ptest", 0x17),
+	T("pmovsxbw", 0x66, 3, 0x20, K_VW, 8, 0, 0), T("pmovsxbd", 0x66, 3, 0x21, K_VW, 4, 0, 0),
+	T("pmovsxbq", 0x66, 3, 0x22, K_VW, 2, 0, 0), T("pmovsxwd", 0x66, 3, 0x23, K_VW, 8, 0, 0),
+	T("pmovsxwq", 0x66, 3, 0x24, K_VW, 4, 0, 0), T("pmovsxdq", 0x66, 3, 0x25, K_VW, 8, 0, 0),
+	T("pmovzxbw", 0x66, 3, 0x30, K_VW, 8, 0, 0), T("pmovzxbd", 0x66, 3, 0x31, K_VW, 4, 0, 0),
+	T("pmovzxbq", 0x66, 3, 0x32, K_VW, 2, 0, 0), T("pmovzxwd", 0x66, 3, 0x33, K_VW, 8, 0, 0),
+	T("pmovzxwq", 0x66, 3, 0x34, K_VW, 4, 0, 0), T("pmovzxdq", 0x66, 3, 0x35, K_VW, 8, 0, 0),
+	T("blendps", 0x66, 4, 0x0c, K_VW, 16, 1, 1), T("blendpd", 0x66, 4, 0x0d, K_VW, 16, 1, 1),
+	T("pblendw", 0x66, 4, 0x0e, K_VW, 16, 1, 1), T("pextrb", 0x66, 4, 0x14, K_EVI, 1, 0, 1),
+	T("pextrw", 0x66, 4, 0x15, K_EVI, 2, 0, 1), T("pextrd/q", 0x66, 4, 0x16, K_EVI, 4, 0, 1),
+	T("extractps", 0x66, 4, 0x17, K_EVI, 4, 0, 1), T("pinsrb", 0x66, 4, 0x20, K_VEI, 1, 0, 1),
+	T("insertps", 0x66, 4, 0x21, K_VW, 4, 0, 1), T("pinsrd/q", 0x66, 4, 0x22, K_VEI, 4, 0, 1),
+	T("dpps", 0x66, 4, 0x40, K_VW, 16, 1, 1), T("dppd", 0x66, 4, 0x41, K_VW, 16, 1, 1),
+	T("mpsadbw", 0x66, 4, 0x42, K_VW, 16, 1, 1),
+	T("pcmpestrm", 0x66, 4, 0x60, K_STR, 16, 0, 1), T("pcmpestri", 0x66, 4, 0x61, K_STR, 16, 0, 1),
+	T("pcmpistrm", 0x66, 4, 0x62, K_STR, 16, 0, 1), T("pcmpistri", 0x66, 4, 0x63, K_STR, 16, 0, 1),
+	T("pcmpestri", 0x66, 4, 0x61, K_STR, 16, 0, 1), T("pcmpistri", 0x66, 4, 0x63, K_STR, 16, 0, 1),
+	{ "crc32 r, r/m8", 0xf2, 3, 0xf0, K_CRC, 1, 0, 0, 0 }, { "crc32 r, r/m", 0xf2, 3, 0xf1, K_CRC, 4, 0, 0, 0 },
+	{ "crc32 r, r/m16", 0xf2, 3, 0xf1, K_CRC, 2, 0, 0, 1 },
 };
 #define NTMPLS (sizeof(tmpls) / sizeof(tmpls[0]))
 
@@ -636,6 +659,49 @@ static void gen_case(struct gen *g, struct state *s)
 		put(g, 0x0f);
 		put(g, t->opc);
 		break;
+	case K_EVI:
+		encode(g, t, xreg, mem ? -1 : pick_reg(), rexw, disp);
+		break;
+	case K_VEI:
+		encode(g, t, xreg, mem ? -1 : pick_reg(), rexw, disp);
+		break;
+	case K_STR: {
+		/* explicit lengths around the element count, null elements for the implicit forms */
+		s->gpr[CPU_RAX] = (uint64_t)(int64_t)((int)(rnd() % 41) - 20);
+		s->gpr[CPU_RDX] = (uint64_t)(int64_t)((int)(rnd() % 41) - 20);
+		if (rnd() % 8 == 0)
+			s->gpr[CPU_RAX] ^= 0x100000000ull;	/* only RAX with REX.W sees this */
+		if (rnd() & 1) {
+			s->xmm[xreg][rnd() % 16] = 0;
+			s->mem[disp + rnd() % 16] = 0;
+			s->xmm[xrm][rnd() % 16] = 0;
+		}
+		if (rnd() & 1)	/* likely matches: copy bytes between the operands */
+			memcpy(s->xmm[xreg] + rnd() % 8, s->xmm[xrm] + rnd() % 8, 4);
+		encode(g, t, xreg, mem ? -1 : xrm, rexw, disp);
+		break;
+	}
+	case K_CRC: {
+		/* byte registers without SPL..DIL ambiguity: AL..BL, R8B..R11B */
+		static const int bregs[] = { 0, 1, 2, 3, 8, 9, 10, 11 };
+		int reg = bregs[rnd() % 8], rm = t->msize == 1 ? bregs[rnd() % 8] : pick_reg();
+		uint8_t rex = 0x40 | (rexw && t->sub == 0 ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((mem || (rm & 8)) ? 1 : 0);
+		if (t->sub)
+			put(g, 0x66);
+		put(g, 0xf2);
+		if (rex != 0x40)
+			put(g, rex);
+		put(g, 0x0f), put(g, 0x38), put(g, t->opc);
+		if (mem) {
+			uint32_t d = OFF_MEM + disp;
+			put(g, (uint8_t)(0x87 | ((reg & 7) << 3)));
+			memcpy(g->b + g->n, &d, 4);
+			g->n += 4;
+		} else {
+			put(g, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+		}
+		break;
+	}
 	case K_MXCSR: {
 		uint32_t v = 0x1f80 | (uint32_t)(rnd() & 0x7fff);
 		/*

@@ -1064,14 +1064,16 @@ const struct opcode opcode_map2[256] = {
 
 /* ================= the 0F 38 map (Table A-4) ================= */
 
-/* MOVBE (none/66); F2 0F 38 F0/F1 is CRC32 (SSE4.2, not in the model) */
+/* MOVBE (none/66); F2 0F 38 F0/F1 is CRC32 (SSE4.2) */
 static const struct opcode op0f38f0[4] = {
 	[PFX_NONE] = ROW(x_movbe, "movbe", OPS(Gv, Mv), MODRM, .feature = CPU_FEAT_MOVBE),
 	[PFX_66] = ROW(x_movbe, "movbe", OPS(Gv, Mv), MODRM, .feature = CPU_FEAT_MOVBE),
+	[PFX_F2] = ROW(x_crc32, "crc32", OPS(Gv, Eb), MODRM),
 };
 static const struct opcode op0f38f1[4] = {
 	[PFX_NONE] = ROW(x_movbe, "movbe", OPS(Mv, Gv), MODRM, .feature = CPU_FEAT_MOVBE),
 	[PFX_66] = ROW(x_movbe, "movbe", OPS(Mv, Gv), MODRM, .feature = CPU_FEAT_MOVBE),
+	[PFX_F2] = ROW(x_crc32, "crc32", OPS(Gv, Ev), MODRM),
 };
 
 /* ---- SSSE3 (none: MMX, 66: XMM) and SSE4.1/4.2 integer rows of the 0F 38 map ---- */
@@ -1106,6 +1108,23 @@ static const struct opcode sse41_40[4] = { [PFX_66] = ROW(x_sse_int, "pmulld", M
 static const struct opcode sse41_41[4] = { [PFX_66] = ROW(x_sse_int, "phminposuw", MODRM, ARG(IO_PHMINPOSUW)) };
 static const struct opcode sse41_2a[4] = { [PFX_66] = ROW(x_sse_mov, "movntdqa", MODRM, ARG(MV_MOVNTDQA)) };
 
+static const struct opcode sse41_10[4] = { [PFX_66] = ROW(x_pblendv, "pblendvb", MODRM, ARG(0)) };
+static const struct opcode sse41_14[4] = { [PFX_66] = ROW(x_pblendv, "blendvps", MODRM, ARG(1)) };
+static const struct opcode sse41_15[4] = { [PFX_66] = ROW(x_pblendv, "blendvpd", MODRM, ARG(2)) };
+static const struct opcode sse41_17[4] = { [PFX_66] = ROW(x_ptest, "ptest", MODRM) };
+static const struct opcode sse41_20[4] = { [PFX_66] = ROW(x_pmovx, "pmovsxbw", MODRM, ARG(8 | 0)) };
+static const struct opcode sse41_30[4] = { [PFX_66] = ROW(x_pmovx, "pmovzxbw", MODRM, ARG(0)) };
+static const struct opcode sse41_21[4] = { [PFX_66] = ROW(x_pmovx, "pmovsxbd", MODRM, ARG(8 | 1)) };
+static const struct opcode sse41_31[4] = { [PFX_66] = ROW(x_pmovx, "pmovzxbd", MODRM, ARG(1)) };
+static const struct opcode sse41_22[4] = { [PFX_66] = ROW(x_pmovx, "pmovsxbq", MODRM, ARG(8 | 2)) };
+static const struct opcode sse41_32[4] = { [PFX_66] = ROW(x_pmovx, "pmovzxbq", MODRM, ARG(2)) };
+static const struct opcode sse41_23[4] = { [PFX_66] = ROW(x_pmovx, "pmovsxwd", MODRM, ARG(8 | 3)) };
+static const struct opcode sse41_33[4] = { [PFX_66] = ROW(x_pmovx, "pmovzxwd", MODRM, ARG(3)) };
+static const struct opcode sse41_24[4] = { [PFX_66] = ROW(x_pmovx, "pmovsxwq", MODRM, ARG(8 | 4)) };
+static const struct opcode sse41_34[4] = { [PFX_66] = ROW(x_pmovx, "pmovzxwq", MODRM, ARG(4)) };
+static const struct opcode sse41_25[4] = { [PFX_66] = ROW(x_pmovx, "pmovsxdq", MODRM, ARG(8 | 5)) };
+static const struct opcode sse41_35[4] = { [PFX_66] = ROW(x_pmovx, "pmovzxdq", MODRM, ARG(5)) };
+
 /* the 0F 38 map: every row has a ModRM, none an immediate */
 const struct opcode opcode_map3[256] = {
 	[0x00] = BYPREFIX("pshufb", ssse3_00),
@@ -1138,10 +1157,14 @@ const struct opcode opcode_map3[256] = {
 	[0x40] = BYPREFIX("pmulld", sse41_40),
 	[0x41] = BYPREFIX("phminposuw", sse41_41),
 	[0x2a] = BYPREFIX("movntdqa", sse41_2a),
-	/* not executed yet: blends, PTEST, PMOVSX/ZX */
-	SSE(0x10), SSE(0x14), SSE(0x15), SSE(0x17),
-	SSE(0x20), SSE(0x21), SSE(0x22), SSE(0x23), SSE(0x24), SSE(0x25),
-	SSE(0x30), SSE(0x31), SSE(0x32), SSE(0x33), SSE(0x34), SSE(0x35),
+	[0x10] = BYPREFIX("pblendvb", sse41_10), [0x14] = BYPREFIX("blendvps", sse41_14),
+	[0x15] = BYPREFIX("blendvpd", sse41_15), [0x17] = BYPREFIX("ptest", sse41_17),
+	[0x20] = BYPREFIX("pmovsxbw", sse41_20), [0x21] = BYPREFIX("pmovsxbd", sse41_21),
+	[0x22] = BYPREFIX("pmovsxbq", sse41_22), [0x23] = BYPREFIX("pmovsxwd", sse41_23),
+	[0x24] = BYPREFIX("pmovsxwq", sse41_24), [0x25] = BYPREFIX("pmovsxdq", sse41_25),
+	[0x30] = BYPREFIX("pmovzxbw", sse41_30), [0x31] = BYPREFIX("pmovzxbd", sse41_31),
+	[0x32] = BYPREFIX("pmovzxbq", sse41_32), [0x33] = BYPREFIX("pmovzxwd", sse41_33),
+	[0x34] = BYPREFIX("pmovzxwq", sse41_34), [0x35] = BYPREFIX("pmovzxdq", sse41_35),
 	SSE(0xc8), SSE(0xc9), SSE(0xca), SSE(0xcb), SSE(0xcc), SSE(0xcd),
 	SSE(0xdb), SSE(0xdc), SSE(0xdd), SSE(0xde), SSE(0xdf),
 	[0xf0] = BYPREFIX("0f38 f0", op0f38f0),
@@ -1159,15 +1182,47 @@ static const struct opcode ssse3_3a0f[4] = {
 	[PFX_66] = ROW(x_palignr, "palignr", MODRM, OPS(Ib), ARG(1)),
 };
 
+static const struct opcode sse4_3a0c[4] = { [PFX_66] = ROW(x_blendi, "blendps", MODRM, OPS(Ib), ARG(0)) };
+static const struct opcode sse4_3a0d[4] = { [PFX_66] = ROW(x_blendi, "blendpd", MODRM, OPS(Ib), ARG(1)) };
+static const struct opcode sse4_3a0e[4] = { [PFX_66] = ROW(x_blendi, "pblendw", MODRM, OPS(Ib), ARG(2)) };
+static const struct opcode sse4_3a14[4] = { [PFX_66] = ROW(x_pextr, "pextrb", MODRM, OPS(Ib), ARG(0)) };
+static const struct opcode sse4_3a15[4] = { [PFX_66] = ROW(x_pextr, "pextrw", MODRM, OPS(Ib), ARG(1)) };
+static const struct opcode sse4_3a16[4] = { [PFX_66] = ROW(x_pextr, "pextrd", MODRM, OPS(Ib), ARG(2)) };
+static const struct opcode sse4_3a17[4] = { [PFX_66] = ROW(x_pextr, "extractps", MODRM, OPS(Ib), ARG(3)) };
+static const struct opcode sse4_3a20[4] = { [PFX_66] = ROW(x_pinsr, "pinsrb", MODRM, OPS(Ib), ARG(0)) };
+static const struct opcode sse4_3a21[4] = { [PFX_66] = ROW(x_insertps, "insertps", MODRM, OPS(Ib), ARG(0)) };
+static const struct opcode sse4_3a22[4] = { [PFX_66] = ROW(x_pinsr, "pinsrd", MODRM, OPS(Ib), ARG(2)) };
+static const struct opcode sse4_3a40[4] = { [PFX_66] = ROW(x_dpp, "dpps", MODRM, OPS(Ib), ARG(0)) };
+static const struct opcode sse4_3a41[4] = { [PFX_66] = ROW(x_dpp, "dppd", MODRM, OPS(Ib), ARG(1)) };
+static const struct opcode sse4_3a42[4] = { [PFX_66] = ROW(x_mpsadbw, "mpsadbw", MODRM, OPS(Ib), ARG(0)) };
+static const struct opcode sse4_3a60[4] = { [PFX_66] = ROW(x_pcmpstr, "pcmpestrm", MODRM, OPS(Ib), ARG(0)) };
+static const struct opcode sse4_3a61[4] = { [PFX_66] = ROW(x_pcmpstr, "pcmpestri", MODRM, OPS(Ib), ARG(1)) };
+static const struct opcode sse4_3a62[4] = { [PFX_66] = ROW(x_pcmpstr, "pcmpistrm", MODRM, OPS(Ib), ARG(2)) };
+static const struct opcode sse4_3a63[4] = { [PFX_66] = ROW(x_pcmpstr, "pcmpistri", MODRM, OPS(Ib), ARG(3)) };
+
 const struct opcode opcode_map4[256] = {
 	[0x08] = BYPREFIX("roundps", sse41_3a08, OPS(Ib)), [0x09] = BYPREFIX("roundpd", sse41_3a09, OPS(Ib)),
 	[0x0a] = BYPREFIX("roundss", sse41_3a0a, OPS(Ib)), [0x0b] = BYPREFIX("roundsd", sse41_3a0b, OPS(Ib)),
 	[0x0f] = BYPREFIX("palignr", ssse3_3a0f, OPS(Ib)),
-	/* not executed yet: blends, extracts/inserts, DPPS/DPPD, MPSADBW, PCLMULQDQ, PCMPxSTRx, SHA, AES */
-	SSE_IB(0x0c), SSE_IB(0x0d), SSE_IB(0x0e), SSE_IB(0x14), SSE_IB(0x15), SSE_IB(0x16), SSE_IB(0x17),
-	SSE_IB(0x20), SSE_IB(0x21), SSE_IB(0x22), SSE_IB(0x40), SSE_IB(0x41), SSE_IB(0x42),
-	SSE_IB(0x44), SSE_IB(0x60), SSE_IB(0x61), SSE_IB(0x62), SSE_IB(0x63), SSE_IB(0xcc),
-	SSE_IB(0xdf),
+	[0x0c] = BYPREFIX("blendps", sse4_3a0c, OPS(Ib)),
+	[0x0d] = BYPREFIX("blendpd", sse4_3a0d, OPS(Ib)),
+	[0x0e] = BYPREFIX("pblendw", sse4_3a0e, OPS(Ib)),
+	[0x14] = BYPREFIX("pextrb", sse4_3a14, OPS(Ib)),
+	[0x15] = BYPREFIX("pextrw", sse4_3a15, OPS(Ib)),
+	[0x16] = BYPREFIX("pextrd", sse4_3a16, OPS(Ib)),
+	[0x17] = BYPREFIX("extractps", sse4_3a17, OPS(Ib)),
+	[0x20] = BYPREFIX("pinsrb", sse4_3a20, OPS(Ib)),
+	[0x21] = BYPREFIX("insertps", sse4_3a21, OPS(Ib)),
+	[0x22] = BYPREFIX("pinsrd", sse4_3a22, OPS(Ib)),
+	[0x40] = BYPREFIX("dpps", sse4_3a40, OPS(Ib)),
+	[0x41] = BYPREFIX("dppd", sse4_3a41, OPS(Ib)),
+	[0x42] = BYPREFIX("mpsadbw", sse4_3a42, OPS(Ib)),
+	[0x60] = BYPREFIX("pcmpestrm", sse4_3a60, OPS(Ib)),
+	[0x61] = BYPREFIX("pcmpestri", sse4_3a61, OPS(Ib)),
+	[0x62] = BYPREFIX("pcmpistrm", sse4_3a62, OPS(Ib)),
+	[0x63] = BYPREFIX("pcmpistri", sse4_3a63, OPS(Ib)),
+	/* not executed: PCLMULQDQ, SHA1RNDS4, AESKEYGENASSIST (none advertised) */
+	SSE_IB(0x44), SSE_IB(0xcc), SSE_IB(0xdf),
 };
 
 /* ================= the table check ================= */

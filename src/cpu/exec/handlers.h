@@ -43,6 +43,9 @@ H(x_sse_fp); H(x_sse_comi); H(x_sse_cvt); H(x_sse_mov); H(x_mmx_mov); H(x_movnti
 H(x_mmx_int); H(x_sse_shimm); H(x_mmx_shimm); H(x_pshuf); H(x_movmsk); H(x_pinsrw); H(x_pextrw);
 H(x_maskmov); H(x_emms); H(x_palignr); H(x_ldmxcsr); H(x_stmxcsr); H(x_fxsave); H(x_fxrstor);
 H(x_xsave); H(x_xrstor); H(x_xgetbv); H(x_xsetbv);
+/* sse4.c */
+H(x_pblendv); H(x_blendi); H(x_ptest); H(x_pmovx); H(x_pextr); H(x_pinsr); H(x_insertps); H(x_mpsadbw);
+H(x_dpp); H(x_crc32); H(x_pcmpstr);
 #undef H
 
 #endif

@@ -341,6 +341,30 @@ static uint32_t fp_run(struct cpu *cpu, unsigned op, union xmm *d, const union x
 	return flags;
 }
 
+uint32_t sse_scalar_flags(unsigned op, union xmm *d, const union xmm *s, uint32_t mx)
+{
+	return scalar_flags(op, d, s, 0, mx);
+}
+
+/*
+ * One stage of a multi-step operation (DPPS): its flags join `acc` (only its
+ * pre-computation ones when one of those is unmasked, as for one operation), and an
+ * unmasked flag ends the instruction with #XM/#UD and MXCSR |= acc: the flags of
+ * the earlier stages stay.
+ */
+int sse_fp_stage(struct cpu *cpu, uint32_t *acc, uint32_t flags)
+{
+	uint32_t mx = mxcsr_get(cpu), unmasked = ~(mx >> 7) & MXCSR_FLAGS;
+	uint32_t pre = flags & (MXCSR_IE | MXCSR_DE | MXCSR_ZE);
+
+	*acc |= (pre & unmasked) ? pre : flags;
+	if (!(*acc & unmasked))
+		return EXEC_OK;
+	mxcsr_set(cpu, mx | *acc);
+	cpu_raise(cpu, (cpu->cr4 & CPU_CR4_OSXMMEXCPT) ? CPU_EXC_XM : CPU_EXC_UD, false, 0);
+	return EXEC_EXC;
+}
+
 /* V = V op W (arg: enum host_op); CMPxx and ROUNDxx take the immediate in ops[0]. */
 int x_sse_fp(struct cpu *cpu, struct insn *in)
 {

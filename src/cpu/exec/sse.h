@@ -105,6 +105,10 @@ int mmx_read_rm(struct cpu *cpu, struct insn *in, uint64_t *v);
  * it) or EXEC_EXC with #XM (CR4.OSXMMEXCPT=1) or #UD raised (SDM Vol.1 §11.5.1).
  */
 int sse_fp_exceptions(struct cpu *cpu, uint32_t flags);
+/* One scalar operation (enum host_op) with the unmasked-overflow/underflow flag rules. */
+uint32_t sse_scalar_flags(unsigned op, union xmm *d, const union xmm *s, uint32_t mxcsr);
+/* A stage of a multi-step operation: accumulates flags, raises on an unmasked one. */
+int sse_fp_stage(struct cpu *cpu, uint32_t *acc, uint32_t flags);
 
 /* handler arguments of x_sse_cvt, x_sse_mov and x_mmx_mov (sse.c) */
 enum { CV_PI2PS, CV_PI2PD, CV_SI2SS, CV_SI2SD, CV_PS2PI, CV_TPS2PI, CV_PD2PI, CV_TPD2PI,

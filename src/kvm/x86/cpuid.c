@@ -145,6 +145,8 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F1_EDX_SSE2	(1u << 26)
 #define F1_ECX_SSE3	(1u << 0)
 #define F1_ECX_SSSE3	(1u << 9)
+#define F1_ECX_SSE41	(1u << 19)
+#define F1_ECX_SSE42	(1u << 20)
 #define F1_ECX_XSAVE	(1u << 26)
 #define F1_ECX_MOVBE	(1u << 22)
 #define F1_ECX_POPCNT	(1u << 23)
@@ -162,9 +164,9 @@ static const struct cpuid_model swkvm_model = {
 	.f1_edx = F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC |
 		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH |
 		  F1_EDX_MMX | F1_EDX_FXSR | F1_EDX_SSE | F1_EDX_SSE2,
-	/* SSE4.1/4.2 are not claimed: PMOVSX/ZX, blends, PTEST, inserts/extracts, DPPS, PCMPxSTRx and CRC32 are missing */
-	.f1_ecx = F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_X2APIC | F1_ECX_MOVBE | F1_ECX_POPCNT |
-		  F1_ECX_TSC_DEADLINE | F1_ECX_XSAVE | F1_ECX_HYPERVISOR,
+	/* not claimed: PCLMULQDQ, AES, AVX (and everything VEX), XSAVEOPT/XSAVEC/XSAVES */
+	.f1_ecx = F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE41 | F1_ECX_SSE42 | F1_ECX_X2APIC | F1_ECX_MOVBE |
+		  F1_ECX_POPCNT | F1_ECX_TSC_DEADLINE | F1_ECX_XSAVE | F1_ECX_HYPERVISOR,
 	.f81_edx = F81_EDX_RDTSCP | F81_EDX_LM,
 	.f81_ecx = F81_ECX_LAHF,
 };
