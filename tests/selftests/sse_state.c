@@ -34,6 +34,9 @@ uint32_t mx_after;
 uint32_t one_f = 0x3f800000;		/* 1.0f */
 uint64_t xm1_after;
 uint64_t xcr0_seen;
+uint8_t xs_x87[1024] __attribute__((aligned(64)));
+
+#define SPLIT_PAGE 0x9000000000ull	/* present; the page after it is not */
 
 GUEST_ASM_STUB(sse_op, "xorps %xmm0, %xmm0");
 GUEST_ASM_STUB(mmx_op, "paddb %mm1, %mm0");
@@ -58,6 +61,11 @@ GUEST_ASM_STUB(xsetbv7, "xor %ecx, %ecx\n xor %edx, %edx\n mov $7, %eax\n xsetbv
 GUEST_ASM_STUB(xsetbv_ecx1, "mov $1, %ecx\n xor %edx, %edx\n mov $3, %eax\n xsetbv");
 GUEST_ASM_STUB(xsave_all, "mov $-1, %eax\n mov $-1, %edx\n xsave64 xs_area(%rip)");
 GUEST_ASM_STUB(xrstor_all, "mov $-1, %eax\n mov $-1, %edx\n xrstor64 xs_area(%rip)\n fxsave64 xs_after(%rip)");
+GUEST_ASM_STUB(store_split, "movabs $0x9000000ff8, %rax\n movups %xmm5, (%rax)");
+GUEST_ASM_STUB(fxsave_split, "movabs $0x9000000f00, %rax\n fxsave64 (%rax)");
+GUEST_ASM_STUB(store_ok, "movabs $0x9000000fe0, %rax\n movups %xmm5, (%rax)");
+GUEST_ASM_STUB(xsetbv1, "xor %ecx, %ecx\n xor %edx, %edx\n mov $1, %eax\n xsetbv");
+GUEST_ASM_STUB(xsave_x87, "mov $-1, %eax\n mov $-1, %edx\n xsave64 xs_x87(%rip)");
 GUEST_ASM_STUB(xrstor_bad, "mov $-1, %eax\n mov $-1, %edx\n xrstor64 xs_bad(%rip)");
 
 static GUEST_CODE uint64_t get_cr0(void)
@@ -122,6 +130,11 @@ static GUEST_CODE void guest_code(void)
 	GUEST_ASSERT_EQ(guest_exc.error, 0);
 	GUEST_ASSERT_EQ(guest_call_safe(fxrstor_bad), 13);
 
+	/* 16-byte and FXSAVE stores into a missing page: #PF, nothing stored on the present one */
+	GUEST_ASSERT_EQ(guest_call_safe(store_split), 14);
+	GUEST_ASSERT_EQ(guest_call_safe(fxsave_split), 14);
+	GUEST_ASSERT_EQ(guest_call_safe(store_ok), GUEST_NO_EXC);
+
 	/* #XM with CR4.OSXMMEXCPT, else #UD; MXCSR.ZE set, the destination kept */
 	GUEST_ASSERT_EQ(guest_call_safe(xm_setup), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(guest_call_safe(xm_div), 19);
@@ -154,6 +167,10 @@ static GUEST_CODE void guest_code(void)
 	GUEST_ASSERT_EQ(guest_call_safe(xgetbv0), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(xcr0_seen, 3);
 	GUEST_ASSERT_EQ(guest_call_safe(xsave_all), GUEST_NO_EXC);
+	/* XCR0 = x87 only: XSAVE stores no MXCSR and no XMM, XSTATE_BV bit 1 is kept */
+	GUEST_ASSERT_EQ(guest_call_safe(xsetbv1), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_call_safe(xsave_x87), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_call_safe(xsetbv3), GUEST_NO_EXC);
 	GUEST_SYNC(1);	/* the host checks xs_area and sets XSTATE_BV = SSE only */
 	GUEST_ASSERT_EQ(guest_call_safe(xrstor_all), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(guest_call_safe(xrstor_bad), 13);
@@ -185,6 +202,13 @@ int main(void)
 	bool ok_img = true;
 
 	vcpu_set_supported_cpuid(v);
+	{
+		uint64_t *pte;
+		vm_map_4k(vm, SPLIT_PAGE, 0x300000);
+		pte = vm_map_4k(vm, SPLIT_PAGE + 0x1000, 0x301000);
+		*pte &= ~1ull;	/* not present */
+		memset(addr_gpa2hva(vm, 0x300000), 0x77, 4096);
+	}
 	/* the image FXRSTOR64 loads */
 	memset(fx_in, 0, sizeof(fx_in));
 	memcpy(fx_in + 0, &fcw, 2);
@@ -208,6 +232,9 @@ int main(void)
 	memset(xs_area, 0, sizeof(xs_area));
 	memset(xs_area + 416, 0x5a, 96);	/* XSAVE leaves 416..511 alone */
 	memset(xs_bad, 0, sizeof(xs_bad));
+	memset(xs_x87, 0x5a, 512);
+	memset(xs_x87 + 512, 0, 512);
+	xs_x87[512] = 2;	/* XSTATE_BV: SSE from an earlier save */
 	xs_bad[512 + 15] = 0x80;		/* XCOMP_BV bit 63: compacted, #GP */
 	vm_sync_to_guest(vm, fx_in, 512);
 	vm_sync_to_guest(vm, fx_out64, 512);
@@ -216,6 +243,7 @@ int main(void)
 	vm_sync_to_guest(vm, fx_bad, 512);
 	vm_sync_to_guest(vm, xs_area, sizeof(xs_area));
 	vm_sync_to_guest(vm, xs_bad, sizeof(xs_bad));
+	vm_sync_to_guest(vm, xs_x87, sizeof(xs_x87));
 
 	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "guest: #UD/#NM/#XM rules, FXSAVE/FXRSTOR, lazy switch, XCR0 rules");
 	vm_sync_from_guest(vm, fx_out64, 512);
@@ -224,6 +252,21 @@ int main(void)
 	vm_sync_from_guest(vm, fx_emms, 512);
 	vm_sync_from_guest(vm, lazy_out, sizeof(lazy_out));
 	vm_sync_from_guest(vm, xs_area, sizeof(xs_area));
+	vm_sync_from_guest(vm, xs_x87, sizeof(xs_x87));
+	{
+		const uint8_t *pg = addr_gpa2hva(vm, 0x300000);
+		bool kept = true, stored = true;
+		for (int i = 0xf00; i < 0x1000; i++)
+			kept = kept && (pg[i] == 0x77 || (i >= 0xfe0 && i < 0xff0));
+		/* the store that fits: XMM5 (fx_in's XMM5 bytes) at 0xfe0 */
+		for (int i = 0; i < 16; i++)
+			stored = stored && pg[0xfe0 + i] == fx_in[160 + 80 + i];
+		ok(kept && stored, "MOVUPS and FXSAVE64 across into a missing page: #PF, the present page unchanged");
+	}
+	memcpy(&bv, xs_x87 + 512, 8);
+	ok(bv == 3 && !memcmp(xs_x87, fx_out64, 24) && xs_x87[24] == 0x5a && xs_x87[31] == 0x5a &&
+	   !memcmp(xs_x87 + 32, fx_out64 + 32, 128) && xs_x87[160] == 0x5a && xs_x87[415] == 0x5a,
+	   "XSAVE with XCR0 = x87: x87 fields stored, MXCSR and XMM not, XSTATE_BV = 1 | kept bit 1");
 
 	/* FXSAVE64: the loaded image back, MXCSR_MASK 0xffff at 28, reserved ST bytes zero,
 	 * XMM0-15 at 160, bytes 416..511 untouched */
