@@ -728,7 +728,7 @@ static void hexbytes(const uint8_t *b, unsigned n, char *out)
 }
 
 static int reported;
-static long fault_cases[20];
+static long fault_cases[20], host_mxcsr_changed;
 
 static int vector_of(int sig)
 {
@@ -747,7 +747,17 @@ static bool check_case(struct cpu *cpu, struct gen *g, const struct state *init)
 	cur_case++;
 	if (g->rdi_mem)
 		emu.gpr[CPU_RDI] = STATE_GPA + OFF_MEM + g->rdi_off;
+	cpu->in->lazy_flags_off = cur_case & 1;	/* flag writers under both flag models */
 	vec = run_swkvm(cpu, g->b, g->n, &emu);
+	{
+		/* the host's own MXCSR must come out of swkvm's floating point untouched */
+		uint32_t host_mx;
+		__asm__ volatile("stmxcsr %0" : "=m"(host_mx));
+		if (host_mx != 0x1f80) {
+			host_mxcsr_changed++;
+			__asm__ volatile("ldmxcsr %0" : : "m"(init->host_mxcsr));
+		}
+	}
 	want = 0;
 	if (sig) {
 		/* precise: the kernel's view at the fault; memory and GPRs as before */
@@ -844,6 +854,7 @@ int main(void)
 	tap_diag("faults compared: #XM %ld, #GP %ld, #UD %ld", fault_cases[CPU_EXC_XM], fault_cases[CPU_EXC_GP],
 		 fault_cases[CPU_EXC_UD]);
 	ok(bad == 0, "%ld random MMX/SSE cases against the host: %ld mismatches", ncases, bad);
+	ok(host_mxcsr_changed == 0, "the host's MXCSR is never changed by the guest's (%ld times)", host_mxcsr_changed);
 	ok(fault_cases[CPU_EXC_XM] > 100 && fault_cases[CPU_EXC_GP] > 100,
 	   "unmasked SIMD exceptions (#XM) and misaligned operands (#GP) were among them");
 	cpu_destroy(cpu);

@@ -196,77 +196,6 @@ static bool tiny_result(unsigned res, const union xmm *d)
  * other elements of a packed operation report theirs, as the host CPU does
  * (tests/diff/diff_sse).
  */
-/*
- * Whether the scalar operation's exact result needs rounding to fit the destination's
- * significand (24 or 53 bits) with an unbounded exponent: the inexact condition of an
- * unmasked overflow or underflow. Computed exactly in a
- * wider format (double for single precision, __float128 for double): products fit, a
- * quotient is exact when it fits and multiplies back, and a sum or difference that
- * overflows or is tiny comes from operands at most 60 binary orders apart (SQRT can do
- * neither).
- */
-static bool fits_bits(__float128 v, int bits)
-{
-	__float128 m;
-	int e;
-
-	if (v == 0)
-		return true;
-	m = v < 0 ? -v : v;
-	/* scale into [2^112, 2^113): an integer significand, exact for __float128 */
-	for (e = 0; m < (__float128)1.0; e++)
-		m *= 2;
-	while (m >= (__float128)2.0)
-		m /= 2;
-	for (int i = 0; i < bits - 1; i++)
-		m *= 2;
-	return m == (__float128)(__int128)m;
-}
-
-static bool inexact_unbounded(unsigned op, const union xmm *a, const union xmm *b, uint32_t mx)
-{
-	bool dbl = op == HO_ADDSD || op == HO_SUBSD || op == HO_MULSD || op == HO_DIVSD;
-	bool daz = mx & MXCSR_DAZ;
-	__float128 x, y, r;
-
-	if (op == HO_CVTSD2SS) {
-		x = (__float128)b->df[0];
-		if (daz && denormal64(b->q[0]))
-			x = 0;
-		return !fits_bits(x, 24);
-	}
-	if (dbl) {
-		x = (daz && denormal64(a->q[0])) ? 0 : (__float128)a->df[0];
-		y = (daz && denormal64(b->q[0])) ? 0 : (__float128)b->df[0];
-	} else {
-		x = (daz && denormal32(a->d[0])) ? 0 : (__float128)a->f[0];
-		y = (daz && denormal32(b->d[0])) ? 0 : (__float128)b->f[0];
-	}
-	switch (op) {
-	case HO_SUBSS: case HO_SUBSD:
-		y = -y;
-		/* fall through */
-	case HO_ADDSS: case HO_ADDSD: {
-		/* Fast2Sum: with |x| >= |y| the rounding error of x + y is exactly y - (r - x) */
-		__float128 big = x, small = y;
-		if ((x < 0 ? -x : x) < (y < 0 ? -y : y))
-			big = y, small = x;
-		r = big + small;
-		if (small - (r - big) != 0)
-			return true;
-		break;
-	}
-	case HO_MULSS: case HO_MULSD: r = x * y; break;
-	case HO_DIVSS: case HO_DIVSD:
-		if (y == 0)
-			return false;
-		r = x / y;
-		return !fits_bits(r, dbl ? 53 : 24) || r * y != x;
-	default: return false;
-	}
-	return !fits_bits(r, dbl ? 53 : 24);
-}
-
 static uint32_t scalar_flags(unsigned op, union xmm *d, const union xmm *s, unsigned imm, uint32_t mx)
 {
 	uint32_t unmasked = ~(mx >> 7) & MXCSR_FLAGS;
@@ -276,7 +205,7 @@ static uint32_t scalar_flags(unsigned op, union xmm *d, const union xmm *s, unsi
 	if ((unmasked & MXCSR_UE) && !(flags & MXCSR_UE) && tiny_result(fp_info[op].res, d))
 		flags |= MXCSR_UE;
 	if (flags & unmasked & (MXCSR_OE | MXCSR_UE))
-		flags = (flags & ~(uint32_t)MXCSR_PE) | (inexact_unbounded(op, &a, s, mx) ? MXCSR_PE : 0);
+		flags = (flags & ~(uint32_t)MXCSR_PE) | (sse_host_inexact_unbounded(op, &a, s, mx) ? MXCSR_PE : 0);
 	return flags;
 }
 

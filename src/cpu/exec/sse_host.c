@@ -210,3 +210,97 @@ uint32_t sse_host_comi(const union xmm *a, const union xmm *b, bool dbl, bool or
 	*zpc = (z ? CPU_FLAG_ZF : 0) | (p ? CPU_FLAG_PF : 0) | (c ? CPU_FLAG_CF : 0);
 	return m & MXCSR_FLAGS;
 }
+
+/*
+ * Whether the scalar operation's exact result needs rounding to fit the destination's
+ * significand (24 or 53 bits) with an unbounded exponent: the inexact condition of an
+ * unmasked overflow or underflow. Computed exactly in a
+ * wider format (double for single precision, __float128 for double): products fit, a
+ * quotient is exact when it fits and multiplies back, and a sum or difference that
+ * overflows or is tiny comes from operands at most 60 binary orders apart (SQRT can do
+ * neither).
+ */
+static bool fits_bits(__float128 v, int bits)
+{
+	__float128 m;
+	int e;
+
+	if (v == 0)
+		return true;
+	m = v < 0 ? -v : v;
+	/* scale into [2^112, 2^113): an integer significand, exact for __float128 */
+	for (e = 0; m < (__float128)1.0; e++)
+		m *= 2;
+	while (m >= (__float128)2.0)
+		m /= 2;
+	for (int i = 0; i < bits - 1; i++)
+		m *= 2;
+	return m == (__float128)(__int128)m;
+}
+
+static bool denormal32(uint32_t v)
+{
+	return !(v & 0x7f800000) && (v & 0x7fffff);
+}
+
+static bool denormal64(uint64_t v)
+{
+	return !(v & 0x7ff0000000000000ull) && (v & 0xfffffffffffffull);
+}
+
+static bool inexact_unbounded(unsigned op, const union xmm *a, const union xmm *b, uint32_t mx)
+{
+	bool dbl = op == HO_ADDSD || op == HO_SUBSD || op == HO_MULSD || op == HO_DIVSD;
+	bool daz = mx & MXCSR_DAZ;
+	__float128 x, y, r;
+
+	if (op == HO_CVTSD2SS) {
+		x = (__float128)b->df[0];
+		if (daz && denormal64(b->q[0]))
+			x = 0;
+		return !fits_bits(x, 24);
+	}
+	if (dbl) {
+		x = (daz && denormal64(a->q[0])) ? 0 : (__float128)a->df[0];
+		y = (daz && denormal64(b->q[0])) ? 0 : (__float128)b->df[0];
+	} else {
+		x = (daz && denormal32(a->d[0])) ? 0 : (__float128)a->f[0];
+		y = (daz && denormal32(b->d[0])) ? 0 : (__float128)b->f[0];
+	}
+	switch (op) {
+	case HO_SUBSS: case HO_SUBSD:
+		y = -y;
+		/* fall through */
+	case HO_ADDSS: case HO_ADDSD: {
+		/* Fast2Sum: with |x| >= |y| the rounding error of x + y is exactly y - (r - x) */
+		__float128 big = x, small = y;
+		if ((x < 0 ? -x : x) < (y < 0 ? -y : y))
+			big = y, small = x;
+		r = big + small;
+		if (small - (r - big) != 0)
+			return true;
+		break;
+	}
+	case HO_MULSS: case HO_MULSD: r = x * y; break;
+	case HO_DIVSS: case HO_DIVSD:
+		if (y == 0)
+			return false;
+		r = x / y;
+		return !fits_bits(r, dbl ? 53 : 24) || r * y != x;
+	default: return false;
+	}
+	return !fits_bits(r, dbl ? 53 : 24);
+}
+
+/*
+ * The __float128 arithmetic above is libgcc's soft-fp, which raises its exception flags
+ * on the host's MXCSR: saved and restored around it like every other operation here.
+ */
+bool sse_host_inexact_unbounded(unsigned op, const union xmm *a, const union xmm *b, uint32_t mxcsr)
+{
+	uint32_t host = host_mxcsr_save();
+	bool r = inexact_unbounded(op, a, b, mxcsr);
+
+	host_mxcsr_restore(host);
+	return r;
+}

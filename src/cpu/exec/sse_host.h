@@ -35,4 +35,11 @@ uint32_t sse_host_cvti2f(union xmm *d, uint64_t v, bool dbl, bool size64, uint32
 uint32_t sse_host_comi(const union xmm *a, const union xmm *b, bool dbl, bool ordered,
 		       uint32_t *zpc, uint32_t mxcsr);
 
+/*
+ * Whether op (ADDSS..DIVSD, CVTSD2SS) on the low elements of a and b needs rounding to
+ * fit the result's significand with an unbounded exponent: the inexact flag of an
+ * unmasked overflow or underflow. DAZ (from mxcsr) applies to the inputs.
+ */
+bool sse_host_inexact_unbounded(unsigned op, const union xmm *a, const union xmm *b, uint32_t mxcsr);
+
 #endif
