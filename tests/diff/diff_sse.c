@@ -526,6 +526,13 @@ static const struct tmpl tmpls[] = {
 	T("pcmpestri", 0x66, 4, 0x61, K_STR, 16, 0, 1), T("pcmpistri", 0x66, 4, 0x63, K_STR, 16, 0, 1),
 	{ "crc32 r, r/m8", 0xf2, 3, 0xf0, K_CRC, 1, 0, 0, 0 }, { "crc32 r, r/m", 0xf2, 3, 0xf1, K_CRC, 4, 0, 0, 0 },
 	{ "crc32 r, r/m16", 0xf2, 3, 0xf1, K_CRC, 2, 0, 0, 1 },
+	/* prefix columns that are #UD: MMX rows with F3/F2, NP rows with 66/F3/F2 */
+	T("f3 punpcklbw", 0xf3, 2, 0x60, K_PQ, 8, 0, 0), T("f2 paddq", 0xf2, 2, 0xd4, K_PQ, 8, 0, 0),
+	T("f2 movaps", 0xf2, 2, 0x28, K_VW, 16, 1, 0), T("f3 andps", 0xf3, 2, 0x54, K_VW, 16, 1, 0),
+	T("66 rsqrt", 0x66, 2, 0x52, K_VW, 16, 1, 0), T("f3 pshufb", 0xf3, 3, 0x00, K_VW, 16, 1, 0),
+	T("66 emms", 0x66, 2, 0x77, K_NONE, 0, 0, 0), T("f3 emms", 0xf3, 2, 0x77, K_NONE, 0, 0, 0),
+	{ "66 ldmxcsr", 0x66, 2, 0xae, K_MXCSR, 4, 0, 0, 2 }, { "f3 stmxcsr", 0xf3, 2, 0xae, K_MXCSR, 4, 0, 0, 3 },
+	T("f2 ucomiss", 0xf2, 2, 0x2e, K_VW, 4, 0, 0), T("f3 movmskps", 0xf3, 2, 0x50, K_GU, 0, 0, 0),
 };
 #define NTMPLS (sizeof(tmpls) / sizeof(tmpls[0]))
 
@@ -656,6 +663,8 @@ static void gen_case(struct gen *g, struct state *s)
 			encode(g, t, mreg, mrm, false, disp);
 		break;
 	case K_NONE:
+		if (t->pfx)
+			put(g, t->pfx);
 		put(g, 0x0f);
 		put(g, t->opc);
 		break;
@@ -855,8 +864,8 @@ int main(void)
 		 fault_cases[CPU_EXC_UD]);
 	ok(bad == 0, "%ld random MMX/SSE cases against the host: %ld mismatches", ncases, bad);
 	ok(host_mxcsr_changed == 0, "the host's MXCSR is never changed by the guest's (%ld times)", host_mxcsr_changed);
-	ok(fault_cases[CPU_EXC_XM] > 100 && fault_cases[CPU_EXC_GP] > 100,
-	   "unmasked SIMD exceptions (#XM) and misaligned operands (#GP) were among them");
+	ok(fault_cases[CPU_EXC_XM] > 100 && fault_cases[CPU_EXC_GP] > 100 && fault_cases[CPU_EXC_UD] > 100,
+	   "unmasked SIMD exceptions (#XM), misaligned operands (#GP) and invalid prefix columns (#UD) were among them");
 	cpu_destroy(cpu);
 	return tap_done();
 }

@@ -335,13 +335,31 @@ static const struct opcode grp9_mem[8] = {
 static const struct opcode grp9[2] = { [0] = GROUP("grp9", grp9_mem) };
 
 /* Group 15 (0F AE): state save (memory forms, CPU issue 5), CLFLUSH and the fences */
+/*
+ * Every group-15 form is "NP" (SDM Vol.2): a 66, F2 or F3 prefix makes it #UD or another
+ * instruction (66 /7 CLFLUSHOPT, F3 mod=3 RDFSBASE..., none of them in the model).
+ */
+#define NP(var, row) static const struct opcode var[4] = { [PFX_NONE] = row }
+NP(np_fxsave, ROW(x_fxsave, "fxsave"));
+NP(np_fxrstor, ROW(x_fxrstor, "fxrstor"));
+NP(np_ldmxcsr, ROW(x_ldmxcsr, "ldmxcsr"));
+NP(np_stmxcsr, ROW(x_stmxcsr, "stmxcsr"));
+NP(np_xsave, ROW(x_xsave, "xsave"));
+NP(np_xrstor, ROW(x_xrstor, "xrstor"));
+NP(np_xsaveopt, UNIMPL("xsaveopt"));	/* XSAVEOPT is not advertised */
+NP(np_clflush, ROW(x_fence, "clflush"));
+NP(np_lfence, ROW(x_fence, "lfence"));
+NP(np_mfence, ROW(x_fence, "mfence"));
+NP(np_sfence, ROW(x_fence, "sfence"));
 static const struct opcode grp15_mem[8] = {
-	[0] = ROW(x_fxsave, "fxsave"), [1] = ROW(x_fxrstor, "fxrstor"), [2] = ROW(x_ldmxcsr, "ldmxcsr"),
-	[3] = ROW(x_stmxcsr, "stmxcsr"), [4] = ROW(x_xsave, "xsave"), [5] = ROW(x_xrstor, "xrstor"),
-	[6] = UNIMPL("xsaveopt"), [7] = ROW(x_fence, "clflush"),	/* XSAVEOPT is not advertised */
+	[0] = BYPREFIX("fxsave", np_fxsave), [1] = BYPREFIX("fxrstor", np_fxrstor),
+	[2] = BYPREFIX("ldmxcsr", np_ldmxcsr), [3] = BYPREFIX("stmxcsr", np_stmxcsr),
+	[4] = BYPREFIX("xsave", np_xsave), [5] = BYPREFIX("xrstor", np_xrstor),
+	[6] = BYPREFIX("xsaveopt", np_xsaveopt), [7] = BYPREFIX("clflush", np_clflush),
 };
 static const struct opcode grp15_reg[8] = {
-	[5] = ROW(x_fence, "lfence"), [6] = ROW(x_fence, "mfence"), [7] = ROW(x_fence, "sfence"),
+	[5] = BYPREFIX("lfence", np_lfence), [6] = BYPREFIX("mfence", np_mfence),
+	[7] = BYPREFIX("sfence", np_sfence),
 };
 static const struct opcode grp15[2] = {
 	[0] = GROUP("grp15", grp15_mem), [1] = GROUP("grp15", grp15_reg),
@@ -877,6 +895,8 @@ static const struct opcode sse_71[4] = { [PFX_NONE] = BYMOD("grp12", grp12_mmr),
 static const struct opcode sse_72[4] = { [PFX_NONE] = BYMOD("grp13", grp13_mmr), [PFX_66] = BYMOD("grp13", grp13_xmmr) };
 static const struct opcode sse_73[4] = { [PFX_NONE] = BYMOD("grp14", grp14_mmr), [PFX_66] = BYMOD("grp14", grp14_xmmr) };
 
+NP(np_emms, ROW(x_emms, "emms"));
+
 const struct opcode opcode_map2[256] = {
 	[0x00] = GROUP("grp6", grp6),
 	[0x01] = BYMOD("grp7", grp7),
@@ -948,7 +968,7 @@ const struct opcode opcode_map2[256] = {
 	[0xc7] = BYMOD("grp9", grp9),
 	BSWAP(0), BSWAP(1), BSWAP(2), BSWAP(3), BSWAP(4), BSWAP(5), BSWAP(6), BSWAP(7),
 	[0xff] = ROW(x_ud, "ud0", MODRM),
-	[0x77] = ROW(x_emms, "emms"),
+	[0x77] = BYPREFIX("emms", np_emms),	/* NP: 66/F2/F3 0F 77 are #UD */
 	/* MMX, SSE, SSE2, SSE3: the none/66/F3/F2 columns */
 	[0x10] = BYPREFIX("movups", sse_10),
 	[0x11] = BYPREFIX("movups", sse_11),
