@@ -93,6 +93,7 @@ check: deps
 
 diff-long: all tests
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_alu
+	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_sse
 
 run: all
 	$(SWKVM) run

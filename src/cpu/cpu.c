@@ -90,8 +90,14 @@ void cpu_reset(struct cpu *cpu, bool init)
 	memset(cpu->dr, 0, sizeof(cpu->dr));
 	cpu->dr[6] = 0xffff0ff0ull;
 	cpu->dr[7] = 0x400;
-	cpu->xcr0 = 1;
-	cpu_fpu_init(cpu);
+	/*
+	 * INIT leaves the x87/MMX/SSE state and XCR0 as they are (SDM Vol.3 Table 10-1;
+	 * KVM's kvm_vcpu_reset() resets XCR0 only when !init_event).
+	 */
+	if (!init) {
+		cpu->xcr0 = 1;
+		cpu_fpu_init(cpu);
+	}
 	cpu->shadow = 0;
 	cpu->nmi_blocked = false;
 	ci->exc_pending = ci->shutdown = false;

@@ -262,6 +262,8 @@ int mem_read_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t *val, bo
 int mem_write_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t val, bool sys);
 int mem_read_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t *val);
 int mem_write_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t val);
+/* Any size; a write checks every page first (mmu.c). */
+int mem_rw_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, void *buf, bool write);
 /* A host pointer for an aligned RAM access (locked RMW), or NULL (then use the slow path). */
 uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write, int *ret);
 int fetch_bytes(struct cpu *cpu, uint64_t rip, uint8_t *buf, unsigned n);

@@ -406,6 +406,45 @@ int mem_write_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_
 	return mem_write_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
 }
 
+/*
+ * An access of any size (16-byte SSE operands, FXSAVE/XSAVE images). A write checks
+ * every page it touches before storing anything, so a fault leaves memory unchanged;
+ * the bytes then go out in page-contained pieces of at most 8 bytes (an MMIO piece is
+ * one exit event).
+ */
+int mem_rw_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, void *buf, bool write)
+{
+	uint64_t lin = seg_linear(cpu, seg, off), wrap = cpu->in->long_mode ? ~0ull : 0xffffffffull;
+	uint8_t *p = buf;
+	int r;
+
+	if (write) {
+		for (uint64_t pg = lin & ~4095ull;; pg = (pg + 4096) & wrap) {
+			uint8_t *h;
+			uint64_t g;
+			uint64_t at = pg == (lin & ~4095ull) ? lin : pg;
+
+			if ((r = lin_to_host(cpu, at, ACC_WRITE, false, &h, &g)))
+				return r;
+			if (pg == ((lin + size - 1) & wrap & ~4095ull))
+				break;
+		}
+	}
+	for (unsigned done = 0; done < size;) {
+		uint64_t at = (lin + done) & wrap;
+		unsigned n = size - done, room = 4096 - (unsigned)(at & 4095);
+
+		if (n > 8)
+			n = 8;
+		if (n > room)
+			n = room;
+		if ((r = access_piece(cpu, at, n, p + done, write ? ACC_WRITE : ACC_READ, false)))
+			return r;
+		done += n;
+	}
+	return EXEC_OK;
+}
+
 uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write, int *ret)
 {
 	uint64_t lin = seg_linear(cpu, seg, off), gpa;

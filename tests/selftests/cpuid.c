@@ -114,9 +114,9 @@ static void test_set_get(void)
 	/* the guest sees exactly this CPUID */
 	guest_leaf = 0;
 	vm_sync_to_guest(vm, (void *)&guest_leaf, sizeof(guest_leaf));
-	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && (uint32_t)uc.args[0] == 0xb &&
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && (uint32_t)uc.args[0] == 0xd &&
 	   (uc.args[0] >> 32) == 0x756e6547 && (uint32_t)uc.args[1] == 0x6c65746e &&
-	   (uc.args[1] >> 32) == 0x49656e69, "guest CPUID.0: max leaf 0xb, GenuineIntel");
+	   (uc.args[1] >> 32) == 0x49656e69, "guest CPUID.0: max leaf 0xd, GenuineIntel");
 	{
 		struct kvm_cpuid_entry2 *e1 = find(b, 1, 0);
 		ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && (uint32_t)uc.args[0] == e1->eax &&
@@ -124,15 +124,16 @@ static void test_set_get(void)
 		   (uc.args[1] >> 32) == (e1->edx | (1u << 9)),
 		   "guest CPUID.1 as set, with APIC following the enabled APIC base");
 	}
-	/* leaf 0xc is above the maximum basic leaf: Intel returns the highest basic leaf (0xb) */
-	guest_leaf = 0xc;
-	guest_index = 1;
+	/* leaf 0xe is above the maximum basic leaf: Intel returns the highest basic leaf (0xd) */
+	guest_leaf = 0xe;
+	guest_index = 0;
 	vm_sync_to_guest(vm, (void *)&guest_leaf, sizeof(guest_leaf));
 	vm_sync_to_guest(vm, (void *)&guest_index, sizeof(guest_index));
 	{
-		struct kvm_cpuid_entry2 *eb = find(b, 0xb, 1);
-		ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && (uint32_t)uc.args[0] == eb->eax &&
-		   (uint32_t)uc.args[1] == eb->ecx, "out-of-range leaf 0xc.1 returns leaf 0xb.1");
+		struct kvm_cpuid_entry2 *ed = find(b, 0xd, 0);
+		ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && (uint32_t)uc.args[0] == ed->eax &&
+		   (uint32_t)uc.args[1] == ed->ecx && ed->eax == 3 && ed->ecx == 576,
+		   "out-of-range leaf 0xe.0 returns leaf 0xd.0 (XSAVE: x87|SSE, 576 bytes)");
 	}
 
 	/* after KVM_RUN the CPUID is frozen: only the identical table may be set */

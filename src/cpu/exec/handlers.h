@@ -38,6 +38,14 @@ H(x_sysret); H(x_wbinvd); H(x_unimpl); H(x_fence); H(x_vmcall); H(x_sysenter); H
 H(x_lar); H(x_lsl); H(x_verr);
 /* legacy.c */
 H(x_daa); H(x_aaa); H(x_aam); H(x_aad); H(x_bound); H(x_arpl);
+/* sse.c, fxsave.c (MMX, SSE..SSE4, x87/SSE state) */
+H(x_sse_fp); H(x_sse_comi); H(x_sse_cvt); H(x_sse_mov); H(x_mmx_mov); H(x_movnti); H(x_sse_int);
+H(x_mmx_int); H(x_sse_shimm); H(x_mmx_shimm); H(x_pshuf); H(x_movmsk); H(x_pinsrw); H(x_pextrw);
+H(x_maskmov); H(x_emms); H(x_palignr); H(x_ldmxcsr); H(x_stmxcsr); H(x_fxsave); H(x_fxrstor);
+H(x_xsave); H(x_xrstor); H(x_xgetbv); H(x_xsetbv);
+/* sse4.c */
+H(x_pblendv); H(x_blendi); H(x_ptest); H(x_pmovx); H(x_pextr); H(x_pinsr); H(x_insertps); H(x_mpsadbw);
+H(x_dpp); H(x_crc32); H(x_pcmpstr);
 #undef H
 
 #endif

@@ -188,7 +188,7 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		tlb_flush(cpu);
 		return EXEC_OK;
 	case 4:
-		if (val & ~(uint64_t)CR4_SUPPORTED)
+		if (val & ~(uint64_t)(CR4_SUPPORTED | ((cpu->features & CPU_FEAT_XSAVE) ? CPU_CR4_OSXSAVE : 0)))
 			return raise_gp(cpu, 0);
 		if (ci->long_mode && !(val & CPU_CR4_PAE))
 			return raise_gp(cpu, 0);

@@ -139,6 +139,15 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F1_EDX_PAT	(1u << 16)
 #define F1_EDX_CLFSH	(1u << 19)
 #define F1_ECX_X2APIC	(1u << 21)	/* KVM emulates x2APIC whatever the host has */
+#define F1_EDX_MMX	(1u << 23)
+#define F1_EDX_FXSR	(1u << 24)
+#define F1_EDX_SSE	(1u << 25)
+#define F1_EDX_SSE2	(1u << 26)
+#define F1_ECX_SSE3	(1u << 0)
+#define F1_ECX_SSSE3	(1u << 9)
+#define F1_ECX_SSE41	(1u << 19)
+#define F1_ECX_SSE42	(1u << 20)
+#define F1_ECX_XSAVE	(1u << 26)
 #define F1_ECX_MOVBE	(1u << 22)
 #define F1_ECX_POPCNT	(1u << 23)
 #define F1_ECX_TSC_DEADLINE (1u << 24)	/* KVM's EMULATED_F: the in-kernel LAPIC implements it */
@@ -153,8 +162,11 @@ struct cpuid_model {
 
 static const struct cpuid_model swkvm_model = {
 	.f1_edx = F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC |
-		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH,
-	.f1_ecx = F1_ECX_X2APIC | F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_TSC_DEADLINE | F1_ECX_HYPERVISOR,
+		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH |
+		  F1_EDX_MMX | F1_EDX_FXSR | F1_EDX_SSE | F1_EDX_SSE2,
+	/* not claimed: PCLMULQDQ, AES, AVX (and everything VEX), XSAVEOPT/XSAVEC/XSAVES */
+	.f1_ecx = F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE41 | F1_ECX_SSE42 | F1_ECX_X2APIC | F1_ECX_MOVBE |
+		  F1_ECX_POPCNT | F1_ECX_TSC_DEADLINE | F1_ECX_XSAVE | F1_ECX_HYPERVISOR,
 	.f81_edx = F81_EDX_RDTSCP | F81_EDX_LM,
 	.f81_ecx = F81_ECX_LAHF,
 };
@@ -202,7 +214,7 @@ static int build_supported_cpuid(struct cpuid_array *a)
 
 #define ADD(fn, idx, ind) do { if (!(e = add(a, fn, idx, ind))) return -E2BIG; } while (0)
 	ADD(0, 0, false);
-	e->eax = 0xb;			/* highest basic leaf */
+	e->eax = 0xd;			/* highest basic leaf */
 	e->ebx = 0x756e6547;		/* "Genu" */
 	e->edx = 0x49656e69;		/* "ineI" */
 	e->ecx = 0x6c65746e;		/* "ntel" */
@@ -246,6 +258,18 @@ static int build_supported_cpuid(struct cpuid_array *a)
 	e->ecx = 0x201;		/* level 1, type core */
 	ADD(0xb, 2, true);
 	e->ecx = 2;		/* level 2 invalid */
+
+	/*
+	 * Leaf 0xD: XSAVE with x87 and SSE only, in the standard format the CPU uses
+	 * (src/cpu/exec/fxsave.c): 512-byte legacy region + 64-byte header. EBX is the size
+	 * for the components enabled in XCR0 and ECX for all supported ones: 576 either way.
+	 * Subleaf 1: none of XSAVEOPT, XSAVEC, XGETBV with ECX=1, XSAVES.
+	 */
+	ADD(0xd, 0, true);
+	e->eax = 3;
+	e->ebx = 576;
+	e->ecx = 576;
+	ADD(0xd, 1, true);
 
 	/* KVM's PV leaves: kvmclock MSRs old and new with the stable bit, steal time, poll control */
 	ADD(0x40000000, 0, false);
@@ -370,11 +394,13 @@ static long set_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e, int nen
 	free(old);
 	/*
 	 * Optional instructions follow the guest CPUID where KVM makes them: RDTSCP #UDs
-	 * without CPUID.80000001H:EDX[27] (VMX's "enable RDTSCP" control). The others the
+	 * without CPUID.80000001H:EDX[27] (VMX's "enable RDTSCP" control), and CR4.OSXSAVE
+	 * (so XSAVE, XGETBV...) needs CPUID.1:ECX[26] (kvm_is_valid_cr4()). The others the
 	 * model has run whatever the guest CPUID says, as on hardware.
 	 */
 	vcpu->cpu->features = CPU_FEAT_DEFAULT |
-			      (guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 27) ? CPU_FEAT_RDTSCP : 0);
+			      (guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 27) ? CPU_FEAT_RDTSCP : 0) |
+			      (guest_cpuid_has(vcpu, 1, CPUID_ECX, 26) ? CPU_FEAT_XSAVE : 0);
 	cpu_state_changed(vcpu->cpu);
 	kvm_lapic_after_set_cpuid(vcpu);
 	return 0;
