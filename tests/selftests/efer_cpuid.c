@@ -12,6 +12,21 @@
 #define EFER_LMA (1u << 10)
 #define EFER_NXE (1u << 11)
 #define EFER_SVME (1u << 12)
+#define EFER_FFXSR (1u << 14)
+
+/* a 64-bit guest (paging on) tries to clear LME, and to set FFXSR; EFER afterwards */
+GUEST_CODE static void guest_lm(void)
+{
+	uint64_t efer, after;
+
+	guest_rdmsr_safe(MSR_EFER, &efer);
+	GUEST_SYNC2(guest_wrmsr_safe(MSR_EFER, efer & ~(uint64_t)EFER_LME), efer);
+	guest_rdmsr_safe(MSR_EFER, &after);
+	GUEST_SYNC2(guest_wrmsr_safe(MSR_EFER, efer | EFER_FFXSR), after);
+	guest_rdmsr_safe(MSR_EFER, &after);
+	GUEST_SYNC(after);
+	GUEST_DONE();
+}
 
 /* rdmsr EFER; or eax, ebx; wrmsr; report 1 through port 0x70 (or 13 from the #GP handler) */
 static const uint8_t prog[] = {
@@ -104,6 +119,25 @@ int main(void)
 		vm64 = vm_create_64(&lmv, NULL);
 		is(host_set_efer(lmv, EFER_LMA), 1, "host may toggle LME with CR0.PG=1");
 		is(vcpu_sregs(lmv).efer, EFER_LMA, "the host's value is taken as is");
+		is(host_set_efer(lmv, EFER_FFXSR), 0, "host EFER.FFXSR, which swkvm lacks: refused");
+		vm_free(vm64);
+
+		vm64 = vm_create_64(&lmv, guest_lm);
+		{
+			struct ucall uc;
+			uint64_t efer0;
+
+			ok(vcpu_get_ucall(lmv, &uc) == UCALL_SYNC && uc.args[0] == 13,
+			   "guest clearing LME with CR0.PG=1: #GP");
+			efer0 = uc.args[1];
+			is(efer0 & (EFER_LME | EFER_LMA), EFER_LME | EFER_LMA, "(it was in long mode)");
+			ok(vcpu_get_ucall(lmv, &uc) == UCALL_SYNC && uc.args[0] == 13,
+			   "guest EFER.FFXSR (not in the Intel CPUID): #GP");
+			is(uc.args[1], efer0, "EFER unchanged after the LME attempt");
+			ok(vcpu_get_ucall(lmv, &uc) == UCALL_SYNC && uc.args[0] == efer0,
+			   "and after the FFXSR attempt");
+			is(vcpu_get_ucall(lmv, &uc), UCALL_DONE, "guest done");
+		}
 		vm_free(vm64);
 	}
 	return tap_done();
