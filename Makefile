@@ -37,9 +37,10 @@ VMM_OBJS  := $(VMM_SRCS:%.c=$(O)/%.o)
 
 LIBA  := $(O)/libswkvm.a
 LIBSO := $(O)/libswkvm.so
+PRELOAD := $(O)/libswkvm-preload.so
 SWKVM := $(O)/swkvm
 
-all: $(LIBA) $(LIBSO) $(SWKVM)
+all: $(LIBA) $(LIBSO) $(PRELOAD) $(SWKVM)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -52,11 +53,15 @@ $(LIBA): $(LIB_OBJS)
 $(LIBSO): $(LIB_OBJS)
 	$(CC) -shared $(LDFLAGS) -o $@ $^
 
+# the LD_PRELOAD library: the interposers plus the whole of swkvm
+$(PRELOAD): $(O)/src/preload/preload.o $(LIB_OBJS)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ -ldl
+
 $(SWKVM): $(VMM_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(VMM_OBJS) $(LIBA)
 
 # ---- tests: tests/<layer>/*.c each become one TAP program; tests/<layer>/*.t are scripts ----
-TEST_LAYERS := unit diff selftests guests boot
+TEST_LAYERS := unit diff selftests guests boot preload
 TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(O)/%.o)
 TEST_SRCS := $(foreach l,$(TEST_LAYERS),$(wildcard tests/$(l)/*.c))
@@ -72,6 +77,10 @@ $(O)/tests/%.o: tests/%.c
 
 $(O)/tests/%: $(O)/tests/%.o $(TEST_LIB_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIBA) -lm -lZydis
+
+# tests/preload: plain /dev/kvm clients, linked without swkvm; they run under the preload library
+$(O)/tests/preload/%: $(O)/tests/preload/%.o $(O)/tests/lib/tap.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 tests: $(TEST_BINS)
 

@@ -42,6 +42,15 @@ SWKVM_EXPORT int swkvm_close(int fd);
 /* True if `fd` is a live swkvm object (system, VM or vCPU). */
 SWKVM_EXPORT bool swkvm_is_kvm_fd(int fd);
 
+/*
+ * Call from a signal handler (async-signal-safe): if the calling thread is inside
+ * KVM_RUN, that KVM_RUN returns -1/EINTR with KVM_EXIT_INTR at once, as the kernel's
+ * does when a signal is delivered to a vCPU thread. Outside KVM_RUN it does nothing.
+ * The preload library calls it from a wrapper around every handler the program installs,
+ * so VMMs that kick vCPU threads with bare signals (kvmtool) work unchanged.
+ */
+SWKVM_EXPORT void swkvm_signal_kick(void);
+
 #ifdef __cplusplus
 }
 #endif

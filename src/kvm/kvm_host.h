@@ -179,6 +179,7 @@ enum {
 	KVM_REQ_KICK = 1,	/* just come out of the CPU loop */
 	KVM_REQ_SYNC = 2,	/* acknowledge: not inside a bus access (iobus.c) */
 	KVM_REQ_EVENT = 3,	/* re-evaluate pending interrupts/events */
+	KVM_REQ_SIGNAL = 4,	/* a signal handler ran on the thread in KVM_RUN (swkvm_signal_kick) */
 };
 
 enum vcpu_mode { OUTSIDE_GUEST_MODE = 0, IN_GUEST_MODE = 1 };

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "swkvm.h"
 #include "kvm/iobus.h"
 #include "kvm/kvm_host.h"
 #include "kvm/uaccess.h"
@@ -543,6 +544,22 @@ static bool vcpu_has_events(struct kvm_vcpu *vcpu)
  * interrupts the sleep instead of being missed (the kernel's signal_pending()).
  * Returns 1 when runnable, or -EINTR with KVM_EXIT_INTR.
  */
+/* the vCPU whose KVM_RUN this thread is in (initial-exec TLS: safe in a signal handler) */
+static __thread struct kvm_vcpu *running_vcpu __attribute__((tls_model("initial-exec")));
+
+void swkvm_signal_kick(void)
+{
+	struct kvm_vcpu *vcpu = running_vcpu;
+
+	if (vcpu)
+		atomic_fetch_or(&vcpu->requests, 1u << KVM_REQ_SIGNAL);
+}
+
+static bool signal_kicked(struct kvm_vcpu *vcpu)
+{
+	return atomic_load(&vcpu->requests) & (1u << KVM_REQ_SIGNAL);
+}
+
 static int vcpu_block(struct kvm_vcpu *vcpu)
 {
 	sigset_t all, old;
@@ -565,7 +582,7 @@ static int vcpu_block(struct kvm_vcpu *vcpu)
 			r = 1;
 			break;
 		}
-		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_RELAXED))
+		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_RELAXED) || signal_kicked(vcpu))
 			break;
 		if (ppoll(&pfd, 1, NULL, &old) < 0 && errno == EINTR)
 			break;
@@ -690,7 +707,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		 * A VMM's kick sets immediate_exit from a signal handler; the kernel sees
 		 * the signal itself (kvm_handle_signal_exit) and reports KVM_EXIT_INTR.
 		 */
-		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_RELAXED)) {
+		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_RELAXED) || signal_kicked(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			vcpu->stat->signal_exits++;
 			return -EINTR;
@@ -749,6 +766,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	}
 
 	atomic_store(&vcpu->mode, IN_GUEST_MODE);
+	running_vcpu = vcpu;
 	vcpu->slots = kvm_vcpu_memslots(vcpu);
 	kvm_check_request(vcpu, KVM_REQ_MMU_RELOAD);
 	cpu_flush_mem(vcpu->cpu);
@@ -783,6 +801,8 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	r = vcpu_run(vcpu);
 out_mode:
 	vcpu->slots = NULL;	/* may be freed by a memslot update once we are outside */
+	running_vcpu = NULL;
+	kvm_check_request(vcpu, KVM_REQ_SIGNAL);	/* a kick counts for this KVM_RUN only */
 	atomic_store(&vcpu->mode, OUTSIDE_GUEST_MODE);
 out:
 	post_kvm_run_save(vcpu);
