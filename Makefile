@@ -71,9 +71,25 @@ $(O)/tests/%.o: tests/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(O)/tests/%: $(O)/tests/%.o $(TEST_LIB_OBJS) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIBA) -lm -lZydis
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_EXTRA_OBJS) $(TEST_LIB_OBJS) $(LIBA) -lm -lZydis
 
-tests: $(TEST_BINS)
+# unit tests of the VMM (tests/unit/vmm_*.c) link its objects, all but main()
+VMM_CORE_OBJS := $(filter-out $(O)/src/vmm/main.o,$(VMM_OBJS))
+VMM_UNIT_BINS := $(filter $(O)/tests/unit/vmm_%,$(TEST_BINS))
+$(VMM_UNIT_BINS): $(VMM_CORE_OBJS)
+$(VMM_UNIT_BINS): TEST_EXTRA_OBJS = $(VMM_CORE_OBJS)
+
+# freestanding multiboot test kernels: 32-bit, no libc, no SSE (plain gcc and ld, no multilib)
+MB_DIR := tests/guests/multiboot
+MB_KERNELS := $(patsubst $(MB_DIR)/%.c,$(O)/$(MB_DIR)/%.elf,$(wildcard $(MB_DIR)/*.c))
+MB_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fcf-protection=none -mgeneral-regs-only -nostdlib -O2 -Wall -Wextra -Werror
+$(O)/$(MB_DIR)/%.elf: $(MB_DIR)/%.c $(MB_DIR)/entry.S $(MB_DIR)/link.ld $(MB_DIR)/mb.h
+	@mkdir -p $(@D)
+	$(CC) $(MB_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,$(MB_DIR)/link.ld \
+		-Wl,--build-id=none -Wl,--no-warn-rwx-segments -o $@ $(MB_DIR)/entry.S $<
+
+tests: $(TEST_BINS) $(MB_KERNELS)
 
 # ---- benchmarks (not part of check) ----
 $(O)/bench/%: bench/%.c $(LIBA)
