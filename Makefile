@@ -4,7 +4,7 @@
 #   make              build libswkvm.a, libswkvm.so and the swkvm command
 #   make check        install missing Debian packages, build, run every test layer (TAP via prove)
 #   make check SANITIZE=1   the same under ASan + UBSan (separate build dir)
-#   make run          the README's main job
+#   make run          the README's main job: boot Debian's kernel to a busybox shell
 #   make diff-long    the long differential run (10M cases)
 
 SANITIZE ?= 0
@@ -111,8 +111,12 @@ diff-long: all tests
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_alu
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_sse
 
+# the README's main job: Debian's cloud kernel and a busybox initramfs (scripts/guest-image,
+# cached in $(O)/guest), booted with the serial console on this terminal. RUN_ARGS adds options.
 run: all
-	$(SWKVM) run
+	@scripts/deps run
+	@scripts/guest-image $(O) >/dev/null
+	$(SWKVM) run -k $(O)/guest/vmlinuz -i $(O)/guest/initramfs.cpio.gz $(RUN_ARGS)
 
 clean:
 	rm -rf build build-san

@@ -252,6 +252,23 @@ static void dump_regs(struct vmm *v, struct vcpu *c, const char *what)
 		 "  cs %04x ss %04x cr0 %08llx cr2 %016llx cr3 %016llx cr4 %08llx efer %llx\n",
 		 r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
 		 s.cs.selector, s.ss.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+	/* the instruction bytes at RIP, through the guest's own page tables */
+	{
+		struct kvm_translation tr = { .linear_address = s.cs.base + r.rip };
+		const uint8_t *code;
+		size_t len = strlen(crash_dump);
+
+		if (v->ops.ioctl(c->fd, KVM_TRANSLATE, &tr) || !tr.valid)
+			return;
+		code = gm_ptr(&v->mem, tr.physical_address, 16);
+		if (!code)
+			return;
+		len += (size_t)snprintf(crash_dump + len, sizeof(crash_dump) - len, "  code at %#llx:",
+					(unsigned long long)tr.physical_address);
+		for (int i = 0; i < 16 && len < sizeof(crash_dump) - 4; i++)
+			len += (size_t)snprintf(crash_dump + len, sizeof(crash_dump) - len, " %02x", code[i]);
+		snprintf(crash_dump + len, sizeof(crash_dump) - len, "\n");
+	}
 }
 
 static void handle_io(struct vmm *v, struct kvm_run *run)
