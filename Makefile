@@ -107,6 +107,11 @@ check: deps
 	@$(MAKE) --no-print-directory all tests
 	@O=$(O) scripts/run-tests $(TEST_BINS) $(TEST_SCRIPTS)
 
+# the Debian kernel boot test, disabled in check until Linux boots (tests/boot/linux.t)
+check-linux: all
+	@scripts/deps run
+	@SWKVM_BOOT_LINUX=1 O=$(O) scripts/run-tests tests/boot/linux.t
+
 diff-long: all tests
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_alu
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_sse
@@ -121,7 +126,7 @@ run: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests deps check diff-long run bench clean
+.PHONY: all tests deps check check-linux diff-long run bench clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
