@@ -55,6 +55,12 @@ out=$( (sleep 0.5; printf 'a\001\001b\001zc.') | timeout 20 "$SWKVM" run -k "$K"
 check "$rc" 5 "echo run exits through debug-exit"
 check "$(line 'rx')" "rx 61 01 62 63 2e" "stdin reaches the UART; Ctrl-A Ctrl-A is one ^A, Ctrl-A z is dropped"
 
+# The UART's receive interrupt: KVM_IRQ_LINE on IRQ 4 through the in-kernel 8259 wakes
+# the guest's sti; hlt loop (the guest's handler reads the bytes and sends EOI)
+out=$( (sleep 0.5; printf 'abc.') | timeout 20 "$SWKVM" run -k "$K" -m 64 -p "exit=4 irq" 2>/dev/null); rc=$?
+check "$rc" 9 "irq run exits through debug-exit"
+check "$(line 'irq: interrupts')" "irq: interrupts yes bytes 'abc.'" "received bytes arrive by interrupt (IRQ 4, vector 0x24)"
+
 # Without debug-exit the kernel ends in cli; hlt; Ctrl-A x (stdin not a terminal) ends it
 out=$( (sleep 1; printf '\001x') | timeout 20 "$SWKVM" run -k "$K" -m 64 -p "exit=3" --no-debug-exit 2>"$tmp/err"); rc=$?
 check "$rc" 0 "--no-debug-exit, then Ctrl-A x: status 0"

@@ -17,6 +17,15 @@ _start:
 	hlt
 	jmp 1b
 
+	/* the UART's interrupt handler (vector 0x24 in "irq" mode) */
+	.globl isr_uart
+isr_uart:
+	pushal
+	cld
+	call uart_isr
+	popal
+	iret
+
 	.bss
 	.balign 16
 	.space 16384
