@@ -139,8 +139,7 @@ int console_start(struct console *c, struct serial *uart, struct vmm *v)
 		struct termios raw = saved_tio;
 
 		saved_valid = 1;
-		cfmakeraw(&raw);
-		raw.c_oflag |= OPOST | ONLCR;	/* keep messages from swkvm itself readable */
+		cfmakeraw(&raw);	/* the guest's bytes go out unchanged, it sends its own CRs */
 		if (!tcsetattr(c->in_fd, TCSANOW, &raw))
 			c->raw = true;
 	}
@@ -186,7 +185,8 @@ void console_output(void *opaque, uint8_t ch)
 	}
 	if (ch != '\n' && ch != '\r')
 		v->match[v->match_len++] = (char)ch;
+	/* a kick (EINTR) while stdout is blocked: give up once the VM is ending */
 	do
 		r = write(STDOUT_FILENO, &ch, 1);
-	while (r < 0 && errno == EINTR);
+	while (r < 0 && errno == EINTR && !atomic_load(&v->stopping));
 }
