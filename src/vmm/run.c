@@ -389,8 +389,17 @@ static int open_kvm(struct vmm *v)
 	if (v->kvm_fd < 0)
 		return fail(EXIT_UNSUPPORTED, "cannot open %s: %s",
 			    v->opts.kvm_path ? v->opts.kvm_path : "swkvm", strerror(errno));
-	if (v->ops.ioctl(v->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
-		return fail(EXIT_UNSUPPORTED, "KVM API version is not %d", KVM_API_VERSION);
+	{
+		int api = v->ops.ioctl(v->kvm_fd, KVM_GET_API_VERSION, 0);
+		const char *dev = v->opts.kvm_path ? v->opts.kvm_path : "swkvm";
+
+		if (api < 0)
+			return fail(EXIT_UNSUPPORTED, "%s is not a KVM device: KVM_GET_API_VERSION: %s",
+				    dev, strerror(errno));
+		if (api != KVM_API_VERSION)
+			return fail(EXIT_UNSUPPORTED, "%s speaks KVM API version %d, not %d", dev, api,
+				    KVM_API_VERSION);
+	}
 	v->vm_fd = v->ops.ioctl(v->kvm_fd, KVM_CREATE_VM, 0);
 	if (v->vm_fd < 0)
 		return fail(EXIT_INTERNAL, "KVM_CREATE_VM: %s", strerror(errno));

@@ -74,6 +74,10 @@ expect 2 "swkvm run: option '-k' needs a value (see swkvm run --help)" "missing 
 expect 2 "swkvm run: no kernel given: use -k FILE (see swkvm run --help)" "no kernel" --
 expect 2 "swkvm run: console 'virtio' is not available: only 'serial' (see swkvm run --help)" "--console virtio" -- -k "$tmp/bz" --console virtio
 
+MB="$O/tests/guests/multiboot/mbtest.elf"
+expect 3 "swkvm run: cannot open $tmp/nokvm: No such file or directory" "--kvm with a missing device" -- -k "$MB" --kvm="$tmp/nokvm"
+expect 3 "swkvm run: /dev/null is not a KVM device: KVM_GET_API_VERSION: Inappropriate ioctl for device" "--kvm on a device that is not KVM" -- -k "$MB" --kvm=/dev/null
+
 "$SWKVM" run --help >/dev/null 2>&1; check "$?" 0 "--help: exit 0"
 check "$("$SWKVM" run --help | head -n 1)" "usage: swkvm run -k KERNEL [options]" "--help: usage line"
 "$SWKVM" >/dev/null 2>&1; check "$?" 2 "no command: exit 2"
