@@ -98,6 +98,7 @@ $(O)/bench/%: bench/%.c $(LIBA)
 
 bench: all $(O)/bench/cpu_loop $(O)/bench/idle
 	@O=$(O) bench/run
+	@O=$(O) bench/boot
 
 deps:
 	@scripts/deps
