@@ -6,15 +6,12 @@
 // resets the read offset; reads past an item's end, or of a key that does not exist,
 // return 0. The write channel (selector bit 14) and DMA (port 0x514) are not offered.
 #include <arpa/inet.h>
+#include <linux/qemu_fw_cfg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vmm/vmm.h"
 
-#define FW_CFG_FILE_DIR 0x19
-#define FW_CFG_FILE_FIRST 0x20
-#define FW_CFG_ENTRY_MASK 0x3fff	/* bit 14 write channel, bit 15 arch-local */
-#define FW_CFG_ARCH_LOCAL 0x8000
 
 void fw_cfg_init(struct fw_cfg *f)
 {
@@ -85,7 +82,7 @@ int fw_cfg_add_file(struct fw_cfg *f, const char *name, const void *data, uint32
 	return 0;
 }
 
-/* FW_CFG_FILE_DIR: be32 count, then { be32 size; be16 select; u16 reserved; char name[56]; } */
+/* FW_CFG_FILE_DIR: be32 count, then struct fw_cfg_file (big-endian size and select) */
 int fw_cfg_finish(struct fw_cfg *f)
 {
 	uint32_t count = 0, len;
@@ -94,22 +91,22 @@ int fw_cfg_finish(struct fw_cfg *f)
 
 	for (int i = 0; i < f->n; i++)
 		count += f->items[i].name[0] != 0;
-	len = 4 + 64 * count;
+	len = 4 + (uint32_t)sizeof(struct fw_cfg_file) * count;
 	dir = calloc(1, len);
 	if (!dir)
 		return -1;
 	*(uint32_t *)dir = htonl(count);
 	e = dir + 4;
 	for (int i = 0; i < f->n; i++) {
-		uint32_t size_be = htonl(f->items[i].len);
-		uint16_t sel_be = htons(f->items[i].key);
+		struct fw_cfg_file file = { 0 };
 
 		if (!f->items[i].name[0])
 			continue;
-		memcpy(e, &size_be, 4);
-		memcpy(e + 4, &sel_be, 2);
-		memcpy(e + 8, f->items[i].name, 56);
-		e += 64;
+		file.size = htonl(f->items[i].len);
+		file.select = htons(f->items[i].key);
+		memcpy(file.name, f->items[i].name, FW_CFG_MAX_FILE_PATH);
+		memcpy(e, &file, sizeof(file));
+		e += sizeof(file);
 	}
 	r = fw_cfg_add(f, FW_CFG_FILE_DIR, dir, len);
 	free(dir);
@@ -146,9 +143,10 @@ void fw_cfg_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 	f->cur = -1;
 	f->off = 0;
 	for (int i = 0; i < f->n; i++) {
-		uint16_t k = (uint16_t)(val & (FW_CFG_ENTRY_MASK | FW_CFG_ARCH_LOCAL));
+		/* the write-channel bit selects the same item */
+		uint16_t k = (uint16_t)(val & ~FW_CFG_WRITE_CHANNEL);
 
-		if (f->items[i].key == (k & ~0x4000)) {
+		if (f->items[i].key == k) {
 			f->cur = i;
 			break;
 		}

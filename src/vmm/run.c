@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/qemu_fw_cfg.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -478,20 +479,20 @@ static int setup_fw_cfg(struct vmm *v, const char *cmdline, const struct boot_in
 		memcpy(e820 + 20 * i + 16, &map[i].type, 4);
 	}
 	fw_cfg_init(f);
-	r |= fw_cfg_add(f, 0x00, "QEMU", 4);			/* FW_CFG_SIGNATURE */
-	r |= fw_cfg_add_u32(f, 0x01, 1);			/* FW_CFG_ID: traditional interface */
-	r |= fw_cfg_add(f, 0x02, uuid, 16);			/* FW_CFG_UUID */
-	r |= fw_cfg_add_u64(f, 0x03, v->mem.size);		/* FW_CFG_RAM_SIZE */
-	r |= fw_cfg_add_u16(f, 0x04, 1);			/* FW_CFG_NOGRAPHIC */
-	r |= fw_cfg_add_u16(f, 0x05, (uint16_t)v->opts.cpus);	/* FW_CFG_NB_CPUS */
-	r |= fw_cfg_add_u32(f, 0x07, (uint32_t)bi->kernel_addr);	/* FW_CFG_KERNEL_ADDR */
-	r |= fw_cfg_add_u32(f, 0x08, (uint32_t)bi->kernel_size);	/* FW_CFG_KERNEL_SIZE */
-	r |= fw_cfg_add_u32(f, 0x0a, (uint32_t)bi->initrd_addr);	/* FW_CFG_INITRD_ADDR */
-	r |= fw_cfg_add_u32(f, 0x0b, (uint32_t)bi->initrd_size);	/* FW_CFG_INITRD_SIZE */
-	r |= fw_cfg_add_u16(f, 0x0f, (uint16_t)v->opts.cpus);	/* FW_CFG_MAX_CPUS */
-	r |= fw_cfg_add_u32(f, 0x13, (uint32_t)bi->cmdline_addr);	/* FW_CFG_CMDLINE_ADDR */
-	r |= fw_cfg_add_u32(f, 0x14, cl_len);			/* FW_CFG_CMDLINE_SIZE */
-	r |= fw_cfg_add(f, 0x15, cmdline, cl_len);		/* FW_CFG_CMDLINE_DATA */
+	r |= fw_cfg_add(f, FW_CFG_SIGNATURE, "QEMU", FW_CFG_SIG_SIZE);
+	r |= fw_cfg_add_u32(f, FW_CFG_ID, FW_CFG_VERSION);	/* no DMA */
+	r |= fw_cfg_add(f, FW_CFG_UUID, uuid, 16);
+	r |= fw_cfg_add_u64(f, FW_CFG_RAM_SIZE, v->mem.size);
+	r |= fw_cfg_add_u16(f, FW_CFG_NOGRAPHIC, 1);
+	r |= fw_cfg_add_u16(f, FW_CFG_NB_CPUS, (uint16_t)v->opts.cpus);
+	r |= fw_cfg_add_u32(f, FW_CFG_KERNEL_ADDR, (uint32_t)bi->kernel_addr);
+	r |= fw_cfg_add_u32(f, FW_CFG_KERNEL_SIZE, (uint32_t)bi->kernel_size);
+	r |= fw_cfg_add_u32(f, FW_CFG_INITRD_ADDR, (uint32_t)bi->initrd_addr);
+	r |= fw_cfg_add_u32(f, FW_CFG_INITRD_SIZE, (uint32_t)bi->initrd_size);
+	r |= fw_cfg_add_u16(f, FW_CFG_MAX_CPUS, (uint16_t)v->opts.cpus);
+	r |= fw_cfg_add_u32(f, FW_CFG_CMDLINE_ADDR, (uint32_t)bi->cmdline_addr);
+	r |= fw_cfg_add_u32(f, FW_CFG_CMDLINE_SIZE, cl_len);	/* with the NUL */
+	r |= fw_cfg_add(f, FW_CFG_CMDLINE_DATA, cmdline, cl_len);
 	r |= fw_cfg_add_file(f, "etc/e820", e820, (uint32_t)(20 * n));
 	r |= fw_cfg_finish(f);
 	return r ? fail(EXIT_INTERNAL, "fw_cfg: out of memory") : 0;
