@@ -236,8 +236,20 @@ static int setup_bsp(struct vmm *v, struct vcpu *c, const struct boot_info *bi)
 }
 
 static char crash_dump[1024];
+static pthread_mutex_t crash_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void dump_regs_locked(struct vmm *v, struct vcpu *c, const char *what);
+
+/* the first vCPU to stop the VM keeps its dump; later ones do not overwrite it */
 static void dump_regs(struct vmm *v, struct vcpu *c, const char *what)
+{
+	pthread_mutex_lock(&crash_lock);
+	if (!crash_dump[0])
+		dump_regs_locked(v, c, what);
+	pthread_mutex_unlock(&crash_lock);
+}
+
+static void dump_regs_locked(struct vmm *v, struct vcpu *c, const char *what)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
