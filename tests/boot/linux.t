@@ -3,7 +3,7 @@
 # Boots Debian's cloud kernel with the test initramfs (scripts/guest-image) under
 # `swkvm run`, with 1 and 2 vCPUs, and checks what its /init prints and the exit status.
 #
-# Disabled until swkvm can boot Linux (it needs x87/SSE and the in-hypervisor irqchip,
+# Disabled until swkvm can boot Linux (it needs x87, then the in-kernel PIT,
 # see docs/run.md): it runs when SWKVM_BOOT_LINUX=1 (`make check-linux`); otherwise it
 # reports a skip. It downloads the kernel and busybox once (cached in $O/guest).
 set -u
@@ -11,7 +11,7 @@ O=${O:-build}
 SWKVM="$O/swkvm"
 if [ "${SWKVM_BOOT_LINUX:-0}" != 1 ]; then
   echo "1..1"
-  echo "ok 1 # SKIP Linux does not boot yet (needs x87/SSE + irqchip); SWKVM_BOOT_LINUX=1 enables it"
+  echo "ok 1 # SKIP Linux does not boot yet (needs x87, then the in-kernel PIT); SWKVM_BOOT_LINUX=1 enables it"
   exit 0
 fi
 scripts/guest-image "$O" >/dev/null || { echo "Bail out! scripts/guest-image failed"; exit 1; }
