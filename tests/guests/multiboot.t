@@ -61,6 +61,13 @@ out=$( (sleep 0.5; printf 'abc.') | timeout 20 "$SWKVM" run -k "$K" -m 64 -p "ex
 check "$rc" 9 "irq run exits through debug-exit"
 check "$(line 'irq: interrupts')" "irq: interrupts yes bytes 'abc.'" "received bytes arrive by interrupt (IRQ 4, vector 0x24)"
 
+# A triple fault ends swkvm with status 1 and the vCPU's registers and code bytes
+out=$(timeout 20 "$SWKVM" run -k "$K" -m 64 -p "crash" </dev/null 2>"$tmp/err"); rc=$?
+check "$rc" 1 "triple fault: status 1"
+check "$(grep -c 'vCPU 0: triple fault (KVM_EXIT_SHUTDOWN)' "$tmp/err")" 1 "the crash is named"
+check "$(grep -o 'code at 0x[0-9a-f]*: cc' "$tmp/err" | cut -d: -f2)" " cc" "the bytes at RIP: the int3"
+check "$(tail -n 1 "$tmp/err" | sed 's/after [0-9.]* s/after T s/')" "swkvm: the guest crashed: triple fault after T s (exit status 1)" "the last line says why"
+
 # Without debug-exit the kernel ends in cli; hlt; Ctrl-A x (stdin not a terminal) ends it
 out=$( (sleep 1; printf '\001x') | timeout 20 "$SWKVM" run -k "$K" -m 64 -p "exit=3" --no-debug-exit 2>"$tmp/err"); rc=$?
 check "$rc" 0 "--no-debug-exit, then Ctrl-A x: status 0"

@@ -298,6 +298,15 @@ void mb_main(uint32_t magic, const struct mbi *mbi)
 			break;
 		}
 	}
+	/* "crash": an empty IDT, then int3: #GP, #DF, triple fault */
+	for (const char *p = cmd; *p; p++) {
+		if (memeq(p, "crash", 5)) {
+			struct __attribute__((packed)) { uint16_t limit; uint32_t base; } none = { 0, 0 };
+
+			printk("crashing\n");
+			__asm__ volatile("lidt %0; int3" : : "m"(none));
+		}
+	}
 	for (const char *p = cmd; *p; p++) {
 		if (memeq(p, "irq", 3)) {
 			irq_mode();
