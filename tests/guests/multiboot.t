@@ -61,6 +61,14 @@ out=$( (sleep 0.5; printf 'abc.') | timeout 20 "$SWKVM" run -k "$K" -m 64 -p "ex
 check "$rc" 9 "irq run exits through debug-exit"
 check "$(line 'irq: interrupts')" "irq: interrupts yes bytes 'abc.'" "received bytes arrive by interrupt (IRQ 4, vector 0x24)"
 
+# Power-off and reset: status 0 and the reason, nothing after the write
+for w in "a:the guest powered off" "k:the guest rebooted" "c:the guest rebooted" "p:the guest rebooted (port 0x92 reset)"; do
+  out=$(timeout 20 "$SWKVM" run -k "$K" -m 64 -p "off=${w%%:*}" </dev/null 2>"$tmp/err"); rc=$?
+  check "$rc" 0 "off=${w%%:*}: status 0"
+  check "$(tail -n 1 "$tmp/err" | sed 's/after [0-9.]* s/after T s/')" "swkvm: ${w#*:} after T s (exit status 0)" "off=${w%%:*}: ${w#*:}"
+  check "$(printf '%s\n' "$out" | tail -n 1)" "off ${w%%:*}" "off=${w%%:*}: the guest stopped at the write"
+done
+
 # A triple fault ends swkvm with status 1 and the vCPU's registers and code bytes
 out=$(timeout 20 "$SWKVM" run -k "$K" -m 64 -p "crash" </dev/null 2>"$tmp/err"); rc=$?
 check "$rc" 1 "triple fault: status 1"

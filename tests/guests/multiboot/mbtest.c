@@ -298,6 +298,19 @@ void mb_main(uint32_t magic, const struct mbi *mbi)
 			break;
 		}
 	}
+	/* power off / reset the ways Linux does: ACPI S5, i8042, 0xCF9, port 0x92 */
+	for (const char *p = cmd; *p; p++) {
+		if (memeq(p, "off=", 4)) {
+			printk("off %c\n", p[4]);
+			switch (p[4]) {
+			case 'a': outw(0x604, (5 << 10) | (1 << 13)); break;	/* SLP_TYP 5, SLP_EN */
+			case 'k': outb(0x64, 0xfe); break;
+			case 'c': outb(0xcf9, 0x06); break;
+			case 'p': outb(0x92, 0x01); break;
+			}
+			printk("still running after off\n");
+		}
+	}
 	/* "crash": an empty IDT, then int3: #GP, #DF, triple fault */
 	for (const char *p = cmd; *p; p++) {
 		if (memeq(p, "crash", 5)) {
