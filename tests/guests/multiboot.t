@@ -61,6 +61,11 @@ out=$( (sleep 0.5; printf 'abc.') | timeout 20 "$SWKVM" run -k "$K" -m 64 -p "ex
 check "$rc" 9 "irq run exits through debug-exit"
 check "$(line 'irq: interrupts')" "irq: interrupts yes bytes 'abc.'" "received bytes arrive by interrupt (IRQ 4, vector 0x24)"
 
+# SMP: the AP waits in KVM_RUN until the BSP's INIT and SIPIs start it in real mode
+out=$(timeout 20 "$SWKVM" run -k "$K" -m 64 -c 2 -p "exit=6 smp" </dev/null 2>/dev/null); rc=$?
+check "$rc" 13 "smp run exits through debug-exit"
+check "$(line 'smp:')" "smp: ap started" "-c 2: INIT, SIPI, SIPI start vCPU 1 at the trampoline"
+
 # Power-off and reset: status 0 and the reason, nothing after the write
 for w in "a:the guest powered off" "k:the guest rebooted" "c:the guest rebooted" "p:the guest rebooted (port 0x92 reset)"; do
   out=$(timeout 20 "$SWKVM" run -k "$K" -m 64 -p "off=${w%%:*}" </dev/null 2>"$tmp/err"); rc=$?

@@ -174,6 +174,40 @@ static void irq_mode(void)
 	printk("irq: interrupts %s bytes '%s'\n", irqs ? "yes" : "no", (const char *)rxbuf);
 }
 
+/*
+ * "smp": start the AP with APIC ID 1 by INIT, SIPI, SIPI (SDM Vol. 3A 8.4.4.1) at a
+ * real-mode trampoline at 0x8000 that sets the byte at 0x9000 and halts.
+ */
+static void smp_mode(void)
+{
+	static const uint8_t tramp[] = {
+		0x31, 0xc0,			/* xor ax, ax */
+		0x8e, 0xd8,			/* mov ds, ax */
+		0xc6, 0x06, 0x00, 0x90, 0x01,	/* mov byte [0x9000], 1 */
+		0xfa,				/* cli */
+		0xf4,				/* hlt */
+		0xeb, 0xfd,			/* jmp hlt */
+	};
+	volatile uint8_t *flag = (volatile uint8_t *)0x9000;
+	volatile uint32_t *apic = (volatile uint32_t *)0xfee00000;
+	uint8_t *dst = (uint8_t *)0x8000;
+	unsigned spins = 0;
+
+	for (unsigned i = 0; i < sizeof(tramp); i++)
+		dst[i] = tramp[i];
+	*flag = 0;
+	apic[0xf0 / 4] = 0x1ff;			/* SVR: APIC on, spurious vector 0xff */
+	apic[0x310 / 4] = 1u << 24;		/* ICR destination: APIC ID 1 */
+	apic[0x300 / 4] = 0x4500;		/* INIT, assert */
+	for (int k = 0; k < 2; k++) {
+		apic[0x310 / 4] = 1u << 24;
+		apic[0x300 / 4] = 0x4600 | (0x8000 >> 12);	/* Start-up, vector 0x08 */
+	}
+	while (!*flag && spins < 50000000)
+		spins++;
+	printk("smp: ap %s\n", *flag ? "started" : "silent");
+}
+
 void mb_main(uint32_t magic, const struct mbi *mbi);
 void mb_main(uint32_t magic, const struct mbi *mbi)
 {
@@ -298,6 +332,9 @@ void mb_main(uint32_t magic, const struct mbi *mbi)
 			break;
 		}
 	}
+	for (const char *p = cmd; *p; p++)
+		if (memeq(p, "smp", 3))
+			smp_mode();
 	/* power off / reset the ways Linux does: ACPI S5, i8042, 0xCF9, port 0x92 */
 	for (const char *p = cmd; *p; p++) {
 		if (memeq(p, "off=", 4)) {
