@@ -4,7 +4,7 @@
 #   make              build libswkvm.a, libswkvm.so and the swkvm command
 #   make check        install missing Debian packages, build, run every test layer (TAP via prove)
 #   make check SANITIZE=1   the same under ASan + UBSan (separate build dir)
-#   make run          the README's main job
+#   make run          the README's main job: boot Debian's kernel to a busybox shell
 #   make diff-long    the long differential run (10M cases)
 
 SANITIZE ?= 0
@@ -76,13 +76,29 @@ $(O)/tests/%.o: tests/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(O)/tests/%: $(O)/tests/%.o $(TEST_LIB_OBJS) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIBA) -lm -lZydis
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_EXTRA_OBJS) $(TEST_LIB_OBJS) $(LIBA) -lm -lZydis
 
 # tests/preload: plain /dev/kvm clients, linked without swkvm; they run under the preload library
 $(O)/tests/preload/%: $(O)/tests/preload/%.o $(O)/tests/lib/tap.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
-tests: $(TEST_BINS)
+# unit tests of the VMM (tests/unit/vmm_*.c) link its objects, all but main()
+VMM_CORE_OBJS := $(filter-out $(O)/src/vmm/main.o,$(VMM_OBJS))
+VMM_UNIT_BINS := $(filter $(O)/tests/unit/vmm_%,$(TEST_BINS))
+$(VMM_UNIT_BINS): $(VMM_CORE_OBJS)
+$(VMM_UNIT_BINS): TEST_EXTRA_OBJS = $(VMM_CORE_OBJS)
+
+# freestanding multiboot test kernels: 32-bit, no libc, no SSE (plain gcc and ld, no multilib)
+MB_DIR := tests/guests/multiboot
+MB_KERNELS := $(patsubst $(MB_DIR)/%.c,$(O)/$(MB_DIR)/%.elf,$(wildcard $(MB_DIR)/*.c))
+MB_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fcf-protection=none -mgeneral-regs-only -nostdlib -O2 -Wall -Wextra -Werror
+$(O)/$(MB_DIR)/%.elf: $(MB_DIR)/%.c $(MB_DIR)/entry.S $(MB_DIR)/link.ld $(MB_DIR)/mb.h
+	@mkdir -p $(@D)
+	$(CC) $(MB_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,$(MB_DIR)/link.ld \
+		-Wl,--build-id=none -Wl,--no-warn-rwx-segments -o $@ $(MB_DIR)/entry.S $<
+
+tests: $(TEST_BINS) $(MB_KERNELS)
 
 # ---- benchmarks (not part of check) ----
 $(O)/bench/%: bench/%.c $(LIBA)
@@ -91,6 +107,7 @@ $(O)/bench/%: bench/%.c $(LIBA)
 
 bench: all $(O)/bench/cpu_loop $(O)/bench/idle
 	@O=$(O) bench/run
+	@O=$(O) bench/boot
 
 deps:
 	@scripts/deps
@@ -100,17 +117,26 @@ check: deps
 	@$(MAKE) --no-print-directory all tests
 	@O=$(O) scripts/run-tests $(TEST_BINS) $(TEST_SCRIPTS)
 
+# the Debian kernel boot test, disabled in check until Linux boots (tests/boot/linux.t)
+check-linux: all
+	@scripts/deps run
+	@SWKVM_BOOT_LINUX=1 O=$(O) scripts/run-tests tests/boot/linux.t
+
 diff-long: all tests
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_alu
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_sse
 
+# the README's main job: Debian's cloud kernel and a busybox initramfs (scripts/guest-image,
+# cached in $(O)/guest), booted with the serial console on this terminal. RUN_ARGS adds options.
 run: all
-	$(SWKVM) run
+	@scripts/deps run
+	@scripts/guest-image $(O) >/dev/null
+	$(SWKVM) run -k $(O)/guest/vmlinuz -i $(O)/guest/initramfs.cpio.gz $(RUN_ARGS)
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests deps check diff-long run bench clean
+.PHONY: all tests deps check check-linux diff-long run bench clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
