@@ -125,6 +125,7 @@ check-linux: all
 diff-long: all tests
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_alu
 	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_sse
+	SWKVM_DIFF_CASES=10000000 $(O)/tests/diff/diff_x87
 
 # the README's main job: Debian's cloud kernel and a busybox initramfs (scripts/guest-image,
 # cached in $(O)/guest), booted with the serial console on this terminal. RUN_ARGS adds options.

@@ -177,11 +177,11 @@ static void test_triple_fault(void)
 }
 
 /*
- * An instruction the CPU cannot execute yet. x87 is CPU issue 5: when FNINIT is
- * implemented, pick another valid but unimplemented encoding here.
+ * An instruction the CPU cannot execute yet (RDPMC, which the CPU model does not have);
+ * when it is implemented, pick another valid but unimplemented encoding here.
  */
 static const uint8_t prog_unimpl[] = {
-	0xdb, 0xe3,		/* fninit */
+	0x0f, 0x33,		/* rdpmc */
 	0xf4,			/* hlt */
 };
 
@@ -202,9 +202,9 @@ static void test_emulation_failure(void)
 	is(run->emulation_failure.suberror, KVM_INTERNAL_ERROR_EMULATION, "suberror EMULATION");
 	ok(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES,
 	   "flagged with the instruction bytes");
-	ok(run->emulation_failure.insn_size == 2 && run->emulation_failure.insn_bytes[0] == 0xdb &&
-	   run->emulation_failure.insn_bytes[1] == 0xe3 && run->emulation_failure.insn_bytes[2] == 0x90,
-	   "the 2 bytes of FNINIT, padded with NOPs");
+	ok(run->emulation_failure.insn_size == 2 && run->emulation_failure.insn_bytes[0] == 0x0f &&
+	   run->emulation_failure.insn_bytes[1] == 0x33 && run->emulation_failure.insn_bytes[2] == 0x90,
+	   "the 2 bytes of RDPMC, padded with NOPs");
 	is(run->emulation_failure.ndata, 9, "ndata as in prepare_emulation_failure_exit");
 	is(vcpu_regs(v).rip, 0x1000, "RIP at the instruction");
 	is(vcpu_run(v), 0, "running on delivers the queued #UD");

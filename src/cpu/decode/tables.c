@@ -143,7 +143,8 @@ static const struct opcode op63[2] = {
 #define JCC1(cc, n) [0x70 + (cc)] = ROW(x_jcc, n, OPS(Jb), F64, ARG(cc))
 #define XCHGA(o) [0x90 + (o)] = ROW(x_xchg, "xchg", OPS(Zv, eAX))
 #define MOVB(o) [0xb0 + (o)] = ROW(x_mov, "mov", OPS(Zb, Ib)), [0xb8 + (o)] = ROW(x_mov, "mov", OPS(Zv, Iv))
-#define X87(o) [0xd8 + (o)] = UNIMPL("x87", MODRM)
+/* D8-DF: the x87 escapes; exec/x87.c decodes ModRM further (SDM Vol.2 Tables A-7..A-22) */
+#define X87(o) [0xd8 + (o)] = ROW(x_x87, "x87", MODRM)
 
 const struct opcode opcode_map1[256] = {
 	ALU6(0x00, "add", ALU_ADD),
@@ -207,7 +208,7 @@ const struct opcode opcode_map1[256] = {
 	[0x98] = ROW(x_cbw, "cbw"),
 	[0x99] = ROW(x_cwd, "cwd"),
 	[0x9a] = ROW(x_callf, "callf", OPS(Ap), I64),
-	[0x9b] = ROW(x_nop, "fwait"),
+	[0x9b] = ROW(x_fwait, "fwait"),
 	[0x9c] = ROW(x_pushf, "pushf", D64),
 	[0x9d] = ROW(x_popf, "popf", D64),
 	[0x9e] = ROW(x_sahf, "sahf"),

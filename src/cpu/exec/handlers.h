@@ -36,6 +36,8 @@ H(x_invlpg); H(x_clts); H(x_ltr); H(x_lldt); H(x_str); H(x_sldt); H(x_swapgs); H
 H(x_sysret); H(x_wbinvd); H(x_unimpl); H(x_fence); H(x_vmcall); H(x_sysenter); H(x_sysexit);
 /* seg.c */
 H(x_lar); H(x_lsl); H(x_verr);
+/* x87.c */
+H(x_x87); H(x_fwait);
 /* legacy.c */
 H(x_daa); H(x_aaa); H(x_aam); H(x_aad); H(x_bound); H(x_arpl);
 /* sse.c, fxsave.c (MMX, SSE..SSE4, x87/SSE state) */
