@@ -244,6 +244,29 @@ static void test_env_real(struct cpu *cpu)
 	   "  FNINIT, FLDENV of the 16-bit image, FNSTENV: the same 14 bytes (linear pointers, FOP, tags)");
 }
 
+/* 64-bit code: FIP and FDP are the 64-bit RIP and operand offset at FXSAVE bytes 8 and 16. */
+static void test_pointers64(struct cpu *cpu)
+{
+	struct cpu_exit e;
+	uint64_t fip, fdp;
+
+	set_mode(cpu, M64);
+	memset(ram, 0, 0x10000);
+	/* fld dword [rip+1000h] at 1000h (next RIP 1006h); FOP D9 05, then FLD1: FOP D9 E8 */
+	memcpy(ram + 0x1000, "\xd9\x05\x00\x10\x00\x00\xd9\xe8\xf4", 9);
+	put64(0x2006, 0x3f800000);
+	is(cpu_run(cpu, &e), CPU_EXIT_HLT, "64-bit: FLD m32 (RIP-relative); FLD1");
+	memcpy(&fip, cpu->fxsave + 8, 8);
+	memcpy(&fdp, cpu->fxsave + 16, 8);
+	is(fip, 0x1006, "  FIP is FLD1's RIP (64 bits)");
+	is(fdp, 0x2006, "  FDP is the last memory operand's offset (FLD1 has none)");
+	is(cpu->fxsave[6] | cpu->fxsave[7] << 8, 0x1e8, "  FOP D9 E8");
+	is(cpu->fxsave[4], 0xc0, "  abridged tag: R7 and R6 in use");
+	is((cpu->fxsave[3] >> 3) & 7, 6, "  TOP 6");
+	is(cpu->fxsave[32 + 9] << 8 | cpu->fxsave[32 + 8], 0x3fff, "  slot 0 (ST0) holds 1.0");
+	is(cpu->fxsave[48 + 9] << 8 | cpu->fxsave[48 + 8], 0x3fff, "  slot 1 (ST1) holds 1.0 from memory");
+}
+
 int main(void)
 {
 	struct cpu *cpu = cpu_create(&harness_ops, NULL);
@@ -254,6 +277,7 @@ int main(void)
 	test_mf(cpu);
 	test_env_pm(cpu);
 	test_env_real(cpu);
+	test_pointers64(cpu);
 	cpu_destroy(cpu);
 	return tap_done();
 }
