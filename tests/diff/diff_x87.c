@@ -382,5 +382,7 @@ int main(void)
 	}
 	ok(bad == 0, "%ld random x87 cases over %u forms, %ld mismatches", ran, nforms, bad);
 	ok(memf > ran / 4 && unmasked > ran / 5, "%ld with a memory operand, %ld with unmasked exceptions", memf, unmasked);
+	cpu_destroy(cpu);
+	munmap(stub, 4096);
 	return tap_done();
 }

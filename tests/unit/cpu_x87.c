@@ -104,6 +104,29 @@ static void test_nm(struct cpu *cpu)
 	is(RUN(cpu, "\xdd\x2d\x00\x50\x00\x00"), CPU_EXC_UD, "DD /5 is #UD");
 }
 
+/*
+ * A kernel's lazy FPU switch: CR0.TS set, the first x87 instruction traps to #NM, the
+ * handler runs CLTS and FRSTOR of the task's saved image and IRETs, and the faulting
+ * instruction runs again on the restored state.
+ */
+static void test_lazy(struct cpu *cpu)
+{
+	pm32_setup(cpu, CPU_CR0_NE | CPU_CR0_MP);
+	/* the task's image: FNINIT; FLD1; FNSAVE [5000h] */
+	is(RUN(cpu, "\xdb\xe3\xd9\xe8\xdd\x35\x00\x50\x00\x00"), -1, "lazy FPU: a task's state saved");
+	/* #NM handler at 3070h: clts; frstor [5000h]; iret (after a counter in 6000h) */
+	memcpy(ram + 0x3070, "\xff\x05\x00\x60\x00\x00\x0f\x06\xdd\x25\x00\x50\x00\x00\xcf", 15);
+	cpu->cr0 |= CPU_CR0_TS;
+	cpu_state_changed(cpu);
+	/* fldpi; fstp qword [5400h]; fstp qword [5408h] */
+	is(RUN(cpu, "\xd9\xeb\xdd\x1d\x00\x54\x00\x00\xdd\x1d\x08\x54\x00\x00"), -1,
+	   "  FLDPI with CR0.TS set: #NM, handler restores, FLDPI runs again");
+	is(get32(0x6000), 1, "  one #NM");
+	is(cpu->cr0 & CPU_CR0_TS, 0, "  TS cleared by CLTS");
+	is(get64(0x5400), 0x400921fb54442d18ull, "  pi (rounded to double)");
+	is(get64(0x5408), 0x3ff0000000000000ull, "  on top of the restored 1.0");
+}
+
 /* FNINIT; FLDCW [6100h]; FLD1; FLDZ; FDIVP (divide by zero, ZE unmasked); FNSTSW AX; FNSTENV [5000h] */
 #define MF_PROLOGUE "\xdb\xe3\xd9\x2d\x00\x61\x00\x00\xd9\xe8\xd9\xee\xde\xf9\xdf\xe0\xd9\x35\x00\x50\x00\x00"
 
@@ -278,6 +301,7 @@ int main(void)
 	test_env_pm(cpu);
 	test_env_real(cpu);
 	test_pointers64(cpu);
+	test_lazy(cpu);
 	cpu_destroy(cpu);
 	return tap_done();
 }
