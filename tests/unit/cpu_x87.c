@@ -290,6 +290,23 @@ static void test_pointers64(struct cpu *cpu)
 	is(cpu->fxsave[48 + 9] << 8 | cpu->fxsave[48 + 8], 0x3fff, "  slot 1 (ST1) holds 1.0 from memory");
 }
 
+/* MMX register i is physical register Ri whatever TOP is; the MMX instruction sets TOP 0. */
+static void test_mmx_alias(struct cpu *cpu)
+{
+	struct cpu_exit e;
+
+	set_mode(cpu, M64);
+	memset(ram, 0, 0x10000);
+	cpu->cr4 |= CPU_CR4_OSFXSR;
+	cpu_state_changed(cpu);
+	/* fninit; fld1 (TOP 7, R7 = 1.0); movq rax, mm7; emms */
+	memcpy(ram + 0x1000, "\xdb\xe3\xd9\xe8\x48\x0f\x7e\xf8\x0f\x77\xf4", 11);
+	is(cpu_run(cpu, &e), CPU_EXIT_HLT, "MMX after x87: FLD1; MOVQ RAX, MM7; EMMS");
+	is(cpu->gpr[CPU_RAX], 0x8000000000000000ull, "  MM7 is R7, the 1.0 FLD1 pushed with TOP 7");
+	is((cpu->fxsave[3] >> 3) & 7, 0, "  TOP 0");
+	is(cpu->fxsave[32 + 16 * 7 + 9] << 8 | cpu->fxsave[32 + 16 * 7 + 8], 0x3fff, "  ST(7) is now R7 = 1.0");
+}
+
 int main(void)
 {
 	struct cpu *cpu = cpu_create(&harness_ops, NULL);
@@ -302,6 +319,7 @@ int main(void)
 	test_env_real(cpu);
 	test_pointers64(cpu);
 	test_lazy(cpu);
+	test_mmx_alias(cpu);
 	cpu_destroy(cpu);
 	return tap_done();
 }

@@ -38,6 +38,8 @@ H(x_sysret); H(x_wbinvd); H(x_unimpl); H(x_fence); H(x_vmcall); H(x_sysenter); H
 H(x_lar); H(x_lsl); H(x_verr);
 /* x87.c */
 H(x_x87); H(x_fwait);
+/* Sets FSW.TOP, rotating the stack-ordered register slots of cpu->fxsave to match. */
+void x87_set_top(struct cpu *cpu, unsigned top);
 /* legacy.c */
 H(x_daa); H(x_aaa); H(x_aam); H(x_aad); H(x_bound); H(x_arpl);
 /* sse.c, fxsave.c (MMX, SSE..SSE4, x87/SSE state) */

@@ -52,11 +52,7 @@ int mmx_check(struct cpu *cpu)
 /* SDM Vol.1 §9.5.1: every MMX instruction but EMMS sets TOP to 0 and all tags valid. */
 void mmx_enter(struct cpu *cpu)
 {
-	uint16_t fsw;
-
-	memcpy(&fsw, cpu->fxsave + FX_FSW, 2);
-	fsw &= (uint16_t)~0x3800;
-	memcpy(cpu->fxsave + FX_FSW, &fsw, 2);
+	x87_set_top(cpu, 0);	/* MMi is physical register Ri: slot i once TOP is 0 */
 	cpu->fxsave[FX_FTW] = 0xff;	/* abridged tag word: 1 = valid */
 }
 

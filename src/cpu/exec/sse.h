@@ -66,21 +66,31 @@ static inline void xmm_put(struct cpu *cpu, unsigned i, const union xmm *v)
 }
 
 /*
- * MMX register i is the low 64 bits of the x87 register slot i (physical, not
- * stack-relative); writing it sets bits 79:64 to all ones (SDM Vol.1 §9.5.1).
+ * MMX register i is the low 64 bits of PHYSICAL x87 register Ri; cpu->fxsave keeps the
+ * registers in stack order (slot k is R((TOP + k) & 7), see exec/x87.c), so Ri is slot
+ * (i - TOP) & 7, which is slot i once mmx_enter() has set TOP to 0. Writing it sets bits
+ * 79:64 to all ones (SDM Vol.1 §9.5.1).
  */
+static inline unsigned mm_slot(const struct cpu *cpu, unsigned i)
+{
+	uint16_t fsw;
+	memcpy(&fsw, cpu->fxsave + FX_FSW, 2);
+	return (i - (fsw >> 11)) & 7;
+}
+
 static inline uint64_t mm_get(const struct cpu *cpu, unsigned i)
 {
 	uint64_t v;
-	memcpy(&v, cpu->fxsave + FX_ST(i & 7), 8);
+	memcpy(&v, cpu->fxsave + FX_ST(mm_slot(cpu, i)), 8);
 	return v;
 }
 
 static inline void mm_put(struct cpu *cpu, unsigned i, uint64_t v)
 {
 	uint16_t top = 0xffff;
-	memcpy(cpu->fxsave + FX_ST(i & 7), &v, 8);
-	memcpy(cpu->fxsave + FX_ST(i & 7) + 8, &top, 2);
+	unsigned k = mm_slot(cpu, i);
+	memcpy(cpu->fxsave + FX_ST(k), &v, 8);
+	memcpy(cpu->fxsave + FX_ST(k) + 8, &top, 2);
 }
 
 /* sse.c */

@@ -127,10 +127,10 @@ static void set_reg(struct cpu *cpu, unsigned i, const uint8_t *v)
 }
 
 /*
- * TOP changed without a push or pop (FLDENV, FNINIT): the physical registers stay, so
- * the stack-ordered slots rotate (slot k is R((TOP + k) & 7)).
+ * TOP changed without a push or pop (FLDENV, FNINIT, an MMX instruction): the physical
+ * registers stay, so the stack-ordered slots rotate (slot k is R((TOP + k) & 7)).
  */
-static void set_top(struct cpu *cpu, unsigned ntop)
+void x87_set_top(struct cpu *cpu, unsigned ntop)
 {
 	uint8_t old[128], *fx = cpu->fxsave;
 	unsigned otop = top_of(cpu);
@@ -468,7 +468,7 @@ static void load_env(struct cpu *cpu, struct insn *in, const uint8_t *env)
 			fds = rd16(env + 24);
 		}
 	}
-	set_top(cpu, (sw >> 11) & 7);
+	x87_set_top(cpu, (sw >> 11) & 7);
 	wr16(fx + X_FCW, cw);
 	wr16(fx + X_FSW, sw_with_es(sw, cw));
 	fx[X_FTW] = abridged_tag(tw);
@@ -480,7 +480,7 @@ static void load_env(struct cpu *cpu, struct insn *in, const uint8_t *env)
 /* FNINIT (SDM Vol.2 FINIT): FCW 037FH, FSW 0, all empty, FOP/FIP/FDP 0; registers kept. */
 static void fninit(struct cpu *cpu)
 {
-	set_top(cpu, 0);
+	x87_set_top(cpu, 0);
 	memset(cpu->fxsave, 0, 24);
 	wr16(cpu->fxsave + X_FCW, 0x37f);
 }
