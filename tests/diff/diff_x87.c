@@ -5,6 +5,8 @@
 // 80-bit values including pseudo-denormals, unnormals, pseudo-NaN/infinity, SNaN/QNaN
 // with payloads; a control word with any precision and rounding control and, in a
 // third of the cases, unmasked exceptions; sticky masked flags and condition codes),
+// first as an edge matrix (every form with ST(0) and ST(1) of every pair of value
+// classes, about 150k cases), then at random,
 // random arithmetic flags, a memory operand of the instruction's format, and one x87
 // instruction (every valid ModRM of D8-DF apart from FNSTENV/FNSAVE and the FIP-carrying
 // forms, which the appended FNSAVE covers). Natively a stub runs FRSTOR, the
@@ -12,7 +14,7 @@
 // FNSAVE in 64-bit mode. The whole 108-byte FNSAVE image (control, status and full tag
 // words, reserved bytes, the eight registers) is compared except FIP/FCS/FOP/FDP/FDS,
 // which hold addresses, plus the memory block, AX and the arithmetic flags.
-// SWKVM_DIFF_CASES sets the number of random cases (default 300000); SWKVM_DIFF_SEED
+// SWKVM_DIFF_CASES sets the number of random cases (default 200000); SWKVM_DIFF_SEED
 // the seed.
 #include <inttypes.h>
 #include <stdio.h>
@@ -140,14 +142,15 @@ static uint64_t rnd(void)
 	return rng_state * 2685821657736338717ull;
 }
 
-/* An 80-bit value: edge classes and random ones near the interesting exponents. */
-static void gen_f80(uint8_t *p)
+/* An 80-bit value of class `cls` (0-15): edge classes and random ones near the interesting exponents. */
+#define F80_CLASSES 16
+static void gen_f80_class(uint8_t *p, unsigned cls)
 {
 	uint64_t m = rnd();
 	uint16_t e = (uint16_t)rnd();
 	unsigned sign = (rnd() & 1) << 15;
 
-	switch (rnd() % 16) {
+	switch (cls) {
 	case 0: m = 0; e = 0; break;					/* zero */
 	case 1: m >>= 1 + rnd() % 63; e = 0; break;			/* denormal */
 	case 2: m |= 1ull << 63; e = 0; break;				/* pseudo-denormal */
@@ -167,6 +170,11 @@ static void gen_f80(uint8_t *p)
 	e = (uint16_t)((e & 0x7fff) | sign);
 	memcpy(p, &m, 8);
 	memcpy(p + 8, &e, 2);
+}
+
+static void gen_f80(uint8_t *p)
+{
+	gen_f80_class(p, (unsigned)(rnd() % F80_CLASSES));
 }
 
 static uint32_t gen_f32(void)
@@ -322,10 +330,47 @@ static bool same(const struct state *a, const struct state *b)
 	       a->rax == b->rax;
 }
 
+static long mem_cases, shown;
+
+/* One case: the form on the state `in` (memory operand generated here), natively and on swkvm. */
+static bool run_case(struct cpu *cpu, struct form f, struct state *in)
+{
+	struct state host, sw;
+	uint8_t insn[8];
+	unsigned len = 0;
+
+	insn[len++] = (uint8_t)(0xd8 + f.op);
+	if (f.modrm < 0xc0) {
+		/* [rdi + 128] */
+		insn[len++] = (uint8_t)(0x80 | (f.modrm & 0x38) | 7);
+		memcpy(insn + len, "\x80\x00\x00\x00", 4);
+		len += 4;
+		gen_mem(in, f.op, (f.modrm >> 3) & 7);
+		mem_cases++;
+	} else {
+		insn[len++] = f.modrm;
+	}
+	host = *in;
+	sw = *in;
+	build_stub(insn, len);
+	((void (*)(struct state *))stub)(&host);
+	if (run_swkvm(cpu, insn, len, &sw) && same(&host, &sw))
+		return true;
+	if (++shown <= 5) {
+		tap_diag("mismatch: %02x %02x", insn[0], insn[1]);
+		dump("in  ", in);
+		dump("host", &host);
+		dump("swkvm", &sw);
+		if (memcmp(host.mem, sw.mem, MEM_SIZE))
+			tap_diag("  memory differs");
+	}
+	return false;
+}
+
 int main(void)
 {
 	const char *env = getenv("SWKVM_DIFF_CASES");
-	long cases = env ? atol(env) : 300000, bad = 0, ran = 0, unmasked = 0, memf = 0;
+	long cases = env ? atol(env) : 200000, bad = 0, ran = 0, unmasked = 0, edge_bad = 0, edge_ran = 0;
 	struct cpu *cpu;
 
 	rng_state = getenv("SWKVM_DIFF_SEED") ? strtoull(getenv("SWKVM_DIFF_SEED"), NULL, 0) : 0x87878787ull;
@@ -344,44 +389,41 @@ int main(void)
 			forms[nforms++] = (struct form){ (uint8_t)op, (uint8_t)m };
 		}
 
+	/* the edge matrix: every form with ST(0) and ST(1) of every pair of value classes */
+	for (unsigned fi = 0; fi < nforms; fi++)
+		for (unsigned c0 = 0; c0 < F80_CLASSES; c0++)
+			for (unsigned c1 = 0; c1 < F80_CLASSES; c1++) {
+				struct state in;
+				uint16_t tw;
+
+				gen_state(&in);
+				/* both in use: ST(0) and ST(1) are the physical registers TOP and TOP+1 */
+				memcpy(&tw, in.img + 8, 2);
+				tw &= (uint16_t)~(3u << (2 * ((in.img[5] >> 3) & 7)));
+				tw &= (uint16_t)~(3u << (2 * (((in.img[5] >> 3) + 1) & 7)));
+				memcpy(in.img + 8, &tw, 2);
+				gen_f80_class(in.img + 28, c0);
+				gen_f80_class(in.img + 38, c1);
+				if (!run_case(cpu, forms[fi], &in))
+					edge_bad++;
+				edge_ran++;
+			}
+	ok(edge_bad == 0, "edge matrix: %ld cases (%u forms x %u x %u classes), %ld mismatches",
+	   edge_ran, nforms, F80_CLASSES, F80_CLASSES, edge_bad);
+
+	mem_cases = 0;
 	for (long c = 0; c < cases; c++) {
-		struct form f = forms[rnd() % nforms];
-		struct state in, host, sw;
-		uint8_t insn[8];
-		unsigned len = 0;
+		struct state in;
 
 		gen_state(&in);
-		insn[len++] = (uint8_t)(0xd8 + f.op);
-		if (f.modrm < 0xc0) {
-			/* [rdi + 128] */
-			insn[len++] = (uint8_t)(0x80 | (f.modrm & 0x38) | 7);
-			memcpy(insn + len, "\x80\x00\x00\x00", 4);
-			len += 4;
-			gen_mem(&in, f.op, (f.modrm >> 3) & 7);
-			memf++;
-		} else {
-			insn[len++] = f.modrm;
-		}
+		if (!run_case(cpu, forms[rnd() % nforms], &in))
+			bad++;
+		ran++;
 		if ((rd16(in.img) & 0x3f) != 0x3f)
 			unmasked++;
-		host = in;
-		sw = in;
-		build_stub(insn, len);
-		((void (*)(struct state *))stub)(&host);
-		ran++;
-		if (!run_swkvm(cpu, insn, len, &sw) || !same(&host, &sw)) {
-			if (++bad <= 5) {
-				tap_diag("mismatch: %02x %02x", insn[0], insn[1]);
-				dump("in  ", &in);
-				dump("host", &host);
-				dump("swkvm", &sw);
-				if (memcmp(host.mem, sw.mem, MEM_SIZE))
-					tap_diag("  memory differs");
-			}
-		}
 	}
 	ok(bad == 0, "%ld random x87 cases over %u forms, %ld mismatches", ran, nforms, bad);
-	ok(memf > ran / 4 && unmasked > ran / 5, "%ld with a memory operand, %ld with unmasked exceptions", memf, unmasked);
+	ok(mem_cases > ran / 4 && unmasked > ran / 5, "%ld with a memory operand, %ld with unmasked exceptions", mem_cases, unmasked);
 	cpu_destroy(cpu);
 	munmap(stub, 4096);
 	return tap_done();
