@@ -307,6 +307,42 @@ static void test_mmx_alias(struct cpu *cpu)
 	is(cpu->fxsave[32 + 16 * 7 + 9] << 8 | cpu->fxsave[32 + 16 * 7 + 8], 0x3fff, "  ST(7) is now R7 = 1.0");
 }
 
+/*
+ * Precise faults: an x87 store or load whose operand crosses into a not-present page
+ * raises #PF with nothing written and the stack unchanged (32-bit paging, page C000h absent).
+ */
+static void test_page_fault(struct cpu *cpu)
+{
+	pm32_setup(cpu, CPU_CR0_NE);
+	memset(ram + 0x10000, 0, 0x2000);
+	put64(0x10000, 0x11000 | 3);			/* PDE 0: the page table at 11000h */
+	for (uint32_t i = 0; i < 512; i++)
+		if (i != 0xc)
+			memcpy(ram + 0x11000 + 4 * i, &(uint32_t){ i * 4096 | 3 }, 4);
+	cpu->cr3 = 0x10000;
+	cpu->cr0 |= CPU_CR0_PG;
+	cpu_state_changed(cpu);
+	memset(ram + 0xbff0, 0x5a, 16);
+	/* fninit; fld1; fstp tword [0BFFAh] */
+	is(RUN(cpu, "\xdb\xe3\xd9\xe8\xdb\x3d\xfa\xbf\x00\x00"), CPU_EXC_PF, "FSTP m80 across into a missing page: #PF");
+	is(cpu->cr2, 0xc000, "  CR2 is the missing page");
+	is(get32(0x8000 - 16), 2, "  error code: write, not present");
+	is(get32(0x8000 - 12), CODE + 4, "  at the FSTP");
+	ok(ram[0xbffa] == 0x5a && ram[0xbfff] == 0x5a, "  nothing written in the present page");
+	is((cpu->fxsave[3] >> 3) & 7, 7, "  no pop: TOP still 7");
+	is(cpu->fxsave[6] | cpu->fxsave[7] << 8, 0x1e8, "  FOP still FLD1's");
+	/* fld tword [0BFFAh] */
+	cpu->gpr[CPU_RSP] = 0x8000;
+	is(RUN(cpu, "\xdb\x2d\xfa\xbf\x00\x00"), CPU_EXC_PF, "FLD m80 across into a missing page: #PF");
+	is(get32(0x8000 - 16), 0, "  error code: read, not present");
+	is((cpu->fxsave[3] >> 3) & 7, 7, "  no push");
+	/* fnsave [0BFA0h]: 108 bytes cross into C000h */
+	cpu->gpr[CPU_RSP] = 0x8000;
+	is(RUN(cpu, "\xdd\x35\xa0\xbf\x00\x00"), CPU_EXC_PF, "FNSAVE across into a missing page: #PF");
+	ok(ram[0xbff0] == 0x5a && ram[0xbfa0] == 0, "  nothing written");
+	is(cpu->fxsave[4], 0x80, "  and no FNINIT: R7 still in use");
+}
+
 int main(void)
 {
 	struct cpu *cpu = cpu_create(&harness_ops, NULL);
@@ -320,6 +356,7 @@ int main(void)
 	test_pointers64(cpu);
 	test_lazy(cpu);
 	test_mmx_alias(cpu);
+	test_page_fault(cpu);
 	cpu_destroy(cpu);
 	return tap_done();
 }
