@@ -85,11 +85,13 @@ static void check_acpi(void)
 		return;
 	}
 	{
-		const uint8_t *xsdt = (const uint8_t *)*(const uint32_t *)(p + 24);
+		/* revision 0 (ACPI 1.0, as SeaBIOS builds it) has only the RSDT, 4-byte entries */
+		unsigned rev = p[15], esz = rev >= 2 ? 8 : 4;
+		const uint8_t *xsdt = (const uint8_t *)*(const uint32_t *)(p + (rev >= 2 ? 24 : 16));
 		uint32_t len = *(const uint32_t *)(xsdt + 4), cpus = 0, ioapics = 0;
 
-		printk("acpi: rsdp rev %u xsdt %s", p[15], !sum(xsdt, len) ? "ok" : "bad");
-		for (uint32_t o = 36; o < len; o += 8) {
+		printk("acpi: rsdp rev %u %s %s", rev, rev >= 2 ? "xsdt" : "rsdt", !sum(xsdt, len) ? "ok" : "bad");
+		for (uint32_t o = 36; o < len; o += esz) {
 			const uint8_t *t = (const uint8_t *)*(const uint32_t *)(xsdt + o);
 			uint32_t tl = *(const uint32_t *)(t + 4);
 
