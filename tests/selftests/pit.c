@@ -4,8 +4,10 @@
 // counter latch, read-back status, BCD, KVM_GET/SET_PIT2 round trip, and channel 0
 // interrupting a 64-bit guest at 1 kHz through the PIC and LINT0 ExtINT.
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kvm_util.h"
 
@@ -220,6 +222,43 @@ GUEST_CODE static void guest_main(void)
 	GUEST_DONE();
 }
 
+/*
+ * KVM_CREATE_PIT2 while a vCPU runs and keeps arming its LAPIC timer: the port
+ * registration waits for the vCPU, which must not be blocked behind the creation.
+ */
+static volatile uint32_t stop_rearming;
+
+GUEST_CODE static void rearm_main(void)
+{
+	while (!stop_rearming)
+		*(volatile uint32_t *)0xfee00380ul = 1000000;	/* TMICT: a one-shot LAPIC timer */
+	GUEST_DONE();
+}
+
+static void *run_vcpu(void *arg)
+{
+	struct ucall uc;
+
+	return (void *)(uintptr_t)vcpu_get_ucall(arg, &uc);
+}
+
+static void create_while_running(void)
+{
+	struct vcpu *v;
+	struct vm *vm = vm_create_64_irqchip(&v, rearm_main);
+	struct kvm_pit_config cfg = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	pthread_t thr;
+	void *ret;
+
+	pthread_create(&thr, NULL, run_vcpu, v);
+	usleep(20000);
+	is(kvm_ioctl(vm->fd, KVM_CREATE_PIT2, &cfg), 0, "CREATE_PIT2 while the vCPU runs and arms timers");
+	*(volatile uint32_t *)addr_gva2hva(vm, (uint64_t)(uintptr_t)&stop_rearming) = 1;
+	pthread_join(thr, &ret);
+	is((uint64_t)(uintptr_t)ret, UCALL_DONE, "the vCPU finished");
+	vm_free(vm);
+}
+
 static void check_errors(void)
 {
 	struct vm *vm = vm_create_empty();
@@ -269,6 +308,7 @@ int main(void)
 	uint64_t e;
 
 	check_errors();
+	create_while_running();
 
 	vm = vm_create_64_irqchip(&v, guest_main);
 	is(kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PIT2), 1, "CAP_PIT2");

@@ -219,9 +219,11 @@ static void pit_ack(struct kvm_pit *pit)
 		queue_work(pit);
 }
 
+static struct kvm_pit *get_pit(struct kvm *kvm);
+
 void kvm_pit_irq_acked(struct kvm *kvm, uint32_t gsi)
 {
-	struct kvm_pit *pit = kvm->vpit;
+	struct kvm_pit *pit = get_pit(kvm);
 
 	if (pit && gsi == 0 && atomic_load(&pit->reinject))
 		pit_ack(pit);
@@ -230,7 +232,7 @@ void kvm_pit_irq_acked(struct kvm *kvm, uint32_t gsi)
 /* pit_mask_notifer(): unmasking GSI 0 forgets the ticks missed while it was masked */
 void kvm_pit_irq_masked(struct kvm *kvm, uint32_t gsi, bool masked)
 {
-	struct kvm_pit *pit = kvm->vpit;
+	struct kvm_pit *pit = get_pit(kvm);
 
 	if (pit && gsi == 0 && !masked && atomic_load(&pit->reinject))
 		reset_reinject(pit);
@@ -514,15 +516,30 @@ static void pit_free(struct kvm *kvm, struct kvm_pit *pit)
 	free(pit);
 }
 
-/* kvm_create_pit(); called with kvm->lock held */
+/*
+ * Serialises PIT creation. kvm->lock cannot be held across the bus registration: that
+ * waits for every running vCPU, and a vCPU may need kvm->lock (timer.c) to get there.
+ */
+static pthread_mutex_t pit_create_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct kvm_pit *get_pit(struct kvm *kvm)
+{
+	return __atomic_load_n(&kvm->vpit, __ATOMIC_ACQUIRE);
+}
+
+/* kvm_create_pit(); called with pit_create_lock held */
 static long create_pit(struct kvm *kvm, uint32_t flags)
 {
 	struct kvm_pit *pit;
+	bool have_pic;
 	long r;
 
-	if (kvm->vpit)
+	if (get_pit(kvm))
 		return -EEXIST;
-	if (!kvm->vpic)
+	pthread_mutex_lock(&kvm->lock);
+	have_pic = kvm->vpic != NULL;
+	pthread_mutex_unlock(&kvm->lock);
+	if (!have_pic)
 		return -ENOENT;
 	pit = calloc(1, sizeof(*pit));
 	if (!pit)
@@ -546,7 +563,7 @@ static long create_pit(struct kvm *kvm, uint32_t flags)
 		}
 		pit->speaker_registered = true;
 	}
-	kvm->vpit = pit;
+	__atomic_store_n(&kvm->vpit, pit, __ATOMIC_RELEASE);
 	return 0;
 fail:
 	pit_free(kvm, pit);
@@ -562,7 +579,7 @@ void kvm_pit_destroy(struct kvm *kvm)
 	kvm_io_bus_unregister_dev(kvm, KVM_PIO_BUS, &pit->dev.dev);
 	if (pit->speaker_registered)
 		kvm_io_bus_unregister_dev(kvm, KVM_PIO_BUS, &pit->speaker.dev);
-	kvm->vpit = NULL;
+	__atomic_store_n(&kvm->vpit, NULL, __ATOMIC_RELEASE);
 	pit_free(kvm, pit);
 }
 
@@ -587,9 +604,9 @@ static long create_pit2(struct kvm *kvm, void *argp, bool legacy)
 			if (cfg.pad[i])
 				return -EINVAL;
 	}
-	pthread_mutex_lock(&kvm->lock);
+	pthread_mutex_lock(&pit_create_lock);
 	r = create_pit(kvm, cfg.flags);
-	pthread_mutex_unlock(&kvm->lock);
+	pthread_mutex_unlock(&pit_create_lock);
 	return r;
 }
 
@@ -604,7 +621,7 @@ long kvm_pit_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 	case KVM_CREATE_PIT2:
 		return create_pit2(kvm, argp, false);
 	}
-	pit = kvm->vpit;
+	pit = get_pit(kvm);
 	switch (ioctl) {
 	case KVM_GET_PIT: {
 		struct kvm_pit_state ps;
