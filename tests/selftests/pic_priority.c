@@ -3,10 +3,13 @@
 // fixed priority, OCW2 set-priority, rotate on non-specific EOI, specific EOI, level
 // triggering through the ELCR (IRR kept through INTA, re-delivery after EOI while the
 // line is high), the spurious IRQ 15 of a cascade request with nothing on the slave,
-// and the KVM_GET_IRQCHIP fields those commands change.
+// the KVM_GET_IRQCHIP fields those commands change, and a slave pin's EOI reaching a
+// resampling irqfd.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "kvm_util.h"
 
@@ -69,6 +72,14 @@ GUEST_CODE static void record(uint8_t vec)
 IRQ_HANDLER(1)
 IRQ_HANDLER(3)
 IRQ_HANDLER(5)
+
+/* IRQ 9 on the slave: EOI the slave, then the cascade on the master */
+GUEST_CODE __attribute__((interrupt)) static void h9(struct frame *f)
+{
+	record(0x29);
+	outb(0xa0, 0x20);
+	outb(0x20, 0x20);
+}
 
 /* IRQ 15 from an empty slave: only the master has it in service; EOI the cascade pin */
 GUEST_CODE __attribute__((interrupt)) static void h15(struct frame *f)
@@ -172,6 +183,13 @@ GUEST_CODE static void guest_main(void)
 	GUEST_ASSERT_EQ(isr_seen[nlog - 1], 0x04);
 	GUEST_ASSERT_EQ(slave_isr_seen[nlog - 1], 0x00);
 	GUEST_ASSERT_EQ(read_isr(0x20), 0);
+
+	/* a resampling irqfd on GSI 9 (slave pin 1): the slave's EOI resamples it */
+	outb(0xa1, 0xfd);
+	GUEST_SYNC(10);
+	take(nlog + 1);
+	GUEST_ASSERT_EQ(log_vec[nlog - 1], 0x29);
+	GUEST_ASSERT_EQ(read_isr(0xa0), 0);
 	GUEST_DONE();
 }
 
@@ -213,6 +231,7 @@ int main(void)
 	vm_install_irq_handler(vm, 0x23, h3);
 	vm_install_irq_handler(vm, 0x25, h5);
 	vm_install_irq_handler(vm, 0x2f, h15);
+	vm_install_irq_handler(vm, 0x29, h9);
 
 	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "ICW1-4 and the mask");
 	pulse(vm, 5); pulse(vm, 3); pulse(vm, 1);
@@ -244,7 +263,21 @@ int main(void)
 	is(c.chip.pic.elcr, 0, "ELCR back to edge");
 	c.chip.pic.irr |= 0x04;
 	is(kvm_ioctl(vm->fd, KVM_SET_IRQCHIP, &c), 0, "SET_IRQCHIP: cascade pin requested, slave empty");
-	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "INTA gives the spurious vector 0x2f; master ISR bit 2 only");
+	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "INTA gives the spurious vector 0x2f; master ISR bit 2 only");
+	{
+		int fd = eventfd(0, EFD_NONBLOCK), rfd = eventfd(0, EFD_NONBLOCK);
+		struct kvm_irqfd a = { .fd = (uint32_t)fd, .gsi = 9, .flags = KVM_IRQFD_FLAG_RESAMPLE,
+				       .resamplefd = (uint32_t)rfd };
+		uint64_t one = 1, got = 0;
+
+		is(kvm_ioctl(vm->fd, KVM_IRQFD, &a), 0, "resampling irqfd on GSI 9 (slave pin 1)");
+		ok(write(fd, &one, sizeof(one)) == sizeof(one), "signalled");
+		is(vcpu_get_ucall(v, &uc), UCALL_DONE, "vector 0x29 taken and EOI'd at both PICs");
+		ok(read(rfd, &got, sizeof(got)) == sizeof(got) && got == 1,
+		   "the slave PIC's EOI reached the resampler (pin 9 of 0-15)");
+		close(fd);
+		close(rfd);
+	}
 	vm_free(vm);
 	return tap_done();
 }
