@@ -52,6 +52,9 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_IRQFD:			/* irqfd.c */
 	case KVM_CAP_IRQFD_RESAMPLE:
 	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
+	case KVM_CAP_PIT2:			/* x86/i8254.c */
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVM_MAX_IRQ_ROUTES;

@@ -3,6 +3,9 @@
 #ifndef SWKVM_KVM_X86_I8254_H
 #define SWKVM_KVM_X86_I8254_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct kvm;
 
 /*
@@ -11,5 +14,12 @@ struct kvm;
  */
 long kvm_pit_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 void kvm_pit_destroy(struct kvm *kvm);	/* NULL-safe; cancels its timer */
+/*
+ * The ack and mask notifiers of GSI 0 (KVM's irq_ack_notifier / irq_mask_notifier),
+ * called through kvm_notify_acked_irq() / kvm_fire_mask_notifiers() for any GSI; any
+ * thread, any lock held (they only touch atomics and the timer queue).
+ */
+void kvm_pit_irq_acked(struct kvm *kvm, uint32_t gsi);
+void kvm_pit_irq_masked(struct kvm *kvm, uint32_t gsi, bool masked);
 
 #endif

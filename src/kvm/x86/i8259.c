@@ -35,7 +35,8 @@ struct kvm_pic {
 	struct kpic pics[2];
 	atomic_bool output;		/* INTR of the master */
 	bool wakeup_needed;
-	uint16_t acked;			/* IRQs EOI'd under the lock, notified after it */
+	uint16_t acked;			/* pins whose ISR bit was cleared: ack notifiers to run */
+	uint16_t mask_changed;		/* pins whose IMR bit changed: mask notifiers to run */
 	unsigned long irq_states[PIC_NUM_PINS];	/* bit per irq_source_id */
 };
 
@@ -120,20 +121,27 @@ static void pic_lock(struct kvm_pic *s)
 	pthread_mutex_lock(&s->lock);
 }
 
-/* pic_unlock(): a rising INTR wakes the first vCPU that takes PIC interrupts */
+/*
+ * pic_unlock(): a rising INTR wakes the first vCPU that takes PIC interrupts; the ack
+ * and mask notifiers collected under the lock run after it (KVM drops the lock for them).
+ */
 static void pic_unlock(struct kvm_pic *s)
 {
 	bool wakeup = s->wakeup_needed;
-	uint16_t acked = s->acked;
+	uint16_t acked = s->acked, changed = s->mask_changed, imr;
 
+	imr = (uint16_t)(s->pics[0].st.imr | s->pics[1].st.imr << 8);
 	s->wakeup_needed = false;
-	s->acked = 0;
+	s->acked = s->mask_changed = 0;
 	pthread_mutex_unlock(&s->lock);
-	/* pic_clear_isr() drops the lock to run the ack notifiers (resampling irqfds) */
-	for (uint32_t irq = 0; irq < PIC_NUM_PINS; irq++)
+	for (unsigned irq = 0; irq < PIC_NUM_PINS; irq++) {
+		unsigned chip = irq < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+
 		if (acked & (1u << irq))
-			kvm_notify_acked_irq(s->kvm, irq < 8 ? KVM_IRQCHIP_PIC_MASTER :
-					     KVM_IRQCHIP_PIC_SLAVE, irq & 7);
+			kvm_notify_acked_irq(s->kvm, chip, irq);
+		if (changed & (1u << irq))
+			kvm_fire_mask_notifiers(s->kvm, chip, irq, (imr >> irq) & 1);
+	}
 	if (!wakeup)
 		return;
 	for (int i = 0; i < kvm_nr_vcpus(s->kvm); i++) {
@@ -146,14 +154,14 @@ static void pic_unlock(struct kvm_pic *s)
 	}
 }
 
-/* pic_clear_isr(): the cascade pin 2 of the master is not a device line */
+/* pic_clear_isr(): the cascade pin aside, an ISR bit leaving is the GSI's acknowledge */
 static void clear_isr(struct kpic *p, int irq)
 {
-	int which = (int)(p - p->pics->pics);
+	bool slave = p != &p->pics->pics[0];
 
 	p->st.isr &= (uint8_t)~(1u << irq);
-	if (which == 1 || irq != 2)
-		p->pics->acked |= (uint16_t)(1u << (irq + 8 * which));
+	if (slave || irq != 2)
+		p->pics->acked |= (uint16_t)(1u << (irq + (slave ? 8 : 0)));
 }
 
 /* pic_intack() */
@@ -318,6 +326,7 @@ static void ioport_write(struct kpic *p, uint32_t addr, uint8_t val)
 	}
 	switch (s->init_state) {
 	case 0:					/* OCW1: the mask */
+		p->pics->mask_changed |= (uint16_t)((s->imr ^ val) << (p == &p->pics->pics[0] ? 0 : 8));
 		s->imr = val;
 		update_irq(p->pics);
 		break;

@@ -125,26 +125,33 @@ void kvm_ioapic_clear_all(struct kvm_ioapic *s, int irq_source_id)
 void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode)
 {
 	struct kvm_ioapic *s = kvm->vioapic;
-	uint32_t pins = 0;
+	uint32_t pins = 0, acked = 0;
 
-	if (!s || !trigger_mode)
+	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
 		uint64_t e = s->redirtbl[i];
 
-		if (RTE_VECTOR(e) == (uint32_t)vector && (e & RTE_LEVEL))
+		if (RTE_VECTOR(e) != (uint32_t)vector)
+			continue;
+		acked |= 1u << i;
+		if (trigger_mode && (e & RTE_LEVEL))
 			pins |= 1u << i;
 	}
 	pthread_mutex_unlock(&s->lock);
 	/*
 	 * Ack notifiers run before remote IRR is cleared and without our lock, as in
 	 * kvm_ioapic_update_eoi_one(): a resampling irqfd lowers its line here, so the
-	 * pin is not re-delivered for a device that no longer asserts it.
+	 * pin is not re-delivered for a device that no longer asserts it. Edge pins with
+	 * the vector are acknowledged too (KVM forwards those EOIs when the pin has a
+	 * notifier): the PIT's reinjection counts them.
 	 */
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
-		if (pins & (1u << i))
+		if (acked & (1u << i))
 			kvm_notify_acked_irq(kvm, KVM_IRQCHIP_IOAPIC, (uint32_t)i);
+	if (!pins)
+		return;
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
 		uint64_t *e = &s->redirtbl[i];
@@ -256,9 +263,22 @@ static int mmio_write(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, uint64_t
 	case IOREGSEL:
 		s->ioregsel = data & 0xff;
 		break;
-	case IOWIN:
+	case IOWIN: {
+		/* ioapic_write_indirect(): a mask bit that changes fires the mask notifiers */
+		unsigned idx = (s->ioregsel - 0x10) >> 1;
+		bool rte = s->ioregsel >= 0x10 && !(s->ioregsel & 1) && idx < KVM_IOAPIC_NUM_PINS;
+		bool was = rte && (s->redirtbl[idx] & RTE_MASK);
+
 		write_indirect(s, data);
+		if (rte && was != !!(s->redirtbl[idx] & RTE_MASK)) {
+			bool now = !was;
+
+			pthread_mutex_unlock(&s->lock);
+			kvm_fire_mask_notifiers(s->kvm, KVM_IRQCHIP_IOAPIC, idx, now);
+			return 0;
+		}
 		break;
+	}
 	default:
 		break;
 	}

@@ -46,7 +46,14 @@ void kvm_free_irq_routing(struct kvm *kvm);
 long kvm_vm_ioctl_set_gsi_routing(struct kvm *kvm, void *argp);
 long kvm_vm_ioctl_irq_line(struct kvm *kvm, void *argp, bool status);
 long kvm_vm_ioctl_signal_msi(struct kvm *kvm, void *argp);
+/*
+ * The guest acknowledged (EOI) pin `pin` of `irqchip` (KVM_IRQCHIP_*; PIC pins are
+ * 0-15 across both chips, as KVM numbers them), or (un)masked it: tell the notifiers
+ * of every GSI routed there (resampling irqfds, the PIT's reinjection). Any thread;
+ * call without the chip's lock.
+ */
 void kvm_notify_acked_irq(struct kvm *kvm, uint32_t irqchip, uint32_t pin);
+void kvm_fire_mask_notifiers(struct kvm *kvm, uint32_t irqchip, uint32_t pin, bool mask);
 
 /* ---- provided by the chips ---- */
 

@@ -6,6 +6,7 @@
 
 #include "kvm/kvm_host.h"
 #include "kvm/uaccess.h"
+#include "kvm/x86/i8254.h"
 #include "kvm/x86/i8259.h"
 #include "kvm/x86/ioapic.h"
 #include "kvm/x86/irq.h"
@@ -165,28 +166,6 @@ int kvm_setup_default_irq_routing(struct kvm *kvm)
 	return r;
 }
 
-/*
- * kvm_notify_acked_irq(): the guest acknowledged (EOI'd) `pin` of `irqchip`; every GSI
- * routed to that pin tells its resampling irqfds. Called without any chip lock held.
- */
-void kvm_notify_acked_irq(struct kvm *kvm, uint32_t irqchip, uint32_t pin)
-{
-	uint32_t gsis[8];
-	int n = 0;
-
-	pthread_rwlock_rdlock(&kvm->irq_routing_lock);
-	for (int i = 0; kvm->irq_routing && i < kvm->irq_routing->nr && n < 8; i++) {
-		const struct route *r = &kvm->irq_routing->e[i];
-
-		if (r->type == KVM_IRQ_ROUTING_IRQCHIP && r->irqchip.irqchip == irqchip &&
-		    r->irqchip.pin == pin)
-			gsis[n++] = r->gsi;
-	}
-	pthread_rwlock_unlock(&kvm->irq_routing_lock);
-	for (int i = 0; i < n; i++)
-		kvm_irqfd_ack(kvm, gsis[i]);
-}
-
 void kvm_free_irq_routing(struct kvm *kvm)
 {
 	free_table(kvm->irq_routing);
@@ -305,4 +284,49 @@ long kvm_vm_ioctl_signal_msi(struct kvm *kvm, void *argp)
 	if (!irqchip_in_kernel(kvm) || (msi.flags & ~KVM_MSI_VALID_DEVID))
 		return -EINVAL;
 	return set_msi(kvm, msi.address_lo, msi.address_hi, msi.data, 1);
+}
+
+/*
+ * The GSIs routed to `irqchip`/`pin` (KVM's numbering: PIC pins 0-15 across both chips,
+ * as build_table() stores them), for the ack and mask notifiers
+ * (virt/kvm/irqchip.c kvm_irq_map_chip_pin()). Returns how many were stored.
+ */
+static int chip_pin_to_gsis(struct kvm *kvm, uint32_t irqchip, uint32_t pin, uint32_t *gsis, int max)
+{
+	struct kvm_irq_routing_table *t;
+	int n = 0;
+
+	pthread_rwlock_rdlock(&kvm->irq_routing_lock);
+	t = kvm->irq_routing;
+	for (int i = 0; t && i < t->nr && n < max; i++)
+		if (t->e[i].type == KVM_IRQ_ROUTING_IRQCHIP && t->e[i].irqchip.irqchip == irqchip &&
+		    t->e[i].irqchip.pin == pin)
+			gsis[n++] = t->e[i].gsi;
+	pthread_rwlock_unlock(&kvm->irq_routing_lock);
+	return n;
+}
+
+/*
+ * kvm_notify_acked_irq(): the guest acknowledged (EOI'd) `pin` of `irqchip`; every GSI
+ * routed there tells its resampling irqfds and the PIT. Called without any chip lock.
+ */
+void kvm_notify_acked_irq(struct kvm *kvm, uint32_t irqchip, uint32_t pin)
+{
+	uint32_t gsis[8];
+	int n = chip_pin_to_gsis(kvm, irqchip, pin, gsis, 8);
+
+	for (int i = 0; i < n; i++) {
+		kvm_irqfd_ack(kvm, gsis[i]);
+		kvm_pit_irq_acked(kvm, gsis[i]);
+	}
+}
+
+/* kvm_fire_mask_notifiers(): a pin was masked or unmasked */
+void kvm_fire_mask_notifiers(struct kvm *kvm, uint32_t irqchip, uint32_t pin, bool mask)
+{
+	uint32_t gsis[8];
+	int n = chip_pin_to_gsis(kvm, irqchip, pin, gsis, 8);
+
+	for (int i = 0; i < n; i++)
+		kvm_pit_irq_masked(kvm, gsis[i], mask);
 }

@@ -21,6 +21,7 @@ bool irqchip_in_kernel(struct kvm *kvm)
 static void irqchip_destroy_chips(struct kvm *kvm)
 {
 	/* chip teardown calls (PIT first: it raises lines on the others) */
+	kvm_pit_destroy(kvm);
 	kvm_free_irq_routing(kvm);
 	kvm_ioapic_destroy(kvm);
 	kvm_pic_destroy(kvm);
@@ -112,6 +113,14 @@ long kvm_irqchip_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg
 		return kvm_vm_ioctl_signal_msi(kvm, ARG_PTR(arg));
 	case KVM_IRQFD:
 		return kvm_vm_ioctl_irqfd(kvm, ARG_PTR(arg));
+	case KVM_CREATE_PIT:
+	case KVM_CREATE_PIT2:
+	case KVM_GET_PIT:
+	case KVM_SET_PIT:
+	case KVM_GET_PIT2:
+	case KVM_SET_PIT2:
+	case KVM_REINJECT_CONTROL:
+		return kvm_pit_vm_ioctl(kvm, ioctl, arg);
 	default:
 		return -ENOTTY;
 	}
