@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kvm/iobus.h"
 #include <linux/kvm_para.h>
@@ -86,8 +87,16 @@ void kvm_make_all_cpus_request_wait(struct kvm *kvm, unsigned req)
 	int n = atomic_load(&kvm->online_vcpus);
 
 	kvm->stat->remote_tlb_flush_requests++;
-	for (int i = 0; i < n; i++)
-		kvm_make_request(atomic_load(&kvm->vcpus[i]), req);
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *vcpu = atomic_load(&kvm->vcpus[i]);
+		uint64_t one = 1;
+
+		kvm_make_request(vcpu, req);
+		/* a vCPU asleep in HLT or waiting for SIPI acknowledges from its wait loop */
+		if (write(vcpu->wake_fd, &one, sizeof(one)) < 0) {
+			/* EAGAIN: the counter is saturated, it wakes anyway */
+		}
+	}
 	/*
 	 * Wait until every vCPU that is inside KVM_RUN has seen the request. A vCPU
 	 * outside KVM_RUN holds no memslot pointers and handles it on its next entry.

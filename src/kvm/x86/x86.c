@@ -576,6 +576,8 @@ static int vcpu_block(struct kvm_vcpu *vcpu)
 		if (read(vcpu->wake_fd, &cnt, sizeof(cnt)) < 0) {
 			/* EAGAIN: no kick since the last look */
 		}
+		/* memslot and bus updates wait for every vCPU in KVM_RUN, sleeping ones too */
+		vcpu_process_requests(vcpu);
 		accept_apic_events(vcpu);
 		kvm_inject_apic_timer_irqs(vcpu);
 		if (vcpu_has_events(vcpu)) {
