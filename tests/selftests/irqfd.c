@@ -68,6 +68,12 @@ GUEST_CODE static void guest_main(void)
 	wait_for(0x45, 2);
 	window();
 	GUEST_SYNC(count[0x45]);
+	wait_for(0x46, 2);	/* a resampling irqfd on the edge-triggered pin */
+	window();
+	GUEST_SYNC(count[0x46]);
+	wait_for(0x46, 3);
+	window();
+	GUEST_SYNC(count[0x46]);
 	GUEST_DONE();
 }
 
@@ -136,6 +142,19 @@ int main(void)
 
 	is(irqfd(vm, edge, 6, KVM_IRQFD_FLAG_DEASSIGN, 0), 0, "deassign GSI 6");
 	is(irqfd(vm, lvl, 5, KVM_IRQFD_FLAG_DEASSIGN, 0), 0, "deassign GSI 5");
+	/*
+	 * On an edge-triggered pin the guest's EOI runs the ack notifiers as well
+	 * (kvm_ioapic_update_eoi_one() before its trigger-mode check): the line drops
+	 * and the resamplefd is signalled, so the next signal is a new edge.
+	 */
+	is(irqfd(vm, lvl, 6, KVM_IRQFD_FLAG_RESAMPLE, resample), 0, "resampling irqfd on edge GSI 6");
+	signal_fd(lvl);
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 2, "edge pin: one interrupt");
+	is(read_now(resample), 1, "the edge EOI signalled the resamplefd");
+	signal_fd(lvl);
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 3, "signalled again: a new edge");
+	is(read_now(resample), 1, "and a second resample");
+	is(irqfd(vm, lvl, 6, KVM_IRQFD_FLAG_DEASSIGN, 0), 0, "deassign it");
 	signal_fd(edge);
 	usleep(20000);
 	is(read_now(edge), 1, "a deassigned eventfd is no longer consumed");

@@ -117,28 +117,26 @@ void kvm_ioapic_clear_all(struct kvm_ioapic *s, int irq_source_id)
 }
 
 /*
- * __kvm_ioapic_update_eoi(): a LAPIC EOI of a level-triggered vector clears remote IRR
- * of every pin with that vector and re-delivers it if its line is still asserted.
+ * kvm_ioapic_update_eoi(): a LAPIC EOI of `vector`. Every pin programmed with that
+ * vector runs its ack notifiers (a resampling irqfd lowers its line and signals the
+ * resamplefd), for edge-triggered EOIs too: KVM broadcasts those for pins that have
+ * a notifier. Only a level-triggered EOI then clears remote IRR and re-delivers a pin
+ * whose line is still asserted (kvm_ioapic_update_eoi_one()). The LAPIC skips the
+ * broadcast itself when directed EOI is on.
  * (KVM defers re-delivery after 10,000 back-to-back EOIs of an asserted pin to break
  * interrupt storms; swkvm re-delivers at once.)
  */
 void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode)
 {
 	struct kvm_ioapic *s = kvm->vioapic;
-	uint32_t pins = 0, acked = 0;
+	uint32_t pins = 0;
 
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
-	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
-		uint64_t e = s->redirtbl[i];
-
-		if (RTE_VECTOR(e) != (uint32_t)vector)
-			continue;
-		acked |= 1u << i;
-		if (trigger_mode && (e & RTE_LEVEL))
+	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
+		if (RTE_VECTOR(s->redirtbl[i]) == (uint32_t)vector)
 			pins |= 1u << i;
-	}
 	pthread_mutex_unlock(&s->lock);
 	/*
 	 * Ack notifiers run before remote IRR is cleared and without our lock, as in
@@ -148,15 +146,16 @@ void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode)
 	 * notifier): the PIT's reinjection counts them.
 	 */
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
-		if (acked & (1u << i))
+		if (pins & (1u << i))
 			kvm_notify_acked_irq(kvm, KVM_IRQCHIP_IOAPIC, (uint32_t)i);
-	if (!pins)
+	if (!trigger_mode)
 		return;
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
 		uint64_t *e = &s->redirtbl[i];
 
-		if (!(pins & (1u << i)) || RTE_VECTOR(*e) != (uint32_t)vector || !(*e & RTE_LEVEL))
+		/* the entry may have been reprogrammed while the lock was dropped */
+		if (!(pins & (1u << i)) || RTE_VECTOR(*e) != (uint32_t)vector)
 			continue;
 		*e &= ~RTE_REMOTE_IRR;
 		if (!(*e & RTE_MASK) && (s->irr & (1u << i)))
@@ -255,9 +254,25 @@ static int mmio_write(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, uint64_t
 
 	if (!in_range(s, addr))
 		return -EOPNOTSUPP;
-	if (len != 4 && len != 8)
+	/* ioapic_mmio_write(): 1- and 2-byte writes are zero-extended, 8 uses the low half */
+	switch (len) {
+	case 1:
+		data = *(const uint8_t *)val;
+		break;
+	case 2: {
+		uint16_t w;
+
+		memcpy(&w, val, 2);
+		data = w;
+		break;
+	}
+	case 4:
+	case 8:
+		memcpy(&data, val, 4);
+		break;
+	default:
 		return 0;	/* KVM ignores other sizes */
-	memcpy(&data, val, 4);
+	}
 	pthread_mutex_lock(&s->lock);
 	switch (addr & 0xff) {
 	case IOREGSEL:
