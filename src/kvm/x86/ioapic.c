@@ -12,6 +12,7 @@
 
 #include "kvm/iobus.h"
 #include "kvm/kvm_host.h"
+#include "kvm/timer.h"
 #include "kvm/x86/ioapic.h"
 #include "kvm/x86/irq.h"
 #include "kvm/x86/lapic.h"
@@ -24,6 +25,9 @@
 #define REG_ID			0x00
 #define REG_VERSION		0x01
 #define REG_ARB_ID		0x02
+/* kvm_ioapic_update_eoi_one(): an interrupt storm is slowed down after this many EOIs */
+#define IOAPIC_SUCCESSIVE_IRQ_MAX_COUNT	10000
+#define EOI_INJECT_DELAY_NS	10000000ull	/* HZ / 100 */
 
 /* redirection entry fields (82093AA §3.2.4) */
 #define RTE_VECTOR(e)		((uint32_t)(e) & 0xff)
@@ -46,6 +50,8 @@ struct kvm_ioapic {
 	uint32_t irr_delivered;		/* edge pins delivered since they were raised */
 	uint64_t redirtbl[KVM_IOAPIC_NUM_PINS];
 	unsigned long irq_states[KVM_IOAPIC_NUM_PINS];	/* bit per irq_source_id */
+	uint32_t irq_eoi[KVM_IOAPIC_NUM_PINS];	/* EOIs in a row that found the pin asserted */
+	struct kvm_timer eoi_inject;		/* the delayed re-delivery after a storm */
 };
 
 /* ioapic_service(): deliver pin `irq` if unmasked and not waiting for an EOI */
@@ -123,13 +129,16 @@ void kvm_ioapic_clear_all(struct kvm_ioapic *s, int irq_source_id)
  * a notifier. Only a level-triggered EOI then clears remote IRR and re-delivers a pin
  * whose line is still asserted (kvm_ioapic_update_eoi_one()). The LAPIC skips the
  * broadcast itself when directed EOI is on.
- * (KVM defers re-delivery after 10,000 back-to-back EOIs of an asserted pin to break
- * interrupt storms; swkvm re-delivers at once.)
+ * Real hardware does not re-deliver at the instant of the EOI broadcast; KVM (and
+ * swkvm) re-deliver at once, except that the 10,000th EOI in a row that finds a pin
+ * still asserted defers it by 10 ms, so a guest that never quiets its device still
+ * makes progress (IOAPIC_SUCCESSIVE_IRQ_MAX_COUNT, kvm_ioapic_eoi_inject_work()).
  */
 void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode)
 {
 	struct kvm_ioapic *s = kvm->vioapic;
 	uint32_t pins = 0;
+	bool defer = false;
 
 	if (!s)
 		return;
@@ -158,10 +167,38 @@ void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode)
 		if (!(pins & (1u << i)) || RTE_VECTOR(*e) != (uint32_t)vector)
 			continue;
 		*e &= ~RTE_REMOTE_IRR;
-		if (!(*e & RTE_MASK) && (s->irr & (1u << i)))
-			service(s, i);
+		if (!(*e & RTE_MASK) && (s->irr & (1u << i))) {
+			if (++s->irq_eoi[i] == IOAPIC_SUCCESSIVE_IRQ_MAX_COUNT) {
+				s->irq_eoi[i] = 0;
+				defer = true;
+			} else {
+				service(s, i);
+			}
+		} else {
+			s->irq_eoi[i] = 0;
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	/* armed outside our lock: the timer service may take the VM lock to start */
+	if (defer && !kvm_timer_pending(&s->eoi_inject))
+		kvm_timer_start(&s->eoi_inject, kvm_clock_ns() + EOI_INJECT_DELAY_NS);
+}
+
+/* kvm_ioapic_eoi_inject_work(): every asserted level pin not waiting for an EOI fires */
+static uint64_t eoi_inject_fn(struct kvm_timer *t, uint64_t now_ns)
+{
+	struct kvm_ioapic *s = t->kvm->vioapic;
+
+	(void)now_ns;
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
+		if ((s->redirtbl[i] & RTE_LEVEL) && (s->irr & (1u << i)) &&
+		    !(s->redirtbl[i] & RTE_REMOTE_IRR))
+			service(s, i);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
 static uint32_t read_indirect(struct kvm_ioapic *s)
@@ -312,6 +349,7 @@ static void reset(struct kvm_ioapic *s)
 	s->ioregsel = 0;
 	s->irr = s->irr_delivered = 0;
 	s->id = 0;
+	memset(s->irq_eoi, 0, sizeof(s->irq_eoi));
 }
 
 int kvm_ioapic_init(struct kvm *kvm)
@@ -324,6 +362,7 @@ int kvm_ioapic_init(struct kvm *kvm)
 	s->dev.ops = &ioapic_ops;
 	s->kvm = kvm;
 	pthread_mutex_init(&s->lock, NULL);
+	kvm_timer_init(kvm, &s->eoi_inject, eoi_inject_fn);
 	reset(s);
 	r = kvm_io_bus_register_dev(kvm, KVM_MMIO_BUS, s->base_address, IOAPIC_MEM_LENGTH, &s->dev);
 	if (r) {
@@ -342,6 +381,7 @@ void kvm_ioapic_destroy(struct kvm *kvm)
 	if (!s)
 		return;
 	kvm_io_bus_unregister_dev(kvm, KVM_MMIO_BUS, &s->dev);
+	kvm_timer_cancel(&s->eoi_inject);
 	kvm->vioapic = NULL;
 	pthread_mutex_destroy(&s->lock);
 	free(s);
