@@ -249,6 +249,21 @@ int main(void)
 	ok(chip.chip.ioapic.redirtbl[5].bits == (0x8000 | 0x45) && chip.chip.ioapic.id == 0xf,
 	   "the guest's programming is in the state");
 	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "done");
+
+	/*
+	 * kvm_set_ioapic() re-injects the restored IRR: a level pin is delivered and keeps
+	 * its IRR bit with remote IRR set; an edge pin is delivered and no longer reported
+	 * pending; a masked edge pin stays pending. (The guest left its LAPIC enabled.)
+	 */
+	chip.chip.ioapic.redirtbl[10].bits = 0x8000 | 0x4a;
+	chip.chip.ioapic.redirtbl[11].bits = 0x4b;
+	chip.chip.ioapic.redirtbl[12].bits = 0x10000 | 0x4c;
+	chip.chip.ioapic.irr = (1u << 10) | (1u << 11) | (1u << 12);
+	is(kvm_ioctl(vm->fd, KVM_SET_IRQCHIP, &chip), 0, "KVM_SET_IRQCHIP with pins 10-12 pending");
+	kvm_ioctl(vm->fd, KVM_GET_IRQCHIP, &chip2);
+	is(chip2.chip.ioapic.irr, (1u << 10) | (1u << 12), "IRR: the level pin and the masked edge pin");
+	is(chip2.chip.ioapic.redirtbl[10].bits, 0x4000 | 0x8000 | 0x4a, "the level pin waits for its EOI");
+	is(chip2.chip.ioapic.redirtbl[11].bits, 0x4b, "the edge pin's entry is unchanged");
 	vm_free(vm);
 	return tap_done();
 }
