@@ -218,6 +218,31 @@ void kvm_irqfd_ack(struct kvm *kvm, uint32_t gsi)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * irqfd_resampler_notify() for kvm_notify_irqfd_resampler(): a pin's pending IRR is
+ * about to be dropped instead of delivered; the VMM re-signals if its device still
+ * asserts the line. The line itself is left as it is.
+ */
+bool kvm_irqfd_notify_resampler(struct kvm *kvm, uint32_t gsi)
+{
+	struct kvm_irqfds *s = kvm->irqfds;
+	uint64_t one = 1;
+	bool found = false;
+
+	if (!s)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	for (struct irqfd *f = s->list; f; f = f->next)
+		if (f->resamplefd >= 0 && f->gsi == gsi) {
+			found = true;
+			if (write(f->resamplefd, &one, sizeof(one)) < 0) {
+				/* a saturated counter still reads as signalled */
+			}
+		}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
 void kvm_irqfd_destroy(struct kvm *kvm)
 {
 	struct kvm_irqfds *s = kvm->irqfds;

@@ -219,7 +219,16 @@ static uint32_t read_indirect(struct kvm_ioapic *s)
 	}
 }
 
-static void write_indirect(struct kvm_ioapic *s, uint32_t val)
+/* Returns a level pin that became deliverable with its IRR set (see mmio_write()), or -1. */
+/* a level pin whose IRR is set, unmasked and not waiting for an EOI */
+static bool pending_level_pin(const struct kvm_ioapic *s, int i)
+{
+	uint64_t e = s->redirtbl[i];
+
+	return (e & RTE_LEVEL) && (s->irr & (1u << i)) && !(e & RTE_MASK) && !(e & RTE_REMOTE_IRR);
+}
+
+static int write_indirect(struct kvm_ioapic *s, uint32_t val)
 {
 	unsigned idx;
 	uint64_t *e, keep;
@@ -227,16 +236,16 @@ static void write_indirect(struct kvm_ioapic *s, uint32_t val)
 	switch (s->ioregsel) {
 	case REG_VERSION:
 	case REG_ARB_ID:
-		return;	/* read-only */
+		return -1;	/* read-only */
 	case REG_ID:
 		s->id = (val >> 24) & 0xf;
-		return;
+		return -1;
 	default:
 		if (s->ioregsel < 0x10)
-			return;
+			return -1;
 		idx = (s->ioregsel - 0x10) >> 1;
 		if (idx >= KVM_IOAPIC_NUM_PINS)
-			return;
+			return -1;
 		e = &s->redirtbl[idx];
 		keep = *e & (RTE_REMOTE_IRR | RTE_DELIVERY_STATUS);	/* read-only bits */
 		if (s->ioregsel & 1)
@@ -247,9 +256,10 @@ static void write_indirect(struct kvm_ioapic *s, uint32_t val)
 		/* Linux and Xen expect remote IRR to clear when an entry becomes edge-triggered */
 		if (!(*e & RTE_LEVEL))
 			*e &= ~RTE_REMOTE_IRR;
-		/* an asserted level-triggered pin fires as soon as it may */
-		if ((*e & RTE_LEVEL) && (s->irr & (1u << idx)) && !(*e & RTE_MASK) && !(*e & RTE_REMOTE_IRR))
-			service(s, (int)idx);
+		/* an asserted level-triggered pin fires as soon as it may: see mmio_write() */
+		if (pending_level_pin(s, (int)idx))
+			return (int)idx;
+		return -1;
 	}
 }
 
@@ -288,6 +298,8 @@ static int mmio_write(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, uint64_t
 {
 	struct kvm_ioapic *s = (struct kvm_ioapic *)dev;
 	uint32_t data;
+	bool resampled, masked = false;
+	int pin = -1, mask_pin = -1;
 
 	if (!in_range(s, addr))
 		return -EOPNOTSUPP;
@@ -321,18 +333,36 @@ static int mmio_write(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, uint64_t
 		bool rte = s->ioregsel >= 0x10 && !(s->ioregsel & 1) && idx < KVM_IOAPIC_NUM_PINS;
 		bool was = rte && (s->redirtbl[idx] & RTE_MASK);
 
-		write_indirect(s, data);
+		pin = write_indirect(s, data);
 		if (rte && was != !!(s->redirtbl[idx] & RTE_MASK)) {
-			bool now = !was;
-
-			pthread_mutex_unlock(&s->lock);
-			kvm_fire_mask_notifiers(s->kvm, KVM_IRQCHIP_IOAPIC, idx, now);
-			return 0;
+			mask_pin = (int)idx;
+			masked = !was;
 		}
 		break;
 	}
 	default:
 		break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (mask_pin >= 0)
+		kvm_fire_mask_notifiers(s->kvm, KVM_IRQCHIP_IOAPIC, (uint32_t)mask_pin, masked);
+	if (pin < 0)
+		return 0;
+	/*
+	 * ioapic_write_indirect(): the IRR of a level pin that was masked may be stale (a
+	 * Linux oneshot handler quiets its device after the EOI, before unmasking). With a
+	 * resampling irqfd behind the pin, KVM drops the IRR and signals the resamplefd
+	 * instead of delivering; the VMM re-raises the line if the device still wants
+	 * service. Otherwise the pin is delivered now. swkvm asks the irqfds outside the
+	 * IOAPIC lock (they raise lines under their own) and re-checks the pin after.
+	 */
+	resampled = kvm_notify_irqfd_resampler(s->kvm, KVM_IRQCHIP_IOAPIC, (uint32_t)pin);
+	pthread_mutex_lock(&s->lock);
+	if (pending_level_pin(s, pin)) {
+		if (resampled)
+			s->irr &= ~(1u << pin);
+		else
+			service(s, pin);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;

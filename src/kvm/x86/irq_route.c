@@ -335,3 +335,15 @@ void kvm_fire_mask_notifiers(struct kvm *kvm, uint32_t irqchip, uint32_t pin, bo
 	for (int i = 0; i < n; i++)
 		kvm_pit_irq_masked(kvm, gsis[i], mask);
 }
+
+/* kvm_notify_irqfd_resampler(): the first GSI routed to the pin that has a resampler */
+bool kvm_notify_irqfd_resampler(struct kvm *kvm, uint32_t irqchip, uint32_t pin)
+{
+	uint32_t gsis[8];
+	int n = chip_pin_to_gsis(kvm, irqchip, pin, gsis, 8);
+
+	for (int i = 0; i < n; i++)
+		if (kvm_irqfd_notify_resampler(kvm, gsis[i]))
+			return true;
+	return false;
+}
