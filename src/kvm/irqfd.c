@@ -150,9 +150,12 @@ long kvm_vm_ioctl_irqfd(struct kvm *kvm, void *argp)
 		return -EINVAL;
 	if (a.flags & KVM_IRQFD_FLAG_DEASSIGN)
 		return deassign(kvm, &a);
-	/* kvm_irqfd_assign() */
+	/*
+	 * kvm_irqfd_assign(): EAGAIN comes from kvm_arch_intc_initialized(), which x86
+	 * does not define (always true); kvm_arch_irqfd_allowed() wants the irqchip.
+	 */
 	if (!irqchip_in_kernel(kvm))
-		return -EAGAIN;
+		return -EINVAL;
 	if (!kvm_is_eventfd((int)a.fd))
 		return fcntl((int)a.fd, F_GETFD) < 0 ? -EBADF : -EINVAL;
 	if ((a.flags & KVM_IRQFD_FLAG_RESAMPLE) && !kvm_is_eventfd((int)a.resamplefd))

@@ -140,7 +140,9 @@ int main(void)
 		tap_bail("eventfd/pipe");
 	is(kvm_ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD), 1, "KVM_CAP_IRQFD");
 	is(kvm_ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD_RESAMPLE), 1, "KVM_CAP_IRQFD_RESAMPLE");
-	is_errno(irqfd(vm, edge, 6, 0, 0), EAGAIN, "without an irqchip: EAGAIN");
+	is_errno(irqfd(vm, edge, 6, 0, 0), EINVAL, "without an irqchip: EINVAL (kvm_arch_irqfd_allowed)");
+	is_errno(irqfd(vm, 999, 6, KVM_IRQFD_FLAG_RESAMPLE, 998), EINVAL,
+		 "checked before the descriptors: EINVAL");
 	is(irqfd(vm, edge, 6, KVM_IRQFD_FLAG_DEASSIGN, 0), 0, "deassigning nothing: 0");
 	vm_free(vm);
 
