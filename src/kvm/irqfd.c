@@ -150,9 +150,12 @@ long kvm_vm_ioctl_irqfd(struct kvm *kvm, void *argp)
 		return -EINVAL;
 	if (a.flags & KVM_IRQFD_FLAG_DEASSIGN)
 		return deassign(kvm, &a);
-	/* kvm_irqfd_assign() */
+	/*
+	 * kvm_irqfd_assign(): EAGAIN comes from kvm_arch_intc_initialized(), which x86
+	 * does not define (always true); kvm_arch_irqfd_allowed() wants the irqchip.
+	 */
 	if (!irqchip_in_kernel(kvm))
-		return -EAGAIN;
+		return -EINVAL;
 	if (!kvm_is_eventfd((int)a.fd))
 		return fcntl((int)a.fd, F_GETFD) < 0 ? -EBADF : -EINVAL;
 	if ((a.flags & KVM_IRQFD_FLAG_RESAMPLE) && !kvm_is_eventfd((int)a.resamplefd))
@@ -216,6 +219,31 @@ void kvm_irqfd_ack(struct kvm *kvm, uint32_t gsi)
 			}
 		}
 	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * irqfd_resampler_notify() for kvm_notify_irqfd_resampler(): a pin's pending IRR is
+ * about to be dropped instead of delivered; the VMM re-signals if its device still
+ * asserts the line. The line itself is left as it is.
+ */
+bool kvm_irqfd_notify_resampler(struct kvm *kvm, uint32_t gsi)
+{
+	struct kvm_irqfds *s = kvm->irqfds;
+	uint64_t one = 1;
+	bool found = false;
+
+	if (!s)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	for (struct irqfd *f = s->list; f; f = f->next)
+		if (f->resamplefd >= 0 && f->gsi == gsi) {
+			found = true;
+			if (write(f->resamplefd, &one, sizeof(one)) < 0) {
+				/* a saturated counter still reads as signalled */
+			}
+		}
+	pthread_mutex_unlock(&s->lock);
+	return found;
 }
 
 void kvm_irqfd_destroy(struct kvm *kvm)

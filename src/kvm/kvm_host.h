@@ -163,6 +163,8 @@ bool kvm_same_file(int a, int b);
 /* irqfd.c: KVM_IRQFD, and the EOI of a GSI for resampling irqfds */
 long kvm_vm_ioctl_irqfd(struct kvm *kvm, void *argp);
 void kvm_irqfd_ack(struct kvm *kvm, uint32_t gsi);
+/* irqfd.c: signal the resamplefds on `gsi` without lowering it; false if there are none */
+bool kvm_irqfd_notify_resampler(struct kvm *kvm, uint32_t gsi);
 void kvm_irqfd_destroy(struct kvm *kvm);
 void kvm_coalesced_mmio_destroy(struct kvm *kvm);
 /* KVM_CHECK_EXTENSION, on the system fd (kvm == NULL) and on a VM fd. */

@@ -77,6 +77,14 @@ GUEST_CODE static void guest_main(void)
 	GUEST_ASSERT_EQ(io_read(0x10 + 2 * 24), 0xffffffff);	/* past the last entry */
 	*(volatile uint32_t *)IOAPIC = 0x1234;
 	GUEST_ASSERT_EQ(*(volatile uint32_t *)IOAPIC, 0x34);	/* IOREGSEL is 8 bits */
+	/* 1- and 2-byte writes count, zero-extended (ioapic_mmio_write()) */
+	*(volatile uint8_t *)IOAPIC = 1;
+	GUEST_ASSERT_EQ(*(volatile uint32_t *)IOAPIC, 1);
+	GUEST_ASSERT_EQ(*(volatile uint32_t *)(IOAPIC + 0x10), 0x170011);
+	*(volatile uint32_t *)IOAPIC = 0x10 + 2 * 4;
+	*(volatile uint16_t *)(IOAPIC + 0x10) = 0x8044;		/* clears the mask bit too */
+	GUEST_ASSERT_EQ(io_read(0x10 + 2 * 4), 0x8044);
+	io_write(0x10 + 2 * 4, 0x10000);
 	/* delivery status and remote IRR are read-only */
 	io_write(0x10 + 2 * 3, 0x15000 | 0x43);
 	GUEST_ASSERT_EQ(io_read(0x10 + 2 * 3), 0x10000 | 0x43);
@@ -149,6 +157,11 @@ static void test_routing_errors(struct vm *vm)
 	rt.e[0].type = 99;
 	rt.h.nr = 1;
 	is_errno(kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), EINVAL, "unknown route type: EINVAL");
+	route_irqchip(0, 9, KVM_IRQCHIP_IOAPIC, 9);
+	rt.e[0].flags = KVM_MSI_VALID_DEVID;
+	is_errno(kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), EINVAL,
+		 "KVM_MSI_VALID_DEVID on an irqchip route: EINVAL");
+	is_errno(kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (void *)8), EFAULT, "a bad pointer: EFAULT");
 }
 
 int main(void)
@@ -164,6 +177,9 @@ int main(void)
 	is_errno(kvm_ioctl(vm->fd, KVM_IRQ_LINE, &l), ENXIO, "KVM_IRQ_LINE without an irqchip: ENXIO");
 	is_errno(kvm_ioctl(vm->fd, KVM_SIGNAL_MSI, &msi), EINVAL, "KVM_SIGNAL_MSI without one: EINVAL");
 	is_errno(kvm_ioctl(vm->fd, KVM_GET_IRQCHIP, &chip), ENXIO, "KVM_GET_IRQCHIP without one: ENXIO");
+	is_errno(kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), EINVAL, "KVM_SET_GSI_ROUTING without one: EINVAL");
+	is_errno(kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (void *)8), EFAULT,
+		 "the header is read first: EFAULT without one too");
 	vm_free(vm);
 
 	vm = vm_create_64_irqchip(&v, guest_main);
@@ -213,8 +229,10 @@ int main(void)
 	rt.h.nr = 2;
 	route_irqchip(0, 5, KVM_IRQCHIP_IOAPIC, 5);
 	rt.e[1] = (struct kvm_irq_routing_entry){ .gsi = 30, .type = KVM_IRQ_ROUTING_MSI,
-						  .u.msi = { .address_lo = 0xfee00000, .data = 0x49 } };
-	is(kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), 0, "KVM_SET_GSI_ROUTING: GSI 5 and an MSI on GSI 30");
+						  .flags = KVM_MSI_VALID_DEVID, .u.msi = { .address_lo = 0xfee00000,
+						  .data = 0x49, .devid = 77 } };
+	is(kvm_ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), 0,
+	   "KVM_SET_GSI_ROUTING: GSI 5 and an MSI (with a devid, ignored) on GSI 30");
 	is(irq_line(vm, 30, 1), 1, "GSI 30 raises the MSI");
 	is(irq_line(vm, 30, 0), -1, "lowering an MSI GSI does nothing (-1)");
 	is(irq_line(vm, 6, 1), -1, "GSI 6 has no route any more (-1)");
@@ -231,6 +249,21 @@ int main(void)
 	ok(chip.chip.ioapic.redirtbl[5].bits == (0x8000 | 0x45) && chip.chip.ioapic.id == 0xf,
 	   "the guest's programming is in the state");
 	is(vcpu_get_ucall(v, &uc), UCALL_DONE, "done");
+
+	/*
+	 * kvm_set_ioapic() re-injects the restored IRR: a level pin is delivered and keeps
+	 * its IRR bit with remote IRR set; an edge pin is delivered and no longer reported
+	 * pending; a masked edge pin stays pending. (The guest left its LAPIC enabled.)
+	 */
+	chip.chip.ioapic.redirtbl[10].bits = 0x8000 | 0x4a;
+	chip.chip.ioapic.redirtbl[11].bits = 0x4b;
+	chip.chip.ioapic.redirtbl[12].bits = 0x10000 | 0x4c;
+	chip.chip.ioapic.irr = (1u << 10) | (1u << 11) | (1u << 12);
+	is(kvm_ioctl(vm->fd, KVM_SET_IRQCHIP, &chip), 0, "KVM_SET_IRQCHIP with pins 10-12 pending");
+	kvm_ioctl(vm->fd, KVM_GET_IRQCHIP, &chip2);
+	is(chip2.chip.ioapic.irr, (1u << 10) | (1u << 12), "IRR: the level pin and the masked edge pin");
+	is(chip2.chip.ioapic.redirtbl[10].bits, 0x4000 | 0x8000 | 0x4a, "the level pin waits for its EOI");
+	is(chip2.chip.ioapic.redirtbl[11].bits, 0x4b, "the edge pin's entry is unchanged");
 	vm_free(vm);
 	return tap_done();
 }

@@ -68,6 +68,20 @@ GUEST_CODE static void guest_main(void)
 	wait_for(0x45, 2);
 	window();
 	GUEST_SYNC(count[0x45]);
+	io_write(0x10 + 2 * 5, 0x10000 | 0x8000 | 0x45);	/* mask pin 5 */
+	GUEST_SYNC(0x100);
+	io_write(0x10 + 2 * 5, 0x8000 | 0x45);		/* unmask with its IRR set */
+	window();
+	GUEST_SYNC(count[0x45]);
+	wait_for(0x45, 3);
+	window();
+	GUEST_SYNC(count[0x45]);
+	wait_for(0x46, 2);	/* a resampling irqfd on the edge-triggered pin */
+	window();
+	GUEST_SYNC(count[0x46]);
+	wait_for(0x46, 3);
+	window();
+	GUEST_SYNC(count[0x46]);
 	GUEST_DONE();
 }
 
@@ -94,6 +108,26 @@ static uint64_t read_now(int fd)
 	return read(fd, &v, sizeof(v)) == sizeof(v) ? v : 0;
 }
 
+static uint32_t ioapic_irr(struct vm *vm)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	if (kvm_ioctl(vm->fd, KVM_GET_IRQCHIP, &chip))
+		tap_bail("KVM_GET_IRQCHIP");
+	return chip.chip.ioapic.irr;
+}
+
+/* the irqfd thread raises the line asynchronously: wait (at most 2 s) for the IRR */
+static bool wait_ioapic_irr(struct vm *vm, uint32_t bits)
+{
+	for (int i = 0; i < 2000; i++) {
+		if ((ioapic_irr(vm) & bits) == bits)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
 int main(void)
 {
 	struct vcpu *v;
@@ -106,7 +140,9 @@ int main(void)
 		tap_bail("eventfd/pipe");
 	is(kvm_ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD), 1, "KVM_CAP_IRQFD");
 	is(kvm_ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD_RESAMPLE), 1, "KVM_CAP_IRQFD_RESAMPLE");
-	is_errno(irqfd(vm, edge, 6, 0, 0), EAGAIN, "without an irqchip: EAGAIN");
+	is_errno(irqfd(vm, edge, 6, 0, 0), EINVAL, "without an irqchip: EINVAL (kvm_arch_irqfd_allowed)");
+	is_errno(irqfd(vm, 999, 6, KVM_IRQFD_FLAG_RESAMPLE, 998), EINVAL,
+		 "checked before the descriptors: EINVAL");
 	is(irqfd(vm, edge, 6, KVM_IRQFD_FLAG_DEASSIGN, 0), 0, "deassigning nothing: 0");
 	vm_free(vm);
 
@@ -134,8 +170,36 @@ int main(void)
 	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 2, "signalled again: a second interrupt");
 	is(read_now(resample), 1, "and a second resample");
 
+	/*
+	 * ioapic_write_indirect(): unmasking a level pin whose IRR is set asks the
+	 * resampler instead of delivering a possibly stale interrupt.
+	 */
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 0x100, "guest masked pin 5");
+	signal_fd(lvl);
+	ok(wait_ioapic_irr(vm, 1u << 5), "the masked pin holds the raised line in its IRR");
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 2,
+	   "unmasking it delivered nothing: the resampler was asked instead");
+	is(read_now(resample), 1, "the unmask signalled the resamplefd");
+	is(ioapic_irr(vm) & (1u << 5), 0, "and dropped the IRR");
+	signal_fd(lvl);
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 3, "the VMM re-signals: delivered");
+	is(read_now(resample), 1, "resampled again after its EOI");
+
 	is(irqfd(vm, edge, 6, KVM_IRQFD_FLAG_DEASSIGN, 0), 0, "deassign GSI 6");
 	is(irqfd(vm, lvl, 5, KVM_IRQFD_FLAG_DEASSIGN, 0), 0, "deassign GSI 5");
+	/*
+	 * On an edge-triggered pin the guest's EOI runs the ack notifiers as well
+	 * (kvm_ioapic_update_eoi_one() before its trigger-mode check): the line drops
+	 * and the resamplefd is signalled, so the next signal is a new edge.
+	 */
+	is(irqfd(vm, lvl, 6, KVM_IRQFD_FLAG_RESAMPLE, resample), 0, "resampling irqfd on edge GSI 6");
+	signal_fd(lvl);
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 2, "edge pin: one interrupt");
+	is(read_now(resample), 1, "the edge EOI signalled the resamplefd");
+	signal_fd(lvl);
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 3, "signalled again: a new edge");
+	is(read_now(resample), 1, "and a second resample");
+	is(irqfd(vm, lvl, 6, KVM_IRQFD_FLAG_DEASSIGN, 0), 0, "deassign it");
 	signal_fd(edge);
 	usleep(20000);
 	is(read_now(edge), 1, "a deassigned eventfd is no longer consumed");

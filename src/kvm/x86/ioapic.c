@@ -12,6 +12,7 @@
 
 #include "kvm/iobus.h"
 #include "kvm/kvm_host.h"
+#include "kvm/timer.h"
 #include "kvm/x86/ioapic.h"
 #include "kvm/x86/irq.h"
 #include "kvm/x86/lapic.h"
@@ -24,6 +25,9 @@
 #define REG_ID			0x00
 #define REG_VERSION		0x01
 #define REG_ARB_ID		0x02
+/* kvm_ioapic_update_eoi_one(): an interrupt storm is slowed down after this many EOIs */
+#define IOAPIC_SUCCESSIVE_IRQ_MAX_COUNT	10000
+#define EOI_INJECT_DELAY_NS	10000000ull	/* HZ / 100 */
 
 /* redirection entry fields (82093AA §3.2.4) */
 #define RTE_VECTOR(e)		((uint32_t)(e) & 0xff)
@@ -46,6 +50,8 @@ struct kvm_ioapic {
 	uint32_t irr_delivered;		/* edge pins delivered since they were raised */
 	uint64_t redirtbl[KVM_IOAPIC_NUM_PINS];
 	unsigned long irq_states[KVM_IOAPIC_NUM_PINS];	/* bit per irq_source_id */
+	uint32_t irq_eoi[KVM_IOAPIC_NUM_PINS];	/* EOIs in a row that found the pin asserted */
+	struct kvm_timer eoi_inject;		/* the delayed re-delivery after a storm */
 };
 
 /* ioapic_service(): deliver pin `irq` if unmasked and not waiting for an EOI */
@@ -117,28 +123,29 @@ void kvm_ioapic_clear_all(struct kvm_ioapic *s, int irq_source_id)
 }
 
 /*
- * __kvm_ioapic_update_eoi(): a LAPIC EOI of a level-triggered vector clears remote IRR
- * of every pin with that vector and re-delivers it if its line is still asserted.
- * (KVM defers re-delivery after 10,000 back-to-back EOIs of an asserted pin to break
- * interrupt storms; swkvm re-delivers at once.)
+ * kvm_ioapic_update_eoi(): a LAPIC EOI of `vector`. Every pin programmed with that
+ * vector runs its ack notifiers (a resampling irqfd lowers its line and signals the
+ * resamplefd), for edge-triggered EOIs too: KVM broadcasts those for pins that have
+ * a notifier. Only a level-triggered EOI then clears remote IRR and re-delivers a pin
+ * whose line is still asserted (kvm_ioapic_update_eoi_one()). The LAPIC skips the
+ * broadcast itself when directed EOI is on.
+ * Real hardware does not re-deliver at the instant of the EOI broadcast; KVM (and
+ * swkvm) re-deliver at once, except that the 10,000th EOI in a row that finds a pin
+ * still asserted defers it by 10 ms, so a guest that never quiets its device still
+ * makes progress (IOAPIC_SUCCESSIVE_IRQ_MAX_COUNT, kvm_ioapic_eoi_inject_work()).
  */
 void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode)
 {
 	struct kvm_ioapic *s = kvm->vioapic;
-	uint32_t pins = 0, acked = 0;
+	uint32_t pins = 0;
+	bool defer = false;
 
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
-	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
-		uint64_t e = s->redirtbl[i];
-
-		if (RTE_VECTOR(e) != (uint32_t)vector)
-			continue;
-		acked |= 1u << i;
-		if (trigger_mode && (e & RTE_LEVEL))
+	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
+		if (RTE_VECTOR(s->redirtbl[i]) == (uint32_t)vector)
 			pins |= 1u << i;
-	}
 	pthread_mutex_unlock(&s->lock);
 	/*
 	 * Ack notifiers run before remote IRR is cleared and without our lock, as in
@@ -148,21 +155,50 @@ void kvm_ioapic_update_eoi(struct kvm *kvm, int vector, int trigger_mode)
 	 * notifier): the PIT's reinjection counts them.
 	 */
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
-		if (acked & (1u << i))
+		if (pins & (1u << i))
 			kvm_notify_acked_irq(kvm, KVM_IRQCHIP_IOAPIC, (uint32_t)i);
-	if (!pins)
+	if (!trigger_mode)
 		return;
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
 		uint64_t *e = &s->redirtbl[i];
 
-		if (!(pins & (1u << i)) || RTE_VECTOR(*e) != (uint32_t)vector || !(*e & RTE_LEVEL))
+		/* the entry may have been reprogrammed while the lock was dropped */
+		if (!(pins & (1u << i)) || RTE_VECTOR(*e) != (uint32_t)vector)
 			continue;
 		*e &= ~RTE_REMOTE_IRR;
-		if (!(*e & RTE_MASK) && (s->irr & (1u << i)))
-			service(s, i);
+		if (!(*e & RTE_MASK) && (s->irr & (1u << i))) {
+			if (++s->irq_eoi[i] == IOAPIC_SUCCESSIVE_IRQ_MAX_COUNT) {
+				s->irq_eoi[i] = 0;
+				defer = true;
+			} else {
+				service(s, i);
+			}
+		} else {
+			s->irq_eoi[i] = 0;
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	/* armed outside our lock: the timer service may take the VM lock to start */
+	if (defer && !kvm_timer_pending(&s->eoi_inject))
+		kvm_timer_start(&s->eoi_inject, kvm_clock_ns() + EOI_INJECT_DELAY_NS);
+}
+
+/* kvm_ioapic_eoi_inject_work(): every asserted level pin not waiting for an EOI fires */
+static uint64_t eoi_inject_fn(struct kvm_timer *t, uint64_t now_ns)
+{
+	struct kvm_ioapic *s = t->kvm->vioapic;
+
+	(void)now_ns;
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
+		if ((s->redirtbl[i] & RTE_LEVEL) && (s->irr & (1u << i)) &&
+		    !(s->redirtbl[i] & RTE_REMOTE_IRR))
+			service(s, i);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
 static uint32_t read_indirect(struct kvm_ioapic *s)
@@ -183,7 +219,16 @@ static uint32_t read_indirect(struct kvm_ioapic *s)
 	}
 }
 
-static void write_indirect(struct kvm_ioapic *s, uint32_t val)
+/* Returns a level pin that became deliverable with its IRR set (see mmio_write()), or -1. */
+/* a level pin whose IRR is set, unmasked and not waiting for an EOI */
+static bool pending_level_pin(const struct kvm_ioapic *s, int i)
+{
+	uint64_t e = s->redirtbl[i];
+
+	return (e & RTE_LEVEL) && (s->irr & (1u << i)) && !(e & RTE_MASK) && !(e & RTE_REMOTE_IRR);
+}
+
+static int write_indirect(struct kvm_ioapic *s, uint32_t val)
 {
 	unsigned idx;
 	uint64_t *e, keep;
@@ -191,16 +236,16 @@ static void write_indirect(struct kvm_ioapic *s, uint32_t val)
 	switch (s->ioregsel) {
 	case REG_VERSION:
 	case REG_ARB_ID:
-		return;	/* read-only */
+		return -1;	/* read-only */
 	case REG_ID:
 		s->id = (val >> 24) & 0xf;
-		return;
+		return -1;
 	default:
 		if (s->ioregsel < 0x10)
-			return;
+			return -1;
 		idx = (s->ioregsel - 0x10) >> 1;
 		if (idx >= KVM_IOAPIC_NUM_PINS)
-			return;
+			return -1;
 		e = &s->redirtbl[idx];
 		keep = *e & (RTE_REMOTE_IRR | RTE_DELIVERY_STATUS);	/* read-only bits */
 		if (s->ioregsel & 1)
@@ -211,9 +256,10 @@ static void write_indirect(struct kvm_ioapic *s, uint32_t val)
 		/* Linux and Xen expect remote IRR to clear when an entry becomes edge-triggered */
 		if (!(*e & RTE_LEVEL))
 			*e &= ~RTE_REMOTE_IRR;
-		/* an asserted level-triggered pin fires as soon as it may */
-		if ((*e & RTE_LEVEL) && (s->irr & (1u << idx)) && !(*e & RTE_MASK) && !(*e & RTE_REMOTE_IRR))
-			service(s, (int)idx);
+		/* an asserted level-triggered pin fires as soon as it may: see mmio_write() */
+		if (pending_level_pin(s, (int)idx))
+			return (int)idx;
+		return -1;
 	}
 }
 
@@ -252,12 +298,30 @@ static int mmio_write(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, uint64_t
 {
 	struct kvm_ioapic *s = (struct kvm_ioapic *)dev;
 	uint32_t data;
+	bool resampled, masked = false;
+	int pin = -1, mask_pin = -1;
 
 	if (!in_range(s, addr))
 		return -EOPNOTSUPP;
-	if (len != 4 && len != 8)
+	/* ioapic_mmio_write(): 1- and 2-byte writes are zero-extended, 8 uses the low half */
+	switch (len) {
+	case 1:
+		data = *(const uint8_t *)val;
+		break;
+	case 2: {
+		uint16_t w;
+
+		memcpy(&w, val, 2);
+		data = w;
+		break;
+	}
+	case 4:
+	case 8:
+		memcpy(&data, val, 4);
+		break;
+	default:
 		return 0;	/* KVM ignores other sizes */
-	memcpy(&data, val, 4);
+	}
 	pthread_mutex_lock(&s->lock);
 	switch (addr & 0xff) {
 	case IOREGSEL:
@@ -269,18 +333,36 @@ static int mmio_write(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, uint64_t
 		bool rte = s->ioregsel >= 0x10 && !(s->ioregsel & 1) && idx < KVM_IOAPIC_NUM_PINS;
 		bool was = rte && (s->redirtbl[idx] & RTE_MASK);
 
-		write_indirect(s, data);
+		pin = write_indirect(s, data);
 		if (rte && was != !!(s->redirtbl[idx] & RTE_MASK)) {
-			bool now = !was;
-
-			pthread_mutex_unlock(&s->lock);
-			kvm_fire_mask_notifiers(s->kvm, KVM_IRQCHIP_IOAPIC, idx, now);
-			return 0;
+			mask_pin = (int)idx;
+			masked = !was;
 		}
 		break;
 	}
 	default:
 		break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (mask_pin >= 0)
+		kvm_fire_mask_notifiers(s->kvm, KVM_IRQCHIP_IOAPIC, (uint32_t)mask_pin, masked);
+	if (pin < 0)
+		return 0;
+	/*
+	 * ioapic_write_indirect(): the IRR of a level pin that was masked may be stale (a
+	 * Linux oneshot handler quiets its device after the EOI, before unmasking). With a
+	 * resampling irqfd behind the pin, KVM drops the IRR and signals the resamplefd
+	 * instead of delivering; the VMM re-raises the line if the device still wants
+	 * service. Otherwise the pin is delivered now. swkvm asks the irqfds outside the
+	 * IOAPIC lock (they raise lines under their own) and re-checks the pin after.
+	 */
+	resampled = kvm_notify_irqfd_resampler(s->kvm, KVM_IRQCHIP_IOAPIC, (uint32_t)pin);
+	pthread_mutex_lock(&s->lock);
+	if (pending_level_pin(s, pin)) {
+		if (resampled)
+			s->irr &= ~(1u << pin);
+		else
+			service(s, pin);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
@@ -297,6 +379,7 @@ static void reset(struct kvm_ioapic *s)
 	s->ioregsel = 0;
 	s->irr = s->irr_delivered = 0;
 	s->id = 0;
+	memset(s->irq_eoi, 0, sizeof(s->irq_eoi));
 }
 
 int kvm_ioapic_init(struct kvm *kvm)
@@ -309,6 +392,7 @@ int kvm_ioapic_init(struct kvm *kvm)
 	s->dev.ops = &ioapic_ops;
 	s->kvm = kvm;
 	pthread_mutex_init(&s->lock, NULL);
+	kvm_timer_init(kvm, &s->eoi_inject, eoi_inject_fn);
 	reset(s);
 	r = kvm_io_bus_register_dev(kvm, KVM_MMIO_BUS, s->base_address, IOAPIC_MEM_LENGTH, &s->dev);
 	if (r) {
@@ -327,6 +411,7 @@ void kvm_ioapic_destroy(struct kvm *kvm)
 	if (!s)
 		return;
 	kvm_io_bus_unregister_dev(kvm, KVM_MMIO_BUS, &s->dev);
+	kvm_timer_cancel(&s->eoi_inject);
 	kvm->vioapic = NULL;
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -54,6 +54,8 @@ long kvm_vm_ioctl_signal_msi(struct kvm *kvm, void *argp);
  */
 void kvm_notify_acked_irq(struct kvm *kvm, uint32_t irqchip, uint32_t pin);
 void kvm_fire_mask_notifiers(struct kvm *kvm, uint32_t irqchip, uint32_t pin, bool mask);
+/* kvm_notify_irqfd_resampler(): ask the resampling irqfds behind a chip pin; false if none */
+bool kvm_notify_irqfd_resampler(struct kvm *kvm, uint32_t irqchip, uint32_t pin);
 
 /* ---- provided by the chips ---- */
 

@@ -57,8 +57,12 @@ static int build_table(const struct kvm_irq_routing_entry *ue, uint32_t nr,
 	for (uint32_t i = 0; i < nr; i++) {
 		struct route *r = &t->e[i];
 
-		/* kvm_set_irq_routing(): no flag but KVM_MSI_VALID_DEVID (ignored on x86) */
-		if (ue[i].gsi >= KVM_MAX_IRQ_ROUTES || (ue[i].flags & ~KVM_MSI_VALID_DEVID))
+		/*
+		 * kvm_set_irq_routing(): an MSI route may carry KVM_MSI_VALID_DEVID (the devid
+		 * is ignored on x86); any other route no flag at all.
+		 */
+		if (ue[i].gsi >= KVM_MAX_IRQ_ROUTES ||
+		    (ue[i].flags & ~(ue[i].type == KVM_IRQ_ROUTING_MSI ? KVM_MSI_VALID_DEVID : 0)))
 			goto inval;
 		r->gsi = ue[i].gsi;
 		r->type = ue[i].type;
@@ -240,10 +244,11 @@ long kvm_vm_ioctl_set_gsi_routing(struct kvm *kvm, void *argp)
 	struct kvm_irq_routing_table *t;
 	int r;
 
-	if (!irqchip_in_kernel(kvm))
-		return -EINVAL;	/* kvm_arch_can_set_irq_routing(): needs the in-kernel irqchip */
+	/* kvm_vm_ioctl(): the header is read before kvm_arch_can_set_irq_routing() */
 	if (copy_from_user(&hdr, argp, sizeof(hdr)))
 		return -EFAULT;
+	if (!irqchip_in_kernel(kvm))
+		return -EINVAL;	/* needs the in-kernel irqchip */
 	if (hdr.nr > KVM_MAX_IRQ_ROUTES || hdr.flags)
 		return -EINVAL;
 	e = calloc(hdr.nr ? hdr.nr : 1, sizeof(*e));
@@ -329,4 +334,16 @@ void kvm_fire_mask_notifiers(struct kvm *kvm, uint32_t irqchip, uint32_t pin, bo
 
 	for (int i = 0; i < n; i++)
 		kvm_pit_irq_masked(kvm, gsis[i], mask);
+}
+
+/* kvm_notify_irqfd_resampler(): the first GSI routed to the pin that has a resampler */
+bool kvm_notify_irqfd_resampler(struct kvm *kvm, uint32_t irqchip, uint32_t pin)
+{
+	uint32_t gsis[8];
+	int n = chip_pin_to_gsis(kvm, irqchip, pin, gsis, 8);
+
+	for (int i = 0; i < n; i++)
+		if (kvm_irqfd_notify_resampler(kvm, gsis[i]))
+			return true;
+	return false;
 }
