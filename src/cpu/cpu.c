@@ -32,6 +32,7 @@ void cpu_update_mode(struct cpu *cpu)
 		ci->cpl = 3;
 	else
 		ci->cpl = cpu->seg[CPU_CS].selector & 3;
+	seg_check_all(cpu);
 }
 
 /* ---- lifecycle ---- */
@@ -262,6 +263,9 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 		cpu_raise(cpu, CPU_EXC_NP, true, (cs_sel & ~3u) + (ext ? 1 : 0));
 		return EXEC_EXC;
 	}
+	/* the gate's offset against the new CS: limit, or canonical in IA-32e mode (#GP(EXT)) */
+	if (lm ? !is_canonical(offset) : offset > newcs.limit)
+		return raise_gp(cpu, ext ? 1 : 0);
 	if (ci->rflags & CPU_FLAG_VM)
 		return raise_gp(cpu, 0);	/* virtual-8086 delivery: CPU issue 4 */
 	dpl = (newcs.type & 4) ? cpl : newcs.dpl;	/* conforming: stay at CPL */
@@ -493,6 +497,7 @@ static int step(struct cpu *cpu)
 		uint64_t gpa;
 
 		if (de->mode == mode && de->lin == lin && (lin & 4095) + de->in.len <= 4096 &&
+		    (ci->code64 || cpu->rip + de->in.len - 1 <= cpu->seg[CPU_CS].limit) &&
 		    (tlb_hit(ci, lin, ACC_FETCH, ci->cpl == 3, &host, &gpa) ||
 		     mmu_fetch_host(cpu, lin, &host) == EXEC_OK) && host &&
 		    same_bytes(host, de->in.bytes, de->in.len)) {

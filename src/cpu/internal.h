@@ -203,6 +203,16 @@ struct cpu_internal {
 
 	/* cached mode */
 	int cpl;
+	/*
+	 * Per segment register (ES CS SS DS FS GS), what an ordinary data access may do,
+	 * computed whenever a segment register or the mode changes (seg_check_update(),
+	 * exec/seg.c) so the access path is two compares (SDM Vol.3 §5.3, §5.4.1).
+	 * Not used in 64-bit mode, which has no limits (canonical checks instead).
+	 */
+	struct seg_check {
+		uint64_t lo, hi;	/* valid offsets: lo <= first byte, last byte <= hi */
+		uint8_t rights;		/* SEGCHK_READ | SEGCHK_WRITE; 0: unusable segment */
+	} segchk[6];
 	/* hardware breakpoints (debug.c): which DRn are armed, and data hits of this insn */
 	uint8_t bp_exec_mask, bp_data_mask, bp_data_hits;
 	bool long_mode;		/* EFER.LMA */
@@ -339,6 +349,42 @@ int pop(struct cpu *cpu, unsigned size, uint64_t *val);
 unsigned stack_size(struct cpu *cpu);
 
 /* Segments (exec/seg.c) */
+#define SEGCHK_READ 1
+#define SEGCHK_WRITE 2
+/* Recomputes cpu->in->segchk[sreg] from cpu->seg[sreg] (all six: seg_check_all()). */
+void seg_check_update(struct cpu *cpu, int sreg);
+void seg_check_all(struct cpu *cpu);
+struct seg_check;
+void seg_check_compute(struct cpu *cpu, const struct cpu_segment *s, struct seg_check *c);
+/* Sets the accessed bit of the code/data descriptor `lo` of `sel` in its table. */
+void desc_set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo);
+/* exec/branch.c: null ES/FS/GS/DS that the new, outer CPL may not use (RET/IRET). */
+void seg_null_outer(struct cpu *cpu);
+/*
+ * Limit and rights check of a data access of `size` bytes at seg:off (SDM Vol.3 §5.3,
+ * §5.4.1; Vol.1 §3.3.7.1 in 64-bit mode): EXEC_OK when the access may go ahead, else
+ * seg_check_fault() raises #GP(0), or #SS(0) for SS, and returns EXEC_EXC.
+ */
+int seg_check_fault(struct cpu *cpu, int seg);
+static inline int seg_check(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write)
+{
+	const struct cpu_internal *ci = cpu->in;
+	const struct seg_check *c;
+
+	if (ci->code64) {
+		/* a stack reference to a non-canonical address is #SS(0); the rest is #GP(0) in the walk */
+		uint64_t last = off + size - 1;
+		if (seg == CPU_SS && ((uint64_t)((int64_t)(off << 16) >> 16) != off ||
+				      (uint64_t)((int64_t)(last << 16) >> 16) != last))
+			return seg_check_fault(cpu, seg);
+		return EXEC_OK;
+	}
+	c = &ci->segchk[seg];
+	if (__builtin_expect(!(c->rights & (write ? SEGCHK_WRITE : SEGCHK_READ)) || off < c->lo ||
+			     off + size - 1 > c->hi, 0))
+		return seg_check_fault(cpu, seg);
+	return EXEC_OK;
+}
 int load_seg(struct cpu *cpu, int sreg, uint16_t sel);
 int read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *lo, uint64_t *hi);
 void seg_from_descriptor(struct cpu_segment *s, uint16_t sel, uint64_t lo);

@@ -395,15 +395,20 @@ int mem_write_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t val, bo
 	return access_lin(cpu, lin, size, buf, ACC_WRITE, sys);
 }
 
+/* Segmented accesses: the segment's limit and rights first (seg_check), then paging. */
 int mem_read_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t *val)
 {
+	int r = seg_check(cpu, seg, off, size, false);
+
 	*val = 0;
-	return mem_read_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
+	return r ? r : mem_read_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
 }
 
 int mem_write_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t val)
 {
-	return mem_write_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
+	int r = seg_check(cpu, seg, off, size, true);
+
+	return r ? r : mem_write_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
 }
 
 /*
@@ -418,6 +423,8 @@ int mem_rw_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, void *buf,
 	uint8_t *p = buf;
 	int r;
 
+	if ((r = seg_check(cpu, seg, off, size, write)))
+		return r;
 	if (write) {
 		for (uint64_t pg = lin & ~4095ull;; pg = (pg + 4096) & wrap) {
 			uint8_t *h;
@@ -450,8 +457,8 @@ uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, boo
 	uint64_t lin = seg_linear(cpu, seg, off), gpa;
 	uint8_t *host;
 
-	*ret = EXEC_OK;
-	if ((lin & 4095) + size > 4096 || (lin & (size - 1)))
+	*ret = seg_check(cpu, seg, off, size, write);
+	if (*ret || (lin & 4095) + size > 4096 || (lin & (size - 1)))
 		return NULL;
 	dbg_data_check(cpu, lin, size, write);
 	*ret = lin_to_host(cpu, lin, write ? ACC_WRITE : ACC_READ, false, &host, &gpa);

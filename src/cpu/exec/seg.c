@@ -48,6 +48,55 @@ void seg_from_descriptor(struct cpu_segment *s, uint16_t sel, uint64_t lo)
 	s->unusable = !s->present;
 }
 
+/*
+ * What ordinary data accesses through segment register `sreg` may do (SDM Vol.3 §5.3
+ * limit checking, §5.4.1 type checking), from its descriptor cache:
+ *  - expand-up segments: offsets 0..limit; expand-down data segments (type bit 2):
+ *    limit+1..FFFFH, or ..FFFFFFFFH with B=1 (§3.4.5.1);
+ *  - protected mode: an unusable (null) segment allows nothing; code segments are never
+ *    writable and readable only with R; data segments are readable, writable with W.
+ *  - real mode checks limits only: the access rights are not consulted there.
+ * 64-bit mode does not use this (no limits, only canonical addresses: Vol.1 §3.3.7.1).
+ */
+void seg_check_compute(struct cpu *cpu, const struct cpu_segment *s, struct seg_check *c)
+{
+	bool code = s->type & 8;
+	if (!code && (s->type & 4)) {
+		c->lo = (uint64_t)s->limit + 1;
+		c->hi = s->db ? 0xffffffffull : 0xffff;
+	} else {
+		c->lo = 0;
+		c->hi = s->limit;
+	}
+	if (!(cpu->cr0 & CPU_CR0_PE))
+		c->rights = SEGCHK_READ | SEGCHK_WRITE;
+	else if (s->unusable || !s->present)
+		c->rights = 0;
+	else if (code)
+		c->rights = (s->type & 2) ? SEGCHK_READ : 0;
+	else
+		c->rights = SEGCHK_READ | ((s->type & 2) ? SEGCHK_WRITE : 0);
+}
+
+void seg_check_update(struct cpu *cpu, int sreg)
+{
+	if (sreg <= CPU_GS)
+		seg_check_compute(cpu, &cpu->seg[sreg], &cpu->in->segchk[sreg]);
+}
+
+void seg_check_all(struct cpu *cpu)
+{
+	for (int i = CPU_ES; i <= CPU_GS; i++)
+		seg_check_update(cpu, i);
+}
+
+/* A failed seg_check(): #SS(0) for the stack segment, #GP(0) for the others (§5.3). */
+int seg_check_fault(struct cpu *cpu, int seg)
+{
+	cpu_raise(cpu, seg == CPU_SS ? CPU_EXC_SS : CPU_EXC_GP, true, 0);
+	return EXEC_EXC;
+}
+
 /* Sets the accessed bit of a code/data descriptor in memory, as the CPU does on load. */
 static void set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo)
 {
@@ -55,6 +104,11 @@ static void set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo)
 
 	if (!(lo & (1ull << 40)))
 		mem_write_lin(cpu, base + (sel & ~7) + 5, 1, (lo >> 40 & 0xff) | 1, true);
+}
+
+void desc_set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo)
+{
+	set_accessed(cpu, sel, lo);
 }
 
 /* Loads a segment register (SDM Vol.3 §5.4-5.6, MOV/POP Sreg, far JMP). CS keeps CPL. */
@@ -82,6 +136,7 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 		}
 		if (sreg == CPU_CS)
 			cpu_update_mode(cpu);
+		seg_check_update(cpu, sreg);
 		return EXEC_OK;
 	}
 	if ((sel & ~3) == 0) {
@@ -91,6 +146,7 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 		s->unusable = 1;
 		s->present = 0;
 		s->base = 0;
+		seg_check_update(cpu, sreg);
 		return EXEC_OK;
 	}
 	if ((r = read_descriptor(cpu, sel, &lo, NULL)))
@@ -132,6 +188,7 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 	seg_from_descriptor(s, sel, lo | (1ull << 40));
 	if (sreg == CPU_CS)
 		cpu_update_mode(cpu);
+	seg_check_update(cpu, sreg);
 	return EXEC_OK;
 }
 

@@ -148,11 +148,16 @@ int x_iret(struct cpu *cpu, struct insn *in)
 	uint64_t sp0 = cpu->gpr[CPU_RSP], ip, cs, fl, sp = 0, ss = 0, lo, mask;
 	struct cpu_segment newcs, newss;
 	unsigned rpl;
+	bool outer;
 	int r;
 
 	if ((r = pop(cpu, osz, &ip)) || (r = pop(cpu, osz, &cs)) || (r = pop(cpu, osz, &fl)))
 		goto fail;
 	if (!(cpu->cr0 & CPU_CR0_PE)) {
+		if ((ip & size_mask(osz)) > cpu->seg[CPU_CS].limit) {
+			r = raise_gp(cpu, 0);	/* outside the CS limit (SDM Vol.2 IRET, real mode) */
+			goto fail;
+		}
 		cpu->seg[CPU_CS].selector = (uint16_t)cs;
 		cpu->seg[CPU_CS].base = (cs & 0xffff) << 4;
 		cpu->rip = ip & size_mask(osz);
@@ -172,8 +177,13 @@ int x_iret(struct cpu *cpu, struct insn *in)
 	if ((r = read_descriptor(cpu, (uint16_t)cs, &lo, NULL)))
 		goto fail;
 	seg_from_descriptor(&newcs, (uint16_t)cs, lo);
-	if (!newcs.s || !(newcs.type & 8) || !newcs.present) {
+	if (!newcs.s || !(newcs.type & 8) || ((newcs.type & 4) ? newcs.dpl > rpl : newcs.dpl != rpl)) {
 		r = raise_gp(cpu, (uint32_t)cs & ~3u);
+		goto fail;
+	}
+	if (!newcs.present) {
+		cpu_raise(cpu, CPU_EXC_NP, true, (uint32_t)cs & ~3u);
+		r = EXEC_EXC;
 		goto fail;
 	}
 	if (ci->code64 || rpl > (unsigned)ci->cpl) {
@@ -207,15 +217,24 @@ int x_iret(struct cpu *cpu, struct insn *in)
 		mask |= CPU_FLAG_IF;
 	if (osz == 2)
 		mask &= 0xffff;
+	/* the return EIP against the new CS limit, RIP canonical for 64-bit code: #GP(0) */
+	ip &= size_mask(osz);
+	if ((ci->long_mode && newcs.l) ? !is_canonical(ip) : ip > newcs.limit) {
+		r = raise_gp(cpu, 0);
+		goto fail;
+	}
+	outer = rpl > (unsigned)ci->cpl;
 	cpu->seg[CPU_CS] = newcs;
 	if (ci->code64 || rpl > (unsigned)ci->cpl) {
 		cpu->seg[CPU_SS] = newss;
 		cpu->gpr[CPU_RSP] = osz == 2 ? (cpu->gpr[CPU_RSP] & ~0xffffull) | (sp & 0xffff) : sp;
 	}
-	cpu->rip = ip & size_mask(osz);
+	cpu->rip = ip;
 	cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~mask) | (fl & mask));
 	cpu->nmi_blocked = false;
 	cpu_update_mode(cpu);
+	if (outer)
+		seg_null_outer(cpu);
 	return EXEC_OK;
 unimpl:
 	cpu->gpr[CPU_RSP] = sp0;

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// System architecture with byte-level vectors: segment limit and rights checks on data,
+// stack and code accesses (real, 32-bit protected and 64-bit mode), far JMP/CALL/RET with
+// their descriptor checks, 16/32/64-bit call gates with the stack switch through the TSS
+// and parameter copy, and the far RET to an outer ring that nulls data segments.
+// Expected vectors and error codes are those of the SDM (Vol.3 §5.3, §5.8; Vol.2 CALL,
+// JMP, RET), each scenario with the fast paths on and off.
+#include <stdio.h>
+
+#include "cpu_harness.h"
+
+#define GDT 0x1000
+#define IDT 0x2000
+#define TSS 0x6000
+#define CODE 0x4000
+
+static uint64_t desc(uint32_t base, uint32_t limit, unsigned type, bool s, unsigned dpl, bool p, bool db, bool g)
+{
+	return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)type << 40) |
+	       ((uint64_t)s << 44) | ((uint64_t)dpl << 45) | ((uint64_t)p << 47) |
+	       ((uint64_t)((limit >> 16) & 0xf) << 48) | ((uint64_t)db << 54) | ((uint64_t)g << 55) |
+	       ((uint64_t)(base >> 24) << 56);
+}
+
+static uint64_t gate(uint16_t sel, uint32_t off, unsigned type, unsigned dpl, unsigned pcount, bool p)
+{
+	return (off & 0xffff) | ((uint64_t)sel << 16) | ((uint64_t)pcount << 32) | ((uint64_t)type << 40) |
+	       ((uint64_t)dpl << 45) | ((uint64_t)p << 47) | ((uint64_t)(off >> 16) << 48);
+}
+
+static uint32_t get32(uint64_t gpa)
+{
+	uint32_t v;
+	memcpy(&v, ram + gpa, 4);
+	return v;
+}
+
+static uint16_t get16(uint64_t gpa)
+{
+	uint16_t v;
+	memcpy(&v, ram + gpa, 2);
+	return v;
+}
+
+/* Loads a segment register's cache from the GDT entry of `sel`, as a load would. */
+static void ld(struct cpu *cpu, int sreg, uint16_t sel)
+{
+	seg_from_descriptor(&cpu->seg[sreg], sel, (sel & ~3) ? get64(GDT + (sel & ~7)) : 0);
+	if (!(sel & ~3)) {
+		cpu->seg[sreg].unusable = 1;
+		cpu->seg[sreg].present = 0;
+	}
+	cpu_state_changed(cpu);
+}
+
+/*
+ * 32-bit protected mode. GDT: 08 code DPL0, 10 data DPL0, 1B code DPL3, 23 data DPL3,
+ * 28 TSS (ESP0 9000h/SS0 10h, ESP1 8800h/SS1 B9h), 30 data limit FFFh, 38 read-only
+ * data, 40 expand-down data base 2000h limit FFFh B=1, 48 execute-only code, 50 32-bit call gate
+ * DPL3 (2 parameters) -> 08:4800, 58 call gate DPL0 -> 08:4800, 60 16-bit call gate
+ * DPL0 -> 08:4900, 68 call gate DPL3 not present, 70 code DPL0 limit 4FFFh,
+ * 88 data DPL0 limit 7FFFh, 90 data DPL3 limit 7FFFh, 98 code not present,
+ * A0 code DPL1, A8 call gate DPL3 -> A0:4800, B0 data DPL1 not present, B8 data DPL1,
+ * C0 data DPL3 limit FFFFh expand-down B=0.
+ * IDT: interrupt gates to HLTs at 3000h + 16 * vector.
+ */
+static void pm32_setup(struct cpu *cpu)
+{
+	cpu_reset(cpu, false);
+	memset(ram, 0, 0x10000);
+	put64(GDT + 0x08, desc(0, 0xfffff, 0xb, 1, 0, 1, 1, 1));
+	put64(GDT + 0x10, desc(0, 0xfffff, 0x3, 1, 0, 1, 1, 1));
+	put64(GDT + 0x18, desc(0, 0xfffff, 0xb, 1, 3, 1, 1, 1));
+	put64(GDT + 0x20, desc(0, 0xfffff, 0x3, 1, 3, 1, 1, 1));
+	put64(GDT + 0x28, desc(TSS, 0x67, 0xb, 0, 0, 1, 0, 0));
+	put64(GDT + 0x30, desc(0, 0xfff, 0x3, 1, 0, 1, 1, 0));
+	put64(GDT + 0x38, desc(0, 0xfffff, 0x1, 1, 0, 1, 1, 1));
+	put64(GDT + 0x40, desc(0x2000, 0xfff, 0x7, 1, 0, 1, 1, 0));
+	put64(GDT + 0x48, desc(0, 0xfffff, 0x9, 1, 0, 1, 1, 1));
+	put64(GDT + 0x50, gate(0x08, 0x4800, 0xc, 3, 2, true));
+	put64(GDT + 0x58, gate(0x08, 0x4800, 0xc, 0, 0, true));
+	put64(GDT + 0x60, gate(0x08, 0x4900, 0x4, 0, 0, true));
+	put64(GDT + 0x68, gate(0x08, 0x4800, 0xc, 3, 0, false));
+	put64(GDT + 0x70, desc(0, 0x4fff, 0xb, 1, 0, 1, 1, 0));
+	put64(GDT + 0x88, desc(0, 0x7fff, 0x3, 1, 0, 1, 1, 0));
+	put64(GDT + 0x90, desc(0, 0x7fff, 0x3, 1, 3, 1, 1, 0));
+	put64(GDT + 0x98, desc(0, 0xfffff, 0xb, 1, 0, 0, 1, 1));
+	put64(GDT + 0xa0, desc(0, 0xfffff, 0xb, 1, 1, 1, 1, 1));
+	put64(GDT + 0xa8, gate(0xa0, 0x4800, 0xc, 3, 0, true));
+	put64(GDT + 0xb0, desc(0, 0xfffff, 0x3, 1, 1, 0, 1, 1));
+	put64(GDT + 0xb8, desc(0, 0xfffff, 0x3, 1, 1, 1, 1, 1));
+	put64(GDT + 0xc0, desc(0, 0xfff, 0x7, 1, 3, 1, 0, 0));
+	memcpy(ram + 0x4800, "\x0f\xa2", 2);	/* call-gate targets: CPUID */
+	memcpy(ram + 0x4900, "\x0f\xa2", 2);
+	put64(TSS + 4, 0x9000);
+	put64(TSS + 8, 0x10);
+	put64(TSS + 12, 0x8800);
+	put64(TSS + 16, 0xb9);
+	for (unsigned v = 0; v < 32; v++) {
+		uint64_t h = 0x3000 + v * 16;
+		put64(IDT + v * 8, (h & 0xffff) | (8ull << 16) | (0x8eull << 40) | ((h & 0xffff0000ull) << 32));
+		ram[h] = 0xf4;
+	}
+	cpu->cr0 = CPU_CR0_PE | CPU_CR0_ET;
+	cpu->gdt.base = GDT;
+	cpu->gdt.limit = 0xff;
+	cpu->idt.base = IDT;
+	cpu->idt.limit = 32 * 8 - 1;
+	cpu_state_changed(cpu);
+	ld(cpu, CPU_CS, 0x08);
+	ld(cpu, CPU_SS, 0x10);
+	ld(cpu, CPU_DS, 0x10);
+	ld(cpu, CPU_ES, 0x10);
+	ld(cpu, CPU_TR, 0x28);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->rip = CODE;
+	cpu_state_changed(cpu);
+}
+
+static void ring3(struct cpu *cpu)
+{
+	ld(cpu, CPU_CS, 0x1b);
+	ld(cpu, CPU_SS, 0x23);
+	ld(cpu, CPU_DS, 0x23);
+	ld(cpu, CPU_ES, 0x23);
+	cpu->gpr[CPU_RSP] = 0x7000;
+}
+
+/*
+ * Runs `n` bytes at `at` followed by CPUID (which exits at any CPL). Returns -1 when it
+ * reached that CPUID, -5 for a CPUID elsewhere, the vector when a fault handler's HLT ran.
+ */
+static int run_at(struct cpu *cpu, uint32_t at, const char *code, unsigned n)
+{
+	struct cpu_exit e;
+	enum cpu_exit_reason r;
+
+	memcpy(ram + at, code, n);
+	ram[at + n] = 0x0f;
+	ram[at + n + 1] = 0xa2;
+	cpu->rip = at;
+	r = cpu_run(cpu, &e);
+	if (r == CPU_EXIT_CPUID)
+		return cpu->rip == at + n ? -1 : -5;
+	if (r != CPU_EXIT_HLT)
+		return -2;
+	if (cpu->rip >= 0x3001 && cpu->rip < 0x3000 + 32 * 16 && (cpu->rip & 15) == 1)
+		return (int)((cpu->rip - 0x3001) / 16);
+	return -3;
+}
+
+#define RUN(cpu, lit) run_at(cpu, CODE, lit, sizeof(lit) - 1)
+/* the error code on the handler's stack (32-bit frame) */
+#define ERR(cpu) get32(cpu->seg[CPU_SS].base + (uint32_t)cpu->gpr[CPU_RSP])
+#define FRAME(cpu, i) get32(cpu->seg[CPU_SS].base + (uint32_t)cpu->gpr[CPU_RSP] + 4 * (i))
+
+static void test_data_limits(struct cpu *cpu, const char *n)
+{
+	pm32_setup(cpu);
+	ld(cpu, CPU_DS, 0x30);
+	ok(RUN(cpu, "\x8b\x05\xfc\x0f\x00\x00") == -1, "limit (%s): a dword ending at the limit FFFh is fine", n);
+	cpu->gpr[CPU_RAX] = 0x55;
+	ok(RUN(cpu, "\x8b\x05\xfd\x0f\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0 && FRAME(cpu, 1) == CODE &&
+	   cpu->gpr[CPU_RAX] == 0x55, "limit (%s): a dword crossing the DS limit is #GP(0), EAX unchanged", n);
+
+	pm32_setup(cpu);
+	ld(cpu, CPU_ES, 0x38);
+	put64(0x100, 0x1234);
+	ok(RUN(cpu, "\x26\x8b\x05\x00\x01\x00\x00") == -1 && cpu->gpr[CPU_RAX] == 0x1234,
+	   "rights (%s): a read through a read-only data segment", n);
+	cpu->gpr[CPU_RAX] = 0x99;
+	ok(RUN(cpu, "\x26\x89\x05\x00\x01\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0 && get64(0x100) == 0x1234,
+	   "rights (%s): a write through a read-only data segment is #GP(0), memory unchanged", n);
+	ok(RUN(cpu, "\x26\xff\x05\x00\x01\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0 && get64(0x100) == 0x1234,
+	   "rights (%s): INC through a read-only segment is #GP(0)", n);
+	ok(RUN(cpu, "\xf0\x26\xff\x05\x00\x01\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "rights (%s): LOCK INC through a read-only segment is #GP(0)", n);
+
+	pm32_setup(cpu);
+	ok(RUN(cpu, "\x2e\x8b\x05\x00\x01\x00\x00") == -1, "rights (%s): a read through a readable CS", n);
+	ok(RUN(cpu, "\x2e\x89\x05\x00\x01\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "rights (%s): a write through CS is #GP(0)", n);
+	ld(cpu, CPU_CS, 0x48);
+	ok(RUN(cpu, "\x90") == -1, "rights (%s): an execute-only code segment runs", n);
+	ok(RUN(cpu, "\x2e\x8b\x05\x00\x01\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "rights (%s): a read through an execute-only CS is #GP(0)", n);
+
+	pm32_setup(cpu);
+	ld(cpu, CPU_ES, 0x40);
+	ok(RUN(cpu, "\x26\x8b\x05\x00\x08\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "expand-down (%s): offset 800h at or below the limit FFFh is #GP(0)", n);
+	ok(RUN(cpu, "\x26\x8b\x05\x00\x10\x00\x00") == -1, "expand-down (%s): offset 1000h is valid", n);
+	ok(RUN(cpu, "\x26\x8b\x05\xfe\xff\xff\xff") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "expand-down (%s): a dword at FFFFFFFEh passes the B=1 upper bound: #GP(0)", n);
+	ok(RUN(cpu, "\x26\x8b\x05\xfc\xff\xff\xff") == -1, "expand-down (%s): a dword at FFFFFFFCh is valid", n);
+
+	pm32_setup(cpu);
+	ld(cpu, CPU_DS, 0);
+	ok(RUN(cpu, "\x8b\x05\x00\x01\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "null DS (%s): a data access is #GP(0)", n);
+	ok(RUN(cpu, "\x26\x8b\x05\x00\x01\x00\x00") == -1, "null DS (%s): ES still works", n);
+}
+
+static void test_stack_limits(struct cpu *cpu, const char *n)
+{
+	/* at ring 3, so the fault's delivery switches to the ring-0 stack */
+	pm32_setup(cpu);
+	ring3(cpu);
+	ld(cpu, CPU_SS, 0x93);
+	cpu->gpr[CPU_RSP] = 0x8002;
+	ok(RUN(cpu, "\x50") == CPU_EXC_SS && ERR(cpu) == 0 && FRAME(cpu, 1) == CODE && FRAME(cpu, 4) == 0x8002 &&
+	   FRAME(cpu, 5) == 0x93, "stack (%s): PUSH across the SS limit is #SS(0), ESP unchanged", n);
+	ring3(cpu);
+	ld(cpu, CPU_SS, 0x93);
+	cpu->gpr[CPU_RSP] = 0x7000;
+	cpu->gpr[CPU_RBP] = 0x9000;
+	ok(RUN(cpu, "\x8b\x45\x00") == CPU_EXC_SS && ERR(cpu) == 0,
+	   "stack (%s): [EBP] beyond the SS limit is #SS(0)", n);
+	ring3(cpu);
+	ld(cpu, CPU_SS, 0x93);
+	cpu->gpr[CPU_RSP] = 0x7000;
+	ok(RUN(cpu, "\x36\x8b\x05\x00\x90\x00\x00") == CPU_EXC_SS && ERR(cpu) == 0,
+	   "stack (%s): an SS override beyond the limit is #SS(0)", n);
+	ring3(cpu);
+	ld(cpu, CPU_SS, 0x93);
+	cpu->gpr[CPU_RSP] = 0x7000;
+	cpu->gpr[CPU_RBP] = 0x9000;
+	ok(RUN(cpu, "\x3e\x8b\x45\x00") == -1, "stack (%s): [EBP] with a DS override uses DS", n);
+	/* a 16-bit expand-down stack (B=0): valid offsets 1000h..FFFFh */
+	ring3(cpu);
+	ld(cpu, CPU_SS, 0xc3);
+	cpu->gpr[CPU_RSP] = 0x1002;
+	ok(RUN(cpu, "\x50") == CPU_EXC_SS && ERR(cpu) == 0,
+	   "stack (%s): PUSH below an expand-down SS's limit is #SS(0)", n);
+	ring3(cpu);
+	ld(cpu, CPU_SS, 0xc3);
+	cpu->gpr[CPU_RSP] = 0x1004;
+	ok(RUN(cpu, "\x50") == -1 && (cpu->gpr[CPU_RSP] & 0xffff) == 0x1000,
+	   "stack (%s): PUSH to exactly the lowest valid offset works", n);
+}
+
+static void test_code_limits(struct cpu *cpu, const char *n)
+{
+	pm32_setup(cpu);
+	ld(cpu, CPU_CS, 0x70);
+	/* jmp rel32 to 5000h, beyond the limit 4FFFh */
+	ok(RUN(cpu, "\xe9\xfb\x0f\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0 && FRAME(cpu, 1) == CODE,
+	   "CS limit (%s): a near JMP beyond the limit is #GP(0) at the JMP", n);
+	ld(cpu, CPU_CS, 0x70);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	ok(RUN(cpu, "\xe8\xfb\x0f\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0 && cpu->gpr[CPU_RSP] == 0x8000 - 16,
+	   "CS limit (%s): a near CALL beyond the limit is #GP(0) before the push", n);
+	ld(cpu, CPU_CS, 0x70);
+	ok(run_at(cpu, 0x4ffd, "\xb8\x01\x02\x03\x04", 5) == CPU_EXC_GP && ERR(cpu) == 0 && FRAME(cpu, 1) == 0x4ffd,
+	   "CS limit (%s): an instruction crossing the limit is #GP(0) at its start", n);
+	ld(cpu, CPU_CS, 0x70);
+	ok(run_at(cpu, 0x4ffd, "\x90\x90\x90", 3) == CPU_EXC_GP && FRAME(cpu, 1) == 0x5000,
+	   "CS limit (%s): the first instruction past the limit is #GP(0)", n);
+}
+
+static void test_real_limits(struct cpu *cpu, const char *n)
+{
+	cpu_reset(cpu, false);
+	memset(ram, 0, 0x10000);
+	for (unsigned v = 0; v < 32; v++) {
+		put64(v * 4, 0x3000 + v * 16);
+		ram[0x3000 + v * 16] = 0xf4;
+	}
+	cpu->seg[CPU_CS].selector = 0;
+	cpu->seg[CPU_CS].base = 0;
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\x8b\x06\xfe\xff") == -1, "real mode (%s): a word at FFFEh is fine", n);
+	ok(RUN(cpu, "\x8b\x06\xff\xff") == CPU_EXC_GP && get16(0x8000 - 6) == CODE,
+	   "real mode (%s): a word at FFFFh wraps past the limit: #GP", n);
+	ok(RUN(cpu, "\x36\x8b\x06\xff\xff") == CPU_EXC_SS, "real mode (%s): the same through SS is #SS", n);
+	ok(RUN(cpu, "\x67\x8b\x05\x00\x00\x01\x00") == CPU_EXC_GP,
+	   "real mode (%s): a 32-bit address 10000h is beyond the 64-KiB limit: #GP", n);
+	cpu->seg[CPU_DS].limit = 0xffffffff;	/* "unreal" mode: a limit left from protected mode */
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\x67\x8b\x05\x00\x00\x01\x00") == -1, "real mode (%s): with a 4-GiB DS limit it works", n);
+}
+
+/* ---- 64-bit mode ---- */
+
+#define PML4 0x10000
+#define PDPT 0x11000
+#define PD 0x12000
+#define PT0 0x13000
+
+static void long_setup(struct cpu *cpu)
+{
+	cpu_reset(cpu, false);
+	memset(ram, 0, 0x20000);
+	put64(PML4, PDPT | 7);
+	put64(PDPT, PD | 7);
+	put64(PD, PT0 | 7);
+	for (uint64_t i = 0; i < 512; i++)
+		put64(PT0 + i * 8, (i << 12) | 7);
+	put64(GDT + 8, GDT_CODE64);
+	put64(GDT + 16, GDT_DATA);
+	put64(GDT + 24, GDT_UCODE64);
+	put64(GDT + 32, GDT_UDATA);
+	/* 40h: a 64-bit call gate, DPL 3, to 08:4800 (16 bytes); 50h: the same with a bad upper type */
+	put64(GDT + 0x40, gate(0x08, 0x4800, 0xc, 3, 0, true));
+	put64(GDT + 0x48, 0);
+	put64(GDT + 0x50, gate(0x08, 0x4800, 0xc, 3, 0, true));
+	put64(GDT + 0x58, 0xcull << 40);
+	put64(TSS + 4, 0x9000);		/* RSP0 */
+	put64(TSS + 0x24, 0x8000);	/* IST1: #SS, whose RSP may be non-canonical */
+	for (unsigned v = 0; v < 32; v++) {
+		uint64_t h = 0x3000 + v * 16;
+		put64(IDT + v * 16, (h & 0xffff) | (8ull << 16) | (0x8eull << 40) |
+				    (v == CPU_EXC_SS ? 1ull << 32 : 0));
+		put64(IDT + v * 16 + 8, 0);
+		ram[h] = 0xf4;
+	}
+	cpu->cr0 = CPU_CR0_PE | CPU_CR0_PG | CPU_CR0_ET | CPU_CR0_WP;
+	cpu->cr4 = CPU_CR4_PAE;
+	cpu->cr3 = PML4;
+	cpu->efer = CPU_EFER_LME | CPU_EFER_LMA;
+	seg_set(&cpu->seg[CPU_CS], 8, 0xb, 0, true, false);
+	seg_set(&cpu->seg[CPU_SS], 0x10, 3, 0, false, true);
+	seg_set(&cpu->seg[CPU_DS], 0x10, 3, 0, false, true);
+	seg_set(&cpu->seg[CPU_ES], 0x10, 3, 0, false, true);
+	memset(&cpu->seg[CPU_TR], 0, sizeof(cpu->seg[CPU_TR]));
+	cpu->seg[CPU_TR].selector = 0x28;
+	cpu->seg[CPU_TR].base = TSS;
+	cpu->seg[CPU_TR].limit = 0x67;
+	cpu->seg[CPU_TR].type = 0xb;
+	cpu->seg[CPU_TR].present = 1;
+	cpu->gdt.base = GDT;
+	cpu->gdt.limit = 0x5f;
+	cpu->idt.base = IDT;
+	cpu->idt.limit = 32 * 16 - 1;
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->rip = CODE;
+	cpu_state_changed(cpu);
+}
+
+#define ERR64(cpu) get64(cpu->gpr[CPU_RSP])
+
+static void test_long_mode(struct cpu *cpu, const char *n)
+{
+	long_setup(cpu);
+	cpu->gpr[CPU_RSP] = 0x800000000008ull;
+	ok(RUN(cpu, "\x50") == CPU_EXC_SS && ERR64(cpu) == 0 && cpu->gpr[CPU_RSP] == 0x8000 - 48 &&
+	   get64(0x8000 - 40) == CODE && get64(0x8000 - 16) == 0x800000000008ull,
+	   "64-bit (%s): PUSH to a non-canonical RSP is #SS(0)", n);
+	long_setup(cpu);
+	ok(RUN(cpu, "\x48\xa1\x00\x00\x00\x00\x00\x80\x00\x00") == CPU_EXC_GP && ERR64(cpu) == 0,
+	   "64-bit (%s): a non-canonical data address is #GP(0)", n);
+	long_setup(cpu);
+	cpu->gpr[CPU_RBP] = 0xffff7fffffffff00ull;
+	ok(RUN(cpu, "\x48\x8b\x45\x00") == CPU_EXC_SS && ERR64(cpu) == 0,
+	   "64-bit (%s): a non-canonical [RBP] is #SS(0)", n);
+	long_setup(cpu);
+	cpu->seg[CPU_DS].limit = 0xfff;
+	cpu->seg[CPU_DS].type = 1;	/* read-only: ignored in 64-bit mode */
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\x89\x04\x25\x00\x50\x00\x00") == -1,
+	   "64-bit (%s): DS limit and type are not checked", n);
+
+	/* a 64-bit call gate from ring 3 to ring 0 and RETFQ back */
+	long_setup(cpu);
+	seg_set(&cpu->seg[CPU_CS], 0x1b, 0xb, 3, true, false);
+	seg_set(&cpu->seg[CPU_SS], 0x23, 3, 3, false, true);
+	cpu->gpr[CPU_RSP] = 0x5800;
+	cpu_state_changed(cpu);
+	put64(0x6100, 0x1234);		/* offset: ignored through a gate */
+	put64(0x6108, 0x43);		/* selector: the gate, RPL 3 */
+	memcpy(ram + 0x4800, "\x0f\xa2\x48\xcb", 4);
+	ok(RUN(cpu, "\x48\xff\x1c\x25\x00\x61\x00\x00") == -5 && cpu->rip == 0x4800 &&
+	   cpu->seg[CPU_CS].selector == 8 && cpu->seg[CPU_SS].selector == 0 && cpu->seg[CPU_SS].unusable &&
+	   cpu->gpr[CPU_RSP] == 0x9000 - 32 && get64(0x9000 - 8) == 0x23 && get64(0x9000 - 16) == 0x5800 &&
+	   get64(0x9000 - 24) == 0x1b && get64(0x9000 - 32) == 0x4008,
+	   "64-bit call gate (%s): ring 3 -> 0, null SS, RSP0, SS RSP CS RIP pushed as qwords", n);
+	{
+		struct cpu_exit e;
+		cpu_skip_insn(cpu, 2);
+		ok(cpu_run(cpu, &e) == CPU_EXIT_CPUID && cpu->rip == 0x4008 && cpu->seg[CPU_CS].selector == 0x1b &&
+		   cpu->seg[CPU_SS].selector == 0x23 && cpu->gpr[CPU_RSP] == 0x5800,
+		   "64-bit call gate (%s): RETFQ returns to ring 3 with SS:RSP popped", n);
+	}
+	put64(0x6108, 0x53);
+	ok(RUN(cpu, "\x48\xff\x1c\x25\x00\x61\x00\x00") == CPU_EXC_GP && ERR64(cpu) == 0x50,
+	   "64-bit call gate (%s): a non-zero type in the upper half is #GP(gate)", n);
+}
+
+/* ---- far transfers and call gates (32-bit) ---- */
+
+static void test_far(struct cpu *cpu, const char *n)
+{
+	pm32_setup(cpu);
+	ok(RUN(cpu, "\xea\x00\x50\x00\x00\x70\x00") == CPU_EXC_GP && ERR(cpu) == 0 && FRAME(cpu, 2) == 8,
+	   "far JMP (%s): an offset beyond the target's limit is #GP(0), CS unchanged", n);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x10\x00") == CPU_EXC_GP && ERR(cpu) == 0x10,
+	   "far JMP (%s): to a data segment is #GP(selector)", n);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x98\x00") == CPU_EXC_NP && ERR(cpu) == 0x98,
+	   "far JMP (%s): to a non-present code segment is #NP(selector)", n);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "far JMP (%s): a null selector is #GP(0)", n);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x1b\x00") == CPU_EXC_GP && ERR(cpu) == 0x18,
+	   "far JMP (%s): to a DPL-3 non-conforming segment from ring 0 is #GP(selector)", n);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x00\x01") == CPU_EXC_GP && ERR(cpu) == 0x100,
+	   "far JMP (%s): a selector beyond the GDT limit is #GP(selector)", n);
+
+	/* through call gate 58h (DPL 0) at the same privilege: target 08:4800 */
+	pm32_setup(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\x58\x00") == -5 && cpu->rip == 0x4800 && cpu->seg[CPU_CS].selector == 8 &&
+	   cpu->gpr[CPU_RSP] == 0x8000 - 8 && get32(0x8000 - 8) == CODE + 7 && get32(0x8000 - 4) == 8,
+	   "call gate (%s): same privilege, offset from the gate, CS and EIP pushed", n);
+	pm32_setup(cpu);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x58\x00") == -5 && cpu->rip == 0x4800 && cpu->gpr[CPU_RSP] == 0x8000,
+	   "call gate (%s): JMP through a gate pushes nothing", n);
+	/* 16-bit gate: 16-bit pushes whatever the operand size */
+	pm32_setup(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\x60\x00") == -5 && cpu->rip == 0x4900 &&
+	   cpu->gpr[CPU_RSP] == 0x8000 - 4 && get16(0x8000 - 4) == CODE + 7 && get16(0x8000 - 2) == 8,
+	   "16-bit call gate (%s): IP and CS pushed as words, offset truncated to 16 bits", n);
+
+	/* ring 3 -> ring 0 through gate 50h (2 parameters), then RETF 8 back */
+	pm32_setup(cpu);
+	ring3(cpu);
+	ok(RUN(cpu, "\x68\x11\x11\x11\x11\x68\x22\x22\x22\x22\x9a\x00\x00\x00\x00\x53\x00") == -5 &&
+	   cpu->rip == 0x4800 && cpu->seg[CPU_CS].selector == 8 && cpu->seg[CPU_SS].selector == 0x10 &&
+	   cpu->gpr[CPU_RSP] == 0x9000 - 24 && get32(0x9000 - 4) == 0x23 && get32(0x9000 - 8) == 0x6ff8 &&
+	   get32(0x9000 - 12) == 0x11111111 && get32(0x9000 - 16) == 0x22222222 && get32(0x9000 - 20) == 0x1b &&
+	   get32(0x9000 - 24) == CODE + 17,
+	   "call gate (%s): ring 3 -> 0: SS0:ESP0 from the TSS, old SS:ESP, 2 parameters, CS:EIP", n);
+	{
+		struct cpu_exit e;
+		/* ring 0: load DS with a DPL-0 segment, then RETF 8 */
+		memcpy(ram + 0x4802, "\x66\xb8\x10\x00\x8e\xd8\xca\x08\x00", 9);
+		cpu_skip_insn(cpu, 2);
+		ok(cpu_run(cpu, &e) == CPU_EXIT_CPUID && cpu->rip == CODE + 17 && cpu->seg[CPU_CS].selector == 0x1b &&
+		   cpu->seg[CPU_SS].selector == 0x23 && cpu->gpr[CPU_RSP] == 0x7000 &&
+		   cpu->seg[CPU_DS].selector == 0 && cpu->seg[CPU_DS].unusable && cpu->seg[CPU_ES].selector == 0x23,
+		   "RETF 8 to ring 3 (%s): SS:ESP popped past the parameters; DS (DPL 0) nulled, ES kept", n);
+	}
+	/* faults on the way */
+	pm32_setup(cpu);
+	ring3(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\x5b\x00") == CPU_EXC_GP && ERR(cpu) == 0x58,
+	   "call gate (%s): gate DPL 0 < CPL 3 is #GP(gate selector)", n);
+	ring3(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\x6b\x00") == CPU_EXC_NP && ERR(cpu) == 0x68,
+	   "call gate (%s): a non-present gate is #NP(gate selector)", n);
+	/* to ring 1 through gate A8h: the ring-1 stack comes from ESP1/SS1 */
+	ring3(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\xab\x00") == -5 && cpu->rip == 0x4800 && cpu->seg[CPU_CS].selector == 0xa1 &&
+	   cpu->seg[CPU_SS].selector == 0xb9 && cpu->gpr[CPU_RSP] == 0x8800 - 16 && get32(0x8800 - 4) == 0x23,
+	   "call gate (%s): ring 3 -> 1 with SS1:ESP1", n);
+	pm32_setup(cpu);
+	put64(TSS + 16, 0x23);
+	ring3(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\xab\x00") == CPU_EXC_TS && ERR(cpu) == 0x20,
+	   "call gate (%s): SS1 with RPL/DPL 3 is #TS(SS selector)", n);
+	put64(TSS + 16, 0);
+	ring3(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\xab\x00") == CPU_EXC_TS && ERR(cpu) == 0,
+	   "call gate (%s): a null SS1 is #TS(0)", n);
+	put64(TSS + 16, 0xb1);
+	ring3(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\xab\x00") == CPU_EXC_SS && ERR(cpu) == 0xb0,
+	   "call gate (%s): a non-present SS1 is #SS(SS selector)", n);
+	put64(TSS + 16, 0xb9);
+	cpu->seg[CPU_TR].limit = 0x10;
+	ring3(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\xab\x00") == CPU_EXC_TS && ERR(cpu) == 0x28,
+	   "call gate (%s): ESP1/SS1 beyond the TSS limit is #TS(TSS selector)", n);
+	cpu->seg[CPU_TR].limit = 0x67;
+	memcpy(ram + TSS + 12, "\x04\x00\x00\x00", 4);	/* ESP1 = 4: no room for the 16-byte frame */
+	ring3(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\xab\x00") == CPU_EXC_SS && ERR(cpu) == 0xb8,
+	   "call gate (%s): no room on the new stack is #SS(SS selector)", n);
+
+	/* RETF to an outer ring with a bad SS */
+	pm32_setup(cpu);
+	put64(0x7f00, CODE + 0x10);
+	put64(0x7f04, 0x1b);
+	put64(0x7f08, 0x6000);
+	put64(0x7f0c, 0x13);	/* SS RPL 3 but DPL 0 */
+	cpu->gpr[CPU_RSP] = 0x7f00;
+	ok(RUN(cpu, "\xcb") == CPU_EXC_GP && ERR(cpu) == 0x10 && cpu->seg[CPU_CS].selector == 8,
+	   "RETF (%s): to ring 3 with a DPL-0 SS is #GP(SS selector)", n);
+	cpu->gpr[CPU_RSP] = 0x7f00;
+	put64(0x7f04, 0x0b);	/* RPL 3 for a DPL-0 code segment */
+	ok(RUN(cpu, "\xcb") == CPU_EXC_GP && ERR(cpu) == 0x08,
+	   "RETF (%s): RPL 3 to a DPL-0 non-conforming segment is #GP(selector)", n);
+}
+
+int main(void)
+{
+	for (unsigned sw = 0; sw < 8; sw += 7) {
+		struct cpu *cpu = cpu_with_switches(sw);
+		const char *n = switch_name(sw);
+
+		test_data_limits(cpu, n);
+		test_stack_limits(cpu, n);
+		test_code_limits(cpu, n);
+		test_real_limits(cpu, n);
+		test_long_mode(cpu, n);
+		test_far(cpu, n);
+		cpu_destroy(cpu);
+	}
+	return tap_done();
+}
