@@ -32,6 +32,8 @@ void cpu_update_mode(struct cpu *cpu)
 		ci->cpl = 3;
 	else
 		ci->cpl = cpu->seg[CPU_CS].selector & 3;
+	ci->sup_prot = !(cpu->cr0 & CPU_CR0_PG) ? 0 :
+		       ((cpu->cr4 & CPU_CR4_SMEP) ? SUP_SMEP : 0) | ((cpu->cr4 & CPU_CR4_SMAP) ? SUP_SMAP : 0);
 	seg_check_all(cpu);
 }
 

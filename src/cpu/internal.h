@@ -131,6 +131,8 @@ struct io_answer {
 };
 
 /* ---- soft TLB: direct-mapped, keyed by linear page number ---- */
+#define SUP_SMEP 1
+#define SUP_SMAP 2
 #define TLB_SIZE 256
 
 struct tlb_entry {
@@ -203,6 +205,7 @@ struct cpu_internal {
 
 	/* cached mode */
 	int cpl;
+	uint8_t sup_prot;	/* SUP_SMEP | SUP_SMAP: CR4.SMEP/SMAP with paging on (tlb_hit) */
 	/*
 	 * Per segment register (ES CS SS DS FS GS), what an ordinary data access may do,
 	 * computed whenever a segment register or the mode changes (seg_check_update(),
@@ -303,6 +306,14 @@ static inline bool tlb_hit(struct cpu_internal *ci, uint64_t lin, int acc, bool 
 
 	if (ci->tlb_disabled || tag != vpn + 1 || (user && e->vpn_user != vpn + 1) ||
 	    (acc == ACC_FETCH && !e->host))
+		return false;
+	/*
+	 * SMEP/SMAP (SDM Vol.3 §4.6.1): a supervisor fetch from a user page, or an explicit
+	 * supervisor data access to one with EFLAGS.AC=0, walks (and faults there).
+	 */
+	if (__builtin_expect(ci->sup_prot != 0, 0) && !user && e->vpn_user == vpn + 1 &&
+	    (acc == ACC_FETCH ? (ci->sup_prot & SUP_SMEP)
+			      : ((ci->sup_prot & SUP_SMAP) && !(ci->rflags & CPU_FLAG_AC))))
 		return false;
 	*host = e->host ? (uint8_t *)e->host + (lin & 4095) : NULL;
 	*gpa = e->gpa | (lin & 4095);

@@ -387,6 +387,111 @@ static void test_long_mode(struct cpu *cpu, const char *n)
 	   "64-bit call gate (%s): a non-zero type in the upper half is #GP(gate)", n);
 }
 
+/* ---- SMEP, SMAP, STAC/CLAC, UMIP (64-bit) ---- */
+
+/* long_setup with every page supervisor-only except the user pages 5000h and 6000h */
+static void smx_setup(struct cpu *cpu, uint64_t cr4)
+{
+	long_setup(cpu);
+	for (uint64_t i = 0; i < 512; i++)
+		put64(PT0 + i * 8, (i << 12) | ((i == 5 || i == 6) ? 7 : 3));
+	cpu->features = CPU_FEAT_ALL;
+	cpu->cr4 |= cr4;
+	cpu_state_changed(cpu);
+}
+
+static void test_smx(struct cpu *cpu, const char *n)
+{
+	smx_setup(cpu, CPU_CR4_SMAP);
+	ok(RUN(cpu, "\x8b\x04\x25\x00\x50\x00\x00") == CPU_EXC_PF && ERR64(cpu) == 1 && cpu->cr2 == 0x5000 &&
+	   get64(cpu->gpr[CPU_RSP] + 8) == CODE, "SMAP (%s): a ring-0 read of a user page with AC=0 is #PF(P)", n);
+	ok(RUN(cpu, "\x89\x04\x25\x08\x50\x00\x00") == CPU_EXC_PF && ERR64(cpu) == 3 && cpu->cr2 == 0x5008,
+	   "SMAP (%s): a ring-0 write is #PF(P|W)", n);
+	put64(0x5000, 0xabcd);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	ok(RUN(cpu, "\x0f\x01\xcb\x8b\x04\x25\x00\x50\x00\x00") == -1 && cpu->gpr[CPU_RAX] == 0xabcd &&
+	   (cpu_get_rflags(cpu) & CPU_FLAG_AC), "SMAP (%s): after STAC (AC=1) the read works", n);
+	ok(RUN(cpu, "\x0f\x01\xca\x8b\x04\x25\x00\x50\x00\x00") == CPU_EXC_PF && ERR64(cpu) == 1 &&
+	   !(cpu_get_rflags(cpu) & CPU_FLAG_AC), "SMAP (%s): after CLAC it faults again (TLB entry present)", n);
+	/* an LDT on a user page: the descriptor read is an implicit access, AC does not help */
+	cpu->gpr[CPU_RSP] = 0x8000;
+	put64(0x6008, GDT_DATA);
+	cpu->seg[CPU_LDTR].selector = 0x30;
+	cpu->seg[CPU_LDTR].base = 0x6000;
+	cpu->seg[CPU_LDTR].limit = 0xf;
+	cpu->seg[CPU_LDTR].type = 2;
+	cpu->seg[CPU_LDTR].present = 1;
+	cpu->seg[CPU_LDTR].unusable = 0;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\x0f\x01\xcb\x66\xb8\x0c\x00\x8e\xd8") == CPU_EXC_PF && ERR64(cpu) == 1 && cpu->cr2 == 0x6008,
+	   "SMAP (%s): an implicit supervisor access (LDT on a user page) faults even with AC=1", n);
+	cpu->cr4 &= ~CPU_CR4_SMAP;
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\x66\xb8\x0c\x00\x8e\xd8") == -1 && cpu->seg[CPU_DS].selector == 0x0c,
+	   "SMAP off (%s): the same load works", n);
+
+	smx_setup(cpu, CPU_CR4_SMEP);
+	memcpy(ram + 0x5000, "\x0f\xa2", 2);
+	ok(RUN(cpu, "\x48\xc7\xc0\x00\x50\x00\x00\xff\xe0") == CPU_EXC_PF && ERR64(cpu) == 0x11 &&
+	   cpu->cr2 == 0x5000 && get64(cpu->gpr[CPU_RSP] + 8) == 0x5000,
+	   "SMEP (%s): a ring-0 fetch from a user page is #PF(P|I) at the target", n);
+	ok(RUN(cpu, "\x8b\x04\x25\x00\x50\x00\x00") == -1, "SMEP (%s): data reads of user pages are fine", n);
+	cpu->cr4 &= ~CPU_CR4_SMEP;
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\x48\xc7\xc0\x00\x50\x00\x00\xff\xe0") == -5 && cpu->rip == 0x5000,
+	   "SMEP off (%s): the same jump runs the user page", n);
+
+	/* CR4 writes follow the feature bits */
+	long_setup(cpu);
+	cpu->features = CPU_FEAT_DEFAULT;
+	cpu_state_changed(cpu);
+	cpu->gpr[CPU_RAX] = CPU_CR4_PAE | CPU_CR4_SMEP;
+	ok(RUN(cpu, "\x0f\x22\xe0") == CPU_EXC_GP && ERR64(cpu) == 0 && !(cpu->cr4 & CPU_CR4_SMEP),
+	   "CR4.SMEP without the feature (%s): #GP(0)", n);
+	ok(RUN(cpu, "\x0f\x01\xcb") == CPU_EXC_UD, "STAC without the feature (%s): #UD", n);
+	cpu->features = CPU_FEAT_ALL;
+	cpu->gpr[CPU_RSP] = 0x8000;
+	/* (SMEP itself would stop the next fetch: every page is a user page here) */
+	cpu->gpr[CPU_RAX] = CPU_CR4_PAE | CPU_CR4_SMAP | CPU_CR4_UMIP;
+	ok(RUN(cpu, "\x0f\x22\xe0") == -1 && cpu->cr4 == (CPU_CR4_PAE | CPU_CR4_SMAP | CPU_CR4_UMIP),
+	   "CR4.SMAP|UMIP with the features (%s)", n);
+
+	/* UMIP at ring 3 (every page is a user page here) */
+	long_setup(cpu);
+	cpu->features = CPU_FEAT_ALL;
+	cpu->cr4 |= CPU_CR4_UMIP;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\x0f\x01\x04\x25\x00\x50\x00\x00") == -1 && get16(0x5000) == 0x5f,
+	   "UMIP (%s): SGDT at ring 0 works", n);
+	{
+		static const struct { const char *code; unsigned len; const char *what; } umip[] = {
+			{ "\x0f\x01\x04\x25\x00\x50\x00\x00", 8, "SGDT" },
+			{ "\x0f\x01\x0c\x25\x00\x50\x00\x00", 8, "SIDT" },
+			{ "\x0f\x00\xc0", 3, "SLDT" },
+			{ "\x0f\x00\xc8", 3, "STR" },
+			{ "\x0f\x01\xe0", 3, "SMSW" },
+		};
+		for (unsigned i = 0; i < 5; i++) {
+			seg_set(&cpu->seg[CPU_CS], 0x1b, 0xb, 3, true, false);
+			seg_set(&cpu->seg[CPU_SS], 0x23, 3, 3, false, true);
+			cpu->gpr[CPU_RSP] = 0x5800;
+			cpu_state_changed(cpu);
+			ok(run_at(cpu, CODE, umip[i].code, umip[i].len) == CPU_EXC_GP && ERR64(cpu) == 0 &&
+			   get64(cpu->gpr[CPU_RSP] + 8) == CODE, "UMIP (%s): %s at ring 3 is #GP(0)", n, umip[i].what);
+		}
+		seg_set(&cpu->seg[CPU_CS], 0x1b, 0xb, 3, true, false);
+		seg_set(&cpu->seg[CPU_SS], 0x23, 3, 3, false, true);
+		cpu->gpr[CPU_RSP] = 0x5800;
+		cpu->cr4 &= ~CPU_CR4_UMIP;
+		cpu_state_changed(cpu);
+		ok(RUN(cpu, "\x0f\x01\xe0") == -1 && cpu->gpr[CPU_RAX] == (uint32_t)cpu->cr0,
+		   "UMIP off (%s): SMSW at ring 3 works", n);
+		ok(RUN(cpu, "\x0f\x01\xca") == CPU_EXC_UD, "CLAC at ring 3 (%s): #UD", n);
+	}
+}
+
 /* ---- far transfers and call gates (32-bit) ---- */
 
 static void test_far(struct cpu *cpu, const char *n)
@@ -501,6 +606,7 @@ int main(void)
 		test_code_limits(cpu, n);
 		test_real_limits(cpu, n);
 		test_long_mode(cpu, n);
+		test_smx(cpu, n);
 		test_far(cpu, n);
 		cpu_destroy(cpu);
 	}

@@ -304,6 +304,10 @@ static const struct opcode grp7_mem[8] = {
 static const struct opcode grp7_c0[8] = {
 	[1] = ROW(x_vmcall, "vmcall", ARG(0)),		/* 0F 01 C1: a hypercall exit */
 };
+static const struct opcode grp7_c8[8] = {
+	[2] = ROW(x_stac, "clac", ARG(0), .feature = CPU_FEAT_SMAP),	/* 0F 01 CA */
+	[3] = ROW(x_stac, "stac", ARG(1), .feature = CPU_FEAT_SMAP),	/* 0F 01 CB */
+};
 static const struct opcode grp7_d8[8] = {
 	[1] = ROW(x_vmcall, "vmmcall", ARG(1)),		/* 0F 01 D9 */
 };
@@ -315,7 +319,7 @@ static const struct opcode grp7_f8[8] = {
 	[1] = ROW(x_rdtscp, "rdtscp", .feature = CPU_FEAT_RDTSCP),
 };
 static const struct opcode grp7_reg[8] = {
-	[0] = BYRM("grp7/0", grp7_c0), [2] = BYRM("grp7/2", grp7_d0), [3] = BYRM("grp7/3", grp7_d8),
+	[0] = BYRM("grp7/0", grp7_c0), [1] = BYRM("grp7/1", grp7_c8), [2] = BYRM("grp7/2", grp7_d0), [3] = BYRM("grp7/3", grp7_d8),
 	[4] = ROW(x_smsw, "smsw", OPS(Ew)), [6] = ROW(x_lmsw, "lmsw", OPS(Ew), PRIV),
 	[7] = BYRM("grp7/7", grp7_f8),
 };

@@ -245,7 +245,10 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		tlb_flush(cpu);
 		return EXEC_OK;
 	case 4:
-		if (val & ~(uint64_t)(CR4_SUPPORTED | ((cpu->features & CPU_FEAT_XSAVE) ? CPU_CR4_OSXSAVE : 0)))
+		if (val & ~(uint64_t)(CR4_SUPPORTED | ((cpu->features & CPU_FEAT_XSAVE) ? CPU_CR4_OSXSAVE : 0) |
+				      ((cpu->features & CPU_FEAT_SMEP) ? CPU_CR4_SMEP : 0) |
+				      ((cpu->features & CPU_FEAT_SMAP) ? CPU_CR4_SMAP : 0) |
+				      ((cpu->features & CPU_FEAT_UMIP) ? CPU_CR4_UMIP : 0)))
 			return raise_gp(cpu, 0);
 		if (ci->long_mode && !(val & CPU_CR4_PAE))
 			return raise_gp(cpu, 0);
@@ -253,9 +256,10 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		    ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PGE | CPU_CR4_PSE)) &&
 		    cpu_load_pdptrs(cpu, cpu->cr3))
 			return raise_gp(cpu, 0);	/* SDM Vol.3 §4.4.1 */
-		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE))
+		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE | CPU_CR4_SMEP | CPU_CR4_SMAP))
 			tlb_flush(cpu);
 		cpu->cr4 = val;
+		cpu_update_mode(cpu);	/* SMEP/SMAP for the TLB's hit path */
 		return EXEC_OK;
 	default:
 		if (val >> 4)

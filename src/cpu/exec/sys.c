@@ -269,13 +269,39 @@ static int store_dt(struct cpu *cpu, struct insn *in, const struct cpu_dtable *d
 	return r ? r : mem_write_seg(cpu, in->seg, ea + 2, cpu->in->code64 ? 8 : 4, dt->base);
 }
 
+/* UMIP (SDM Vol.3 §2.5, CR4 bit 11): SGDT SIDT SLDT SMSW STR are #GP(0) at CPL > 0. */
+static bool umip_blocks(struct cpu *cpu)
+{
+	return (cpu->cr4 & CPU_CR4_UMIP) && cpu->in->cpl > 0;
+}
+
 int x_lgdt(struct cpu *cpu, struct insn *in) { return load_dt(cpu, in, &cpu->gdt); }
 int x_lidt(struct cpu *cpu, struct insn *in) { return load_dt(cpu, in, &cpu->idt); }
-int x_sgdt(struct cpu *cpu, struct insn *in) { return store_dt(cpu, in, &cpu->gdt); }
-int x_sidt(struct cpu *cpu, struct insn *in) { return store_dt(cpu, in, &cpu->idt); }
+int x_sgdt(struct cpu *cpu, struct insn *in)
+{
+	return umip_blocks(cpu) ? raise_gp(cpu, 0) : store_dt(cpu, in, &cpu->gdt);
+}
+int x_sidt(struct cpu *cpu, struct insn *in)
+{
+	return umip_blocks(cpu) ? raise_gp(cpu, 0) : store_dt(cpu, in, &cpu->idt);
+}
+
+/* STAC (arg 1) / CLAC (arg 0): set or clear EFLAGS.AC; #UD at CPL > 0 (SDM Vol.2 STAC/CLAC) */
+int x_stac(struct cpu *cpu, struct insn *in)
+{
+	if (cpu->in->cpl > 0)
+		return raise_ud(cpu);
+	if (in->op->arg)
+		cpu->in->rflags |= CPU_FLAG_AC;
+	else
+		cpu->in->rflags &= ~(uint64_t)CPU_FLAG_AC;
+	return EXEC_OK;
+}
 
 int x_smsw(struct cpu *cpu, struct insn *in)
 {
+	if (umip_blocks(cpu))
+		return raise_gp(cpu, 0);
 	if (in->ops[0].type == OPT_MEM)
 		in->ops[0].size = 2;
 	else
@@ -314,6 +340,8 @@ int x_sldt(struct cpu *cpu, struct insn *in)
 {
 	if (!(cpu->cr0 & CPU_CR0_PE) || (cpu->in->rflags & CPU_FLAG_VM))
 		return raise_ud(cpu);
+	if (umip_blocks(cpu))
+		return raise_gp(cpu, 0);
 	if (in->ops[0].type == OPT_MEM)
 		in->ops[0].size = 2;
 	return op_write(cpu, in, 0, cpu->seg[CPU_LDTR].selector);
@@ -323,6 +351,8 @@ int x_str(struct cpu *cpu, struct insn *in)
 {
 	if (!(cpu->cr0 & CPU_CR0_PE) || (cpu->in->rflags & CPU_FLAG_VM))
 		return raise_ud(cpu);
+	if (umip_blocks(cpu))
+		return raise_gp(cpu, 0);
 	if (in->ops[0].type == OPT_MEM)
 		in->ops[0].size = 2;
 	return op_write(cpu, in, 0, cpu->seg[CPU_TR].selector);
