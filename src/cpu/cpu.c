@@ -234,9 +234,17 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 		return r;
 	type = (lo >> 40) & 0x1f;	/* S bit included: must be 0 */
 	gdpl = (lo >> 45) & 3;
+	if (!lm && type == 0x5) {
+		/* a task gate: the task switch replaces the stack frame (SDM Vol.3 §6.11.3) */
+		if (kind == EV_SOFT_INT && gdpl < cpl)
+			return raise_gp(cpu, idt_err);
+		if (!((lo >> 47) & 1)) {
+			cpu_raise(cpu, CPU_EXC_NP, true, idt_err);
+			return EXEC_EXC;
+		}
+		return task_switch(cpu, (uint16_t)(lo >> 16), TASK_INT, ext, has_err, err);
+	}
 	if (lm ? (type != 0xe && type != 0xf) : (type != 0x6 && type != 0x7 && type != 0xe && type != 0xf)) {
-		if (!lm && type == 0x5)
-			return raise_gp(cpu, idt_err);	/* task gates: CPU issue 4 */
 		return raise_gp(cpu, idt_err);
 	}
 	/* INT n, INT3 and INTO check the gate's DPL; INT1 and hardware events do not */

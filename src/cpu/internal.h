@@ -369,6 +369,13 @@ struct seg_check;
 void seg_check_compute(struct cpu *cpu, const struct cpu_segment *s, struct seg_check *c);
 /* Sets the accessed bit of the code/data descriptor `lo` of `sel` in its table. */
 void desc_set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo);
+/*
+ * exec/task.c: a task switch to the TSS `sel` (SDM Vol.3 §8.3). Faults before the commit
+ * point return EXEC_EXC; after it they are raised in the new task and EXEC_OK returned.
+ * `ext`: caused by an external event (EXT in error codes); `has_err`: push `err` there.
+ */
+enum { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+int task_switch(struct cpu *cpu, uint16_t sel, int reason, bool ext, bool has_err, uint32_t err);
 /* exec/branch.c: null ES/FS/GS/DS that the new, outer CPL may not use (RET/IRET). */
 void seg_null_outer(struct cpu *cpu);
 /*

@@ -595,6 +595,98 @@ static void test_far(struct cpu *cpu, const char *n)
 	   "RETF (%s): RPL 3 to a DPL-0 non-conforming segment is #GP(selector)", n);
 }
 
+/* ---- task switches (32-bit TSSs) ---- */
+
+#define TSSB 0x6100
+
+static void put32(uint64_t gpa, uint32_t v)
+{
+	memcpy(ram + gpa, &v, 4);
+}
+
+/* GDT D0: available 32-bit TSS B at 6100h; D8: task gate to D0 (DPL 0); E0: TSS with limit 60h */
+static void task_setup(struct cpu *cpu)
+{
+	pm32_setup(cpu);
+	put64(GDT + 0xd0, desc(TSSB, 0x67, 0x9, 0, 0, 1, 0, 0));
+	put64(GDT + 0xd8, gate(0xd0, 0, 0x5, 0, 0, true));
+	put64(GDT + 0xe0, desc(TSSB, 0x60, 0x9, 0, 0, 1, 0, 0));
+	memset(ram + TSSB, 0, 0x68);
+	put32(TSSB + 0x20, 0x4800);	/* EIP */
+	put32(TSSB + 0x24, 0x2);	/* EFLAGS */
+	put32(TSSB + 0x28, 0x1111);	/* EAX */
+	put32(TSSB + 0x38, 0x8400);	/* ESP */
+	put32(TSSB + 0x48, 0x10);	/* ES */
+	put32(TSSB + 0x4c, 0x08);	/* CS */
+	put32(TSSB + 0x50, 0x10);	/* SS */
+	put32(TSSB + 0x54, 0x10);	/* DS */
+	cpu->gpr[CPU_RAX] = 0xaaaa;
+	cpu->gpr[CPU_RBX] = 0xbbbb;
+}
+
+#define TYPE_OF(sel) ((ram[GDT + (sel) + 5]) & 0xf)
+
+static void test_tasks(struct cpu *cpu, const char *n)
+{
+	struct cpu_exit e;
+
+	task_setup(cpu);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == -5 && cpu->rip == 0x4800 && cpu->gpr[CPU_RAX] == 0x1111 &&
+	   cpu->gpr[CPU_RBX] == 0 && cpu->gpr[CPU_RSP] == 0x8400 && cpu->seg[CPU_TR].selector == 0xd0 &&
+	   cpu->seg[CPU_TR].base == TSSB && (cpu->cr0 & CPU_CR0_TS) && !(cpu_get_rflags(cpu) & CPU_FLAG_NT),
+	   "JMP to a TSS (%s): the new task's EIP, registers and TR; CR0.TS set, NT clear", n);
+	ok(get32(TSS + 0x20) == CODE + 7 && get32(TSS + 0x28) == 0xaaaa && get32(TSS + 0x34) == 0xbbbb &&
+	   get32(TSS + 0x38) == 0x8000 && get32(TSS + 0x4c) == 8 && get32(TSS + 0x50) == 0x10,
+	   "JMP to a TSS (%s): the old task's EIP (next insn), GPRs and selectors saved", n);
+	ok(TYPE_OF(0x28) == 0x9 && TYPE_OF(0xd0) == 0xb && get16(TSSB) == 0,
+	   "JMP to a TSS (%s): old TSS no longer busy, new busy, no back link", n);
+
+	task_setup(cpu);
+	ok(RUN(cpu, "\x9a\x00\x00\x00\x00\xd8\x00") == -5 && cpu->rip == 0x4800 &&
+	   cpu->seg[CPU_TR].selector == 0xd0 && (cpu_get_rflags(cpu) & CPU_FLAG_NT) && get16(TSSB) == 0x28 &&
+	   TYPE_OF(0x28) == 0xb && TYPE_OF(0xd0) == 0xb,
+	   "CALL through a task gate (%s): NT set, back link 28h, both TSSs busy", n);
+	memcpy(ram + 0x4802, "\xcf", 1);	/* IRET */
+	cpu->gpr[CPU_RAX] = 0x2222;
+	cpu_skip_insn(cpu, 2);
+	ok(cpu_run(cpu, &e) == CPU_EXIT_CPUID && cpu->rip == CODE + 7 && cpu->seg[CPU_TR].selector == 0x28 &&
+	   cpu->gpr[CPU_RAX] == 0xaaaa && TYPE_OF(0xd0) == 0x9 && TYPE_OF(0x28) == 0xb &&
+	   get32(TSSB + 0x20) == 0x4803 && get32(TSSB + 0x28) == 0x2222 && !(get32(TSSB + 0x24) & CPU_FLAG_NT),
+	   "IRET with NT (%s): back to the linked task; the nested TSS freed with NT clear in its EFLAGS", n);
+
+	task_setup(cpu);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x28\x00") == CPU_EXC_GP && ERR(cpu) == 0x28,
+	   "JMP to a busy TSS (%s): #GP(selector)", n);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xe0\x00") == CPU_EXC_TS && ERR(cpu) == 0xe0 &&
+	   cpu->seg[CPU_TR].selector == 0x28, "TSS limit below 67h (%s): #TS(selector), no switch", n);
+	ring3(cpu);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd3\x00") == CPU_EXC_GP && ERR(cpu) == 0xd0,
+	   "JMP to a DPL-0 TSS from ring 3 (%s): #GP(selector)", n);
+
+	/* #GP through a task gate in the IDT: the error code goes on the new task's stack */
+	task_setup(cpu);
+	put64(IDT + 13 * 8, gate(0xd0, 0, 0x5, 0, 0, true));
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x10\x00") == -5 && cpu->rip == 0x4800 &&
+	   cpu->seg[CPU_TR].selector == 0xd0 && cpu->gpr[CPU_RSP] == 0x8400 - 4 && get32(0x8400 - 4) == 0x10 &&
+	   get32(TSS + 0x20) == CODE && get16(TSSB) == 0x28 && (cpu_get_rflags(cpu) & CPU_FLAG_NT),
+	   "#GP through a task gate (%s): new task, error code on its stack, old EIP at the fault", n);
+	task_setup(cpu);
+	put64(IDT + 20 * 8, gate(0xd0, 0, 0x5, 0, 0, true));
+	ok(RUN(cpu, "\xcd\x14") == -5 && cpu->rip == 0x4800 && cpu->gpr[CPU_RSP] == 0x8400 &&
+	   get32(TSS + 0x20) == CODE + 2, "INT 14h through a task gate (%s): no error code, EIP past the INT", n);
+
+	/* a bad CS in the new TSS: #TS(CS) raised in the new task */
+	task_setup(cpu);
+	put32(TSSB + 0x4c, 0x10);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == CPU_EXC_TS && ERR(cpu) == 0x10 &&
+	   cpu->seg[CPU_TR].selector == 0xd0 && FRAME(cpu, 1) == 0x4800,
+	   "bad CS in the new TSS (%s): #TS(CS selector) after the switch, at the new task's EIP", n);
+	task_setup(cpu);
+	put32(TSSB + 0x54, 0x98);	/* DS: a non-present code segment */
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == CPU_EXC_NP && ERR(cpu) == 0x98 &&
+	   cpu->seg[CPU_TR].selector == 0xd0, "non-present DS in the new TSS (%s): #NP(DS selector)", n);
+}
+
 int main(void)
 {
 	for (unsigned sw = 0; sw < 8; sw += 7) {
@@ -608,6 +700,7 @@ int main(void)
 		test_long_mode(cpu, n);
 		test_smx(cpu, n);
 		test_far(cpu, n);
+		test_tasks(cpu, n);
 		cpu_destroy(cpu);
 	}
 	return tap_done();

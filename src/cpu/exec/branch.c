@@ -325,7 +325,7 @@ static int call_gate(struct cpu *cpu, uint16_t sel, uint64_t lo, bool call)
 /*
  * JMP/CALL far to sel:off. Real and virtual-8086 mode: base = selector << 4. Protected
  * mode: a code segment (conforming or not), a call gate, or a TSS / task gate (a task
- * switch, not implemented: CPU_EXIT_UNHANDLED).
+ * switch, exec/task.c).
  */
 static int far_transfer(struct cpu *cpu, struct insn *in, uint16_t sel, uint64_t off, bool call)
 {
@@ -354,10 +354,19 @@ static int far_transfer(struct cpu *cpu, struct insn *in, uint16_t sel, uint64_t
 	if (!((lo >> 44) & 1)) {
 		unsigned type = (lo >> 40) & 0xf;
 
+		unsigned dpl = (lo >> 45) & 3;
+
 		if (type == 0xc || (type == 4 && !ci->long_mode))
 			return call_gate(cpu, sel, lo, call);
-		if ((type == 1 || type == 5 || type == 9) && !ci->long_mode)
-			return x_unimpl(cpu, in);	/* task switch: not implemented */
+		if ((type == 1 || type == 5 || type == 9) && !ci->long_mode) {
+			/* a TSS or a task gate: DPL >= CPL and RPL, then the task switch (§8.3) */
+			if (dpl < cpl || dpl < (sel & 3u))
+				return raise_gp(cpu, sel & ~3u);
+			if (type == 5 && !((lo >> 47) & 1))
+				return raise_sel(cpu, CPU_EXC_NP, sel);
+			return task_switch(cpu, type == 5 ? (uint16_t)(lo >> 16) : sel,
+					   call ? TASK_CALL : TASK_JMP, false, false, 0);
+		}
 		return raise_gp(cpu, sel & ~3u);
 	}
 	seg_from_descriptor(&ncs, sel, lo);

@@ -151,6 +151,19 @@ int x_iret(struct cpu *cpu, struct insn *in)
 	bool outer;
 	int r;
 
+	if ((cpu->cr0 & CPU_CR0_PE) && !(ci->rflags & CPU_FLAG_VM) && (ci->rflags & CPU_FLAG_NT)) {
+		/* a task return to the back link of the current TSS (SDM Vol.3 §8.3); #GP(0) in IA-32e mode */
+		uint64_t link;
+
+		if (ci->long_mode)
+			return raise_gp(cpu, 0);
+		if ((r = mem_read_lin(cpu, cpu->seg[CPU_TR].base, 2, &link, true)))
+			return r;
+		r = task_switch(cpu, (uint16_t)link, TASK_IRET, false, false, 0);
+		if (!r)
+			cpu->nmi_blocked = false;
+		return r;
+	}
 	if ((r = pop(cpu, osz, &ip)) || (r = pop(cpu, osz, &cs)) || (r = pop(cpu, osz, &fl)))
 		goto fail;
 	if (!(cpu->cr0 & CPU_CR0_PE)) {
@@ -167,8 +180,7 @@ int x_iret(struct cpu *cpu, struct insn *in)
 		cpu_update_mode(cpu);
 		return EXEC_OK;
 	}
-	if ((ci->rflags & CPU_FLAG_NT) && !ci->long_mode)
-		goto unimpl;	/* task return: hardware task switching is CPU issue 4 */
+
 	rpl = cs & 3;
 	if (rpl < (unsigned)ci->cpl || (cs & ~3) == 0) {
 		r = raise_gp(cpu, (uint32_t)cs & ~3u);
@@ -236,9 +248,6 @@ int x_iret(struct cpu *cpu, struct insn *in)
 	if (outer)
 		seg_null_outer(cpu);
 	return EXEC_OK;
-unimpl:
-	cpu->gpr[CPU_RSP] = sp0;
-	return x_unimpl(cpu, in);
 fail:
 	cpu->gpr[CPU_RSP] = sp0;
 	return r;
