@@ -223,7 +223,8 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	uint64_t lo, hi = 0, offset, cslo, sp, ss_base, mask, old_flags = flags_read(cpu);
 	uint16_t cs_sel, ss_sel;
 	struct cpu_segment newcs, newss;
-	bool gate16, stack_switch, intgate;
+	bool gate16, stack_switch, intgate, v86 = (ci->rflags & CPU_FLAG_VM) != 0;
+	uint32_t e = ext ? 1 : 0;
 	int r;
 
 	if ((uint32_t)vector * gsize + gsize - 1 > cpu->idt.limit)
@@ -276,8 +277,12 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	/* the gate's offset against the new CS: limit, or canonical in IA-32e mode (#GP(EXT)) */
 	if (lm ? !is_canonical(offset) : offset > newcs.limit)
 		return raise_gp(cpu, ext ? 1 : 0);
-	if (ci->rflags & CPU_FLAG_VM)
-		return raise_gp(cpu, 0);	/* virtual-8086 delivery: CPU issue 4 */
+	/*
+	 * From virtual-8086 mode the handler must be non-conforming ring-0 code (SDM Vol.3
+	 * §20.3.1.1, Vol.2 INT "INTERRUPT-FROM-VIRTUAL-8086-MODE"), else #GP(CS selector).
+	 */
+	if (v86 && ((newcs.type & 4) || newcs.dpl != 0))
+		return raise_gp(cpu, (cs_sel & ~3u) + (ext ? 1 : 0));
 	dpl = (newcs.type & 4) ? cpl : newcs.dpl;	/* conforming: stay at CPL */
 	stack_switch = dpl < cpl || ist;
 
@@ -290,8 +295,10 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 
 		if (lm) {
 			uint64_t off = ist ? 0x24 + (uint64_t)(ist - 1) * 8 : 4 + (uint64_t)dpl * 8;
-			if (off + 7 > tr->limit)
-				return raise_gp(cpu, 0);	/* #TS in full detail: CPU issue 4 */
+			if (off + 7 > tr->limit) {
+				cpu_raise(cpu, CPU_EXC_TS, true, (tr->selector & ~3u) | e);
+				return EXEC_EXC;
+			}
 			if ((r = mem_read_lin(cpu, tr->base + off, 8, &sp, true)))
 				return r;
 			if (dpl < cpl) {
@@ -302,16 +309,33 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 				newss.dpl = (uint8_t)dpl;
 			}
 		} else {
-			uint64_t off = 4 + (uint64_t)dpl * 8, sslo;
-			if (off + 5 > tr->limit)
-				return raise_gp(cpu, 0);
+			uint64_t off = 4 + (uint64_t)dpl * 8, sslo, tlimit;
+			/* the inner stack from the TSS, with the checks of SDM Vol.2 INT "INTER-PRIVILEGE-LEVEL-INTERRUPT" */
+			if (off + 5 > tr->limit) {
+				cpu_raise(cpu, CPU_EXC_TS, true, (tr->selector & ~3u) | e);
+				return EXEC_EXC;
+			}
 			if ((r = mem_read_lin(cpu, tr->base + off, 4, &sp, true)) ||
 			    (r = mem_read_lin(cpu, tr->base + off + 4, 2, &v, true)))
 				return r;
 			ss_sel = (uint16_t)v;
+			tlimit = (ss_sel & 4) ? cpu->seg[CPU_LDTR].limit : cpu->gdt.limit;
+			if ((ss_sel & ~3u) == 0 || ((ss_sel & 4) && cpu->seg[CPU_LDTR].unusable) ||
+			    (ss_sel & ~7u) + 7 > tlimit) {
+				cpu_raise(cpu, CPU_EXC_TS, true, (ss_sel & ~3u) | e);
+				return EXEC_EXC;
+			}
 			if ((r = read_descriptor(cpu, ss_sel, &sslo, NULL)))
 				return r;
 			seg_from_descriptor(&newss, ss_sel, sslo);
+			if ((ss_sel & 3u) != dpl || newss.dpl != dpl || !newss.s || (newss.type & 0xa) != 2) {
+				cpu_raise(cpu, CPU_EXC_TS, true, (ss_sel & ~3u) | e);
+				return EXEC_EXC;
+			}
+			if (!newss.present) {
+				cpu_raise(cpu, CPU_EXC_SS, true, (ss_sel & ~3u) | e);
+				return EXEC_EXC;
+			}
 		}
 	}
 	if (lm)
@@ -323,6 +347,14 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 		bool sys = true;
 		uint64_t old_ss = cpu->seg[CPU_SS].selector, old_sp = cpu->gpr[CPU_RSP];
 
+		if (v86) {
+			/* from virtual-8086 mode: GS FS DS ES first (SDM Vol.3 Figure 20-4) */
+			if ((r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_GS].selector, sys)) ||
+			    (r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_FS].selector, sys)) ||
+			    (r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_DS].selector, sys)) ||
+			    (r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_ES].selector, sys)))
+				return r;
+		}
 		if (lm || stack_switch) {
 			if ((r = push_lin(cpu, &sp, ss_base, mask, psize, old_ss, sys)) ||
 			    (r = push_lin(cpu, &sp, ss_base, mask, psize, old_sp, sys)))
@@ -345,6 +377,14 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	ci->rflags &= ~(uint64_t)(CPU_FLAG_TF | CPU_FLAG_NT | CPU_FLAG_RF | CPU_FLAG_VM);
 	if (intgate)
 		ci->rflags &= ~(uint64_t)CPU_FLAG_IF;
+	if (v86) {
+		/* the handler starts with null data segments */
+		static const int regs[4] = { CPU_ES, CPU_DS, CPU_FS, CPU_GS };
+		for (int i = 0; i < 4; i++) {
+			memset(&cpu->seg[regs[i]], 0, sizeof(cpu->seg[regs[i]]));
+			cpu->seg[regs[i]].unusable = 1;
+		}
+	}
 	cpu_update_mode(cpu);
 	return EXEC_OK;
 }

@@ -687,6 +687,113 @@ static void test_tasks(struct cpu *cpu, const char *n)
 	   cpu->seg[CPU_TR].selector == 0xd0, "non-present DS in the new TSS (%s): #NP(DS selector)", n);
 }
 
+/* ---- virtual-8086 mode ---- */
+
+/*
+ * From ring 0 of pm32_setup, IRET into virtual-8086 mode at 0400:0100 (linear 4100h) with
+ * SS:SP 0700:0FF0, ES 0123, DS 0200, FS 0300, GS 0400 and IOPL `iopl`, running `code` and
+ * then CPUID. Returns -1 at that CPUID, else the vector whose handler ran.
+ */
+static int run_v86(struct cpu *cpu, unsigned iopl, const char *code, unsigned n)
+{
+	static const uint32_t frame[9] = { 0x100, 0x400, 0, 0xff0, 0x700, 0x123, 0x200, 0x300, 0x400 };
+	struct cpu_exit e;
+	enum cpu_exit_reason r;
+
+	for (int i = 0; i < 9; i++)
+		put32(0x8000 - 36 + 4 * i, i == 2 ? (CPU_FLAG_VM | (iopl << 12) | 2) : frame[i]);
+	cpu->gpr[CPU_RSP] = 0x8000 - 36;
+	memcpy(ram + 0x4100, code, n);
+	memcpy(ram + 0x4100 + n, "\x0f\xa2", 2);
+	ram[CODE] = 0xcf;	/* IRET */
+	cpu->rip = CODE;
+	r = cpu_run(cpu, &e);
+	if (r == CPU_EXIT_CPUID)
+		return cpu->rip == 0x100 + n ? -1 : -5;
+	if (r != CPU_EXIT_HLT)
+		return -2;
+	if (cpu->rip >= 0x3001 && cpu->rip < 0x3000 + 32 * 16 && (cpu->rip & 15) == 1)
+		return (int)((cpu->rip - 0x3001) / 16);
+	return -3;
+}
+
+#define V86(cpu, iopl, lit) run_v86(cpu, iopl, lit, sizeof(lit) - 1)
+
+static void test_v86(struct cpu *cpu, const char *n)
+{
+	struct cpu_exit e;
+
+	pm32_setup(cpu);
+	put32(0x2010, 0xbeef);
+	ok(V86(cpu, 3, "\xa1\x10\x00") == -1 && (cpu->gpr[CPU_RAX] & 0xffff) == 0xbeef &&
+	   (cpu_get_rflags(cpu) & CPU_FLAG_VM) && cpu->seg[CPU_CS].base == 0x4000 && cpu->seg[CPU_DS].base == 0x2000 &&
+	   cpu->seg[CPU_SS].base == 0x7000 && cpu->seg[CPU_ES].selector == 0x123 && cpu->seg[CPU_GS].base == 0x4000 &&
+	   cpu->gpr[CPU_RSP] == 0xff0 && cpu->seg[CPU_CS].dpl == 3,
+	   "IRET to virtual-8086 mode (%s): segments real-style, SS:ESP popped, DS:[10h] read", n);
+
+	/* INT 15h at IOPL 3: to the ring-0 handler with the V86 frame, data segments nulled */
+	pm32_setup(cpu);
+	pm32_setup(cpu);
+	put64(IDT + 21 * 8, get64(IDT + 21 * 8) | (3ull << 45));	/* DPL 3: INT n from CPL 3 */
+	ok(V86(cpu, 3, "\xcd\x15") == 21 && cpu->seg[CPU_CS].selector == 8 && cpu->seg[CPU_SS].selector == 0x10 &&
+	   cpu->gpr[CPU_RSP] == 0x9000 - 36 && get32(0x9000 - 4) == 0x400 && get32(0x9000 - 8) == 0x300 &&
+	   get32(0x9000 - 12) == 0x200 && get32(0x9000 - 16) == 0x123 && get32(0x9000 - 20) == 0x700 &&
+	   get32(0x9000 - 24) == 0xff0 && (get32(0x9000 - 28) & CPU_FLAG_VM) && get32(0x9000 - 32) == 0x400 &&
+	   get32(0x9000 - 36) == 0x102 && cpu->seg[CPU_DS].selector == 0 && cpu->seg[CPU_DS].unusable &&
+	   cpu->seg[CPU_GS].selector == 0 && !(cpu_get_rflags(cpu) & CPU_FLAG_VM),
+	   "INT n from virtual-8086 mode (%s): GS FS DS ES SS ESP EFLAGS CS EIP on the ring-0 stack", n);
+	/* IRET from the handler back into virtual-8086 mode */
+	ram[0x4700] = 0xcf;
+	cpu->rip = 0x4700;
+	ok(cpu_run(cpu, &e) == CPU_EXIT_CPUID && cpu->rip == 0x102 && (cpu_get_rflags(cpu) & CPU_FLAG_VM) &&
+	   cpu->seg[CPU_DS].selector == 0x200 && cpu->seg[CPU_DS].base == 0x2000 && cpu->gpr[CPU_RSP] == 0xff0,
+	   "IRET from the handler (%s): back in virtual-8086 mode after the INT", n);
+
+	pm32_setup(cpu);
+	ok(V86(cpu, 3, "\xcd\x15") == CPU_EXC_GP && ERR(cpu) == 21 * 8 + 2,
+	   "virtual-8086 mode (%s): INT n through a DPL-0 gate is #GP(vector * 8 + 2)", n);
+
+	/* IOPL-sensitive instructions at IOPL 0: #GP(0) to the ring-0 handler */
+	static const struct { const char *code; unsigned len; const char *what; } sens[] = {
+		{ "\xcd\x15", 2, "INT 15h" }, { "\xfa", 1, "CLI" }, { "\xfb", 1, "STI" },
+		{ "\x9c", 1, "PUSHF" }, { "\x9d", 1, "POPF" }, { "\xcf", 1, "IRET" },
+	};
+	for (unsigned i = 0; i < 6; i++) {
+		pm32_setup(cpu);
+		ok(run_v86(cpu, 0, sens[i].code, sens[i].len) == CPU_EXC_GP && ERR(cpu) == 0 && FRAME(cpu, 1) == 0x100 &&
+		   FRAME(cpu, 2) == 0x400 && (FRAME(cpu, 3) & CPU_FLAG_VM),
+		   "virtual-8086 mode, IOPL 0 (%s): %s is #GP(0)", n, sens[i].what);
+	}
+	pm32_setup(cpu);
+	ok(V86(cpu, 3, "\xfa\x9c\x58") == -1 && (cpu->gpr[CPU_RAX] & 0xffff) == ((CPU_FLAG_IOPL | 2) & 0xffff),
+	   "virtual-8086 mode, IOPL 3 (%s): CLI and PUSHF work", n);
+	pm32_setup(cpu);
+	ok(V86(cpu, 0, "\x31\xc9\xf6\xf1") == CPU_EXC_DE && FRAME(cpu, 0) == 0x102 && (FRAME(cpu, 2) & CPU_FLAG_VM) &&
+	   get32(0x9000 - 4) == 0x400, "virtual-8086 mode (%s): #DE goes to the ring-0 handler, no IOPL check", n);
+	pm32_setup(cpu);
+	ok(V86(cpu, 3, "\x0f\x01\x16\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "virtual-8086 mode (%s): LGDT (CPL 3) is #GP(0)", n);
+	pm32_setup(cpu);
+	put64(IDT + 22 * 8, (0x3160ull & 0xffff) | (0x1bull << 16) | (0xeeull << 40));
+	ok(V86(cpu, 3, "\xcd\x16") == CPU_EXC_GP && ERR(cpu) == 0x18,
+	   "virtual-8086 mode (%s): INT to a handler not at ring 0 is #GP(CS selector)", n);
+
+	/* entry by a task switch to a TSS with EFLAGS.VM */
+	task_setup(cpu);
+	put32(TSSB + 0x20, 0x100);
+	put32(TSSB + 0x24, CPU_FLAG_VM | CPU_FLAG_IOPL | 2);
+	put32(TSSB + 0x48, 0x123);
+	put32(TSSB + 0x4c, 0x400);
+	put32(TSSB + 0x50, 0x700);
+	put32(TSSB + 0x54, 0x200);
+	put32(TSSB + 0x38, 0xff0);
+	memcpy(ram + 0x4100, "\x0f\xa2", 2);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == -5 && cpu->rip == 0x100 && (cpu_get_rflags(cpu) & CPU_FLAG_VM) &&
+	   cpu->seg[CPU_CS].base == 0x4000 && cpu->seg[CPU_DS].base == 0x2000 && cpu->seg[CPU_SS].base == 0x7000 &&
+	   cpu->seg[CPU_ES].base == 0x1230 && cpu->gpr[CPU_RSP] == 0xff0 && cpu->seg[CPU_TR].selector == 0xd0,
+	   "task switch to a virtual-8086 task (%s): real-style segments at CPL 3", n);
+}
+
 int main(void)
 {
 	for (unsigned sw = 0; sw < 8; sw += 7) {
@@ -701,6 +808,7 @@ int main(void)
 		test_smx(cpu, n);
 		test_far(cpu, n);
 		test_tasks(cpu, n);
+		test_v86(cpu, n);
 		cpu_destroy(cpu);
 	}
 	return tap_done();

@@ -141,8 +141,11 @@ int x_flagop(struct cpu *cpu, struct insn *in)
 	case 1: flags_set(cpu, CPU_FLAG_CF, true); break;
 	case 2:
 	case 3:
-		/* CLI/STI need CPL <= IOPL in protected mode (SDM Vol.2 CLI/STI; VME/PVI not offered) */
-		if ((cpu->cr0 & CPU_CR0_PE) && ((unsigned)ci->cpl > iopl || (ci->rflags & CPU_FLAG_VM)))
+		/*
+		 * CLI/STI need CPL <= IOPL in protected mode, so IOPL 3 in virtual-8086 mode (CPL 3)
+		 * (SDM Vol.2 CLI/STI; VME/PVI not offered)
+		 */
+		if ((cpu->cr0 & CPU_CR0_PE) && (unsigned)ci->cpl > iopl)
 			return raise_gp(cpu, 0);
 		if (in->op->arg == 3 && !(ci->rflags & CPU_FLAG_IF))
 			cpu->shadow |= CPU_SHADOW_STI;	/* interrupts wait one more instruction */

@@ -84,6 +84,9 @@ int x_int(struct cpu *cpu, struct insn *in)
 {
 	if (in->op->arg == 1)	/* INT1 (F1) */
 		return cpu_deliver_event(cpu, CPU_EXC_DB, false, 0, EV_INT1);
+	/* INT n is IOPL-sensitive in virtual-8086 mode (SDM Vol.3 §20.2.7; no VME): #GP(0) */
+	if ((cpu->in->rflags & CPU_FLAG_VM) && ((cpu->in->rflags >> 12) & 3) < 3)
+		return raise_gp(cpu, 0);
 	return cpu_deliver_event(cpu, (uint8_t)in->ops[0].imm, false, 0, EV_SOFT_INT);
 }
 
@@ -164,8 +167,48 @@ int x_iret(struct cpu *cpu, struct insn *in)
 			cpu->nmi_blocked = false;
 		return r;
 	}
+	if ((ci->rflags & CPU_FLAG_VM) && ((ci->rflags >> 12) & 3) < 3)
+		return raise_gp(cpu, 0);	/* IOPL-sensitive in virtual-8086 mode (no VME) */
 	if ((r = pop(cpu, osz, &ip)) || (r = pop(cpu, osz, &cs)) || (r = pop(cpu, osz, &fl)))
 		goto fail;
+	if (ci->rflags & CPU_FLAG_VM) {
+		/* in virtual-8086 mode at IOPL 3: as in real mode, VM and IOPL unchanged (SDM Vol.2 IRET) */
+		ip &= size_mask(osz);
+		if (ip > 0xffff) {
+			r = raise_gp(cpu, 0);
+			goto fail;
+		}
+		mask = (osz == 2 ? 0xffff : 0x257fd5) & ~(uint64_t)(CPU_FLAG_IOPL | CPU_FLAG_VM);
+		cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~mask) | (fl & mask));
+		load_seg(cpu, CPU_CS, (uint16_t)cs);
+		cpu->rip = ip;
+		cpu->nmi_blocked = false;
+		return EXEC_OK;
+	}
+	if ((fl & CPU_FLAG_VM) && ci->cpl == 0 && osz == 4 && !ci->long_mode) {
+		/* RETURN-TO-VIRTUAL-8086-MODE (SDM Vol.2 IRET, Vol.3 §20.2.5): ESP SS ES DS FS GS follow */
+		uint64_t v[6];
+
+		if ((ip & 0xffffffffull) > 0xffff) {
+			r = raise_gp(cpu, 0);
+			goto fail;
+		}
+		for (int i = 0; i < 6; i++)
+			if ((r = pop(cpu, 4, &v[i])))
+				goto fail;
+		cpu_set_rflags(cpu, fl);
+		load_seg(cpu, CPU_CS, (uint16_t)cs);
+		load_seg(cpu, CPU_SS, (uint16_t)v[1]);
+		load_seg(cpu, CPU_ES, (uint16_t)v[2]);
+		load_seg(cpu, CPU_DS, (uint16_t)v[3]);
+		load_seg(cpu, CPU_FS, (uint16_t)v[4]);
+		load_seg(cpu, CPU_GS, (uint16_t)v[5]);
+		cpu->gpr[CPU_RSP] = (uint32_t)v[0];
+		cpu->rip = ip & 0xffff;
+		cpu->nmi_blocked = false;
+		cpu_update_mode(cpu);
+		return EXEC_OK;
+	}
 	if (!(cpu->cr0 & CPU_CR0_PE)) {
 		if ((ip & size_mask(osz)) > cpu->seg[CPU_CS].limit) {
 			r = raise_gp(cpu, 0);	/* outside the CS limit (SDM Vol.2 IRET, real mode) */
