@@ -77,8 +77,10 @@ static void test_supported(void)
 	e = find(b, 0x80000000, 0);
 	ok(e && e->eax == 0x80000008, "highest extended leaf");
 	e = find(b, 7, 0);
-	ok(e && e->ebx == ((1u << 7) | (1u << 20)) && e->ecx == (1u << 2) && e->edx == 0,
-	   "leaf 7.0: SMEP (EBX[7]), SMAP (EBX[20]), UMIP (ECX[2]) and nothing else");
+	ok(e && e->ebx == ((1u << 7) | (1u << 10) | (1u << 20)) && e->ecx == (1u << 2) && e->edx == 0,
+	   "leaf 7.0: SMEP (EBX[7]), INVPCID (EBX[10]), SMAP (EBX[20]), UMIP (ECX[2]) and nothing else");
+	e = find(b, 1, 0);
+	ok(e && (e->ecx & (1u << 17)), "leaf 1: PCID (ECX[17])");
 	free(b);
 	vm_free(vm);
 }

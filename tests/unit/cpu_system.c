@@ -492,6 +492,94 @@ static void test_smx(struct cpu *cpu, const char *n)
 	}
 }
 
+/* ---- PCID and INVPCID (64-bit) ---- */
+
+#define INVPCID_RAX_5000 "\x66\x0f\x38\x82\x04\x25\x00\x50\x00\x00"
+
+static void test_pcid(struct cpu *cpu, const char *n)
+{
+	long_setup(cpu);
+	cpu->features = CPU_FEAT_DEFAULT;
+	cpu_state_changed(cpu);
+	cpu->gpr[CPU_RAX] = CPU_CR4_PAE | CPU_CR4_PCIDE;
+	ok(RUN(cpu, "\x0f\x22\xe0") == CPU_EXC_GP && ERR64(cpu) == 0, "CR4.PCIDE without the feature (%s): #GP(0)", n);
+	ok(RUN(cpu, INVPCID_RAX_5000) == CPU_EXC_UD, "INVPCID without the feature (%s): #UD", n);
+
+	long_setup(cpu);
+	cpu->features = CPU_FEAT_ALL;
+	cpu->cr3 = PML4 | 0x8;	/* PWT: CR3[11:0] not zero */
+	cpu_state_changed(cpu);
+	cpu->gpr[CPU_RAX] = CPU_CR4_PAE | CPU_CR4_PCIDE;
+	ok(RUN(cpu, "\x0f\x22\xe0") == CPU_EXC_GP && ERR64(cpu) == 0 && !(cpu->cr4 & CPU_CR4_PCIDE),
+	   "CR4.PCIDE with CR3[11:0] != 0 (%s): #GP(0)", n);
+	cpu->cr3 = PML4;
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\x0f\x22\xe0") == -1 && (cpu->cr4 & CPU_CR4_PCIDE), "CR4.PCIDE in IA-32e mode (%s)", n);
+	cpu->gpr[CPU_RAX] = (1ull << 63) | PML4 | 7;
+	ok(RUN(cpu, "\x0f\x22\xd8") == -1 && cpu->cr3 == (PML4 | 7),
+	   "MOV CR3 with PCIDE (%s): PCID 7, bit 63 (no flush) accepted and not stored", n);
+	cpu->gpr[CPU_RAX] = (1ull << 62) | PML4;
+	ok(RUN(cpu, "\x0f\x22\xd8") == CPU_EXC_GP && cpu->cr3 == (PML4 | 7),
+	   "MOV CR3 with PCIDE (%s): bit 62 is still reserved: #GP(0)", n);
+
+	/* INVPCID checks; the descriptor at 5000h */
+	cpu->gpr[CPU_RSP] = 0x8000;
+	put64(0x5000, 5);
+	put64(0x5008, 0x1000);
+	cpu->gpr[CPU_RAX] = 4;
+	ok(RUN(cpu, INVPCID_RAX_5000) == CPU_EXC_GP && ERR64(cpu) == 0, "INVPCID type 4 (%s): #GP(0)", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	put64(0x5008, 0x800000000000ull);
+	cpu->gpr[CPU_RAX] = 0;
+	ok(RUN(cpu, INVPCID_RAX_5000) == CPU_EXC_GP, "INVPCID type 0, non-canonical address (%s): #GP(0)", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	put64(0x5008, 0x1000);
+	put64(0x5000, 0x1005);
+	cpu->gpr[CPU_RAX] = 2;
+	ok(RUN(cpu, INVPCID_RAX_5000) == CPU_EXC_GP, "INVPCID with descriptor bits 63:12 set (%s): #GP(0)", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	put64(0x5000, 5);
+	cpu->gpr[CPU_RAX] = 1;
+	ok(RUN(cpu, INVPCID_RAX_5000) == -1, "INVPCID type 1, PCID 5 with PCIDE (%s)", n);
+	ok(RUN(cpu, "\x66\x0f\x38\x82\xc0") == CPU_EXC_UD, "INVPCID register form (%s): #UD", n);
+	/* a changed PTE is seen after INVPCID type 2 */
+	cpu->gpr[CPU_RSP] = 0x8000;
+	put64(0x7000, 0x1111);
+	put64(0x6000, 0x2222);
+	ok(RUN(cpu, "\x48\x8b\x1c\x25\x00\x70\x00\x00") == -1 && cpu->gpr[CPU_RBX] == 0x1111, "a read of 7000h (%s)", n);
+	put64(PT0 + 7 * 8, 0x6000 | 7);
+	cpu->gpr[CPU_RAX] = 2;
+	ok(RUN(cpu, INVPCID_RAX_5000 "\x48\x8b\x1c\x25\x00\x70\x00\x00") == -1 && cpu->gpr[CPU_RBX] == 0x2222,
+	   "INVPCID type 2 (%s): the new translation of 7000h is used", n);
+	/* without PCIDE only PCID 0 may be named */
+	long_setup(cpu);
+	cpu->features = CPU_FEAT_ALL;
+	cpu_state_changed(cpu);
+	put64(0x5000, 5);
+	put64(0x5008, 0x1000);
+	cpu->gpr[CPU_RAX] = 0;
+	ok(RUN(cpu, INVPCID_RAX_5000) == CPU_EXC_GP, "INVPCID type 0, PCID 5 without PCIDE (%s): #GP(0)", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->gpr[CPU_RAX] = 3;
+	ok(RUN(cpu, INVPCID_RAX_5000) == -1, "INVPCID type 3 without PCIDE (%s)", n);
+	seg_set(&cpu->seg[CPU_CS], 0x1b, 0xb, 3, true, false);
+	seg_set(&cpu->seg[CPU_SS], 0x23, 3, 3, false, true);
+	cpu->gpr[CPU_RSP] = 0x5800;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, INVPCID_RAX_5000) == CPU_EXC_GP && ERR64(cpu) == 0, "INVPCID at ring 3 (%s): #GP(0)", n);
+
+	/* compatibility mode: clearing CR0.PG leaves long mode, but not with PCIDE */
+	long_setup(cpu);
+	cpu->features = CPU_FEAT_ALL;
+	cpu->cr4 |= CPU_CR4_PCIDE;
+	seg_set(&cpu->seg[CPU_CS], 0x08, 0xb, 0, false, true);
+	cpu_state_changed(cpu);
+	cpu->gpr[CPU_RAX] = CPU_CR0_PE | CPU_CR0_ET;
+	ok(RUN(cpu, "\x0f\x22\xc0") == CPU_EXC_GP && (cpu->cr0 & CPU_CR0_PG) && (cpu->efer & CPU_EFER_LMA),
+	   "CR0.PG cleared with CR4.PCIDE (%s): #GP(0), still in IA-32e mode", n);
+}
+
 /* ---- far transfers and call gates (32-bit) ---- */
 
 static void test_far(struct cpu *cpu, const char *n)
@@ -806,6 +894,7 @@ int main(void)
 		test_real_limits(cpu, n);
 		test_long_mode(cpu, n);
 		test_smx(cpu, n);
+		test_pcid(cpu, n);
 		test_far(cpu, n);
 		test_tasks(cpu, n);
 		test_v86(cpu, n);

@@ -1089,6 +1089,11 @@ const struct opcode opcode_map2[256] = {
 
 /* ================= the 0F 38 map (Table A-4) ================= */
 
+/* 66 0F 38 82: INVPCID r32/r64, m128 (memory form only) */
+static const struct opcode op0f3882[4] = {
+	[PFX_66] = ROW(x_invpcid, "invpcid", OPS(Gv, M_), MODRM, .feature = CPU_FEAT_INVPCID),
+};
+
 /* MOVBE (none/66); F2 0F 38 F0/F1 is CRC32 (SSE4.2) */
 static const struct opcode op0f38f0[4] = {
 	[PFX_NONE] = ROW(x_movbe, "movbe", OPS(Gv, Mv), MODRM, .feature = CPU_FEAT_MOVBE),
@@ -1192,6 +1197,7 @@ const struct opcode opcode_map3[256] = {
 	[0x34] = BYPREFIX("pmovzxwq", sse41_34), [0x35] = BYPREFIX("pmovzxdq", sse41_35),
 	SSE(0xc8), SSE(0xc9), SSE(0xca), SSE(0xcb), SSE(0xcc), SSE(0xcd),
 	SSE(0xdb), SSE(0xdc), SSE(0xdd), SSE(0xde), SSE(0xdf),
+	[0x82] = BYPREFIX("0f38 82", op0f3882),
 	[0xf0] = BYPREFIX("0f38 f0", op0f38f0),
 	[0xf1] = BYPREFIX("0f38 f1", op0f38f1),
 };

@@ -222,6 +222,8 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 			/* entering PAE paging loads the PDPTEs; an invalid one is #GP (SDM Vol.3 §4.4.1) */
 			return raise_gp(cpu, 0);
 		}
+		if (!(val & CPU_CR0_PG) && (cpu->cr4 & CPU_CR4_PCIDE))
+			return raise_gp(cpu, 0);	/* clearing PG with CR4.PCIDE = 1 (SDM Vol.2 MOV CRn) */
 		if (!(val & CPU_CR0_PG) && (old & CPU_CR0_PG) && (cpu->efer & CPU_EFER_LMA)) {
 			if (ci->code64)
 				return raise_gp(cpu, 0);	/* leave long mode from compatibility mode only */
@@ -237,6 +239,13 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		cpu->cr2 = val;
 		return EXEC_OK;
 	case 3:
+		/*
+		 * With CR4.PCIDE, bits 11:0 are the PCID and bit 63 asks not to invalidate the
+		 * new PCID's translations; it is not stored (SDM Vol.3 §4.10.4.1). The soft TLB
+		 * is not tagged by PCID, so it is flushed anyway (always permitted).
+		 */
+		if (cpu->cr4 & CPU_CR4_PCIDE)
+			val &= ~(1ull << 63);
 		if (ci->long_mode && (val >> 46))
 			return raise_gp(cpu, 0);
 		if (cpu_pae_paging(cpu) && cpu_load_pdptrs(cpu, val & 0xffffffffull))
@@ -246,17 +255,22 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		return EXEC_OK;
 	case 4:
 		if (val & ~(uint64_t)(CR4_SUPPORTED | ((cpu->features & CPU_FEAT_XSAVE) ? CPU_CR4_OSXSAVE : 0) |
+				      ((cpu->features & CPU_FEAT_PCID) ? CPU_CR4_PCIDE : 0) |
 				      ((cpu->features & CPU_FEAT_SMEP) ? CPU_CR4_SMEP : 0) |
 				      ((cpu->features & CPU_FEAT_SMAP) ? CPU_CR4_SMAP : 0) |
 				      ((cpu->features & CPU_FEAT_UMIP) ? CPU_CR4_UMIP : 0)))
 			return raise_gp(cpu, 0);
 		if (ci->long_mode && !(val & CPU_CR4_PAE))
 			return raise_gp(cpu, 0);
+		/* PCIDE 0 -> 1 needs IA-32e mode and CR3[11:0] = 0 (SDM Vol.3 §4.10.1) */
+		if ((val & ~cpu->cr4 & CPU_CR4_PCIDE) && (!ci->long_mode || (cpu->cr3 & 0xfff)))
+			return raise_gp(cpu, 0);
 		if ((cpu->cr0 & CPU_CR0_PG) && (val & CPU_CR4_PAE) && !(cpu->efer & CPU_EFER_LMA) &&
 		    ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PGE | CPU_CR4_PSE)) &&
 		    cpu_load_pdptrs(cpu, cpu->cr3))
 			return raise_gp(cpu, 0);	/* SDM Vol.3 §4.4.1 */
-		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE | CPU_CR4_SMEP | CPU_CR4_SMAP))
+		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE | CPU_CR4_SMEP | CPU_CR4_SMAP |
+					CPU_CR4_PCIDE))
 			tlb_flush(cpu);
 		cpu->cr4 = val;
 		cpu_update_mode(cpu);	/* SMEP/SMAP for the TLB's hit path */

@@ -381,6 +381,37 @@ int x_invlpg(struct cpu *cpu, struct insn *in)
 	return EXEC_OK;
 }
 
+/*
+ * INVPCID (SDM Vol.2 INVPCID, Vol.3 §4.10.4.1): the checks exactly, then the invalidation.
+ * The soft TLB is not tagged by PCID, so every type flushes all of it, which the SDM
+ * permits (invalidating more than required is always allowed).
+ */
+int x_invpcid(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint64_t type, desc[2];
+	int r;
+
+	if (ci->rflags & CPU_FLAG_VM)
+		return raise_ud(cpu);	/* not recognised in virtual-8086 mode */
+	if (ci->cpl > 0)
+		return raise_gp(cpu, 0);
+	type = cpu->gpr[in->ops[0].reg & 15] & (ci->code64 ? ~0ull : 0xffffffffull);
+	if (type > 3)
+		return raise_gp(cpu, 0);
+	if ((r = mem_rw_seg(cpu, in->seg, insn_ea(cpu, in), 16, desc, false)))
+		return r;
+	if (desc[0] >> 12)
+		return raise_gp(cpu, 0);	/* descriptor bits 63:12 are reserved */
+	if (type == 0 && !is_canonical(desc[1]))
+		return raise_gp(cpu, 0);
+	if (type <= 1 && !(cpu->cr4 & CPU_CR4_PCIDE) && (desc[0] & 0xfff))
+		return raise_gp(cpu, 0);	/* only PCID 0 exists without CR4.PCIDE */
+	cpu->counters.invlpg++;
+	tlb_flush(cpu);
+	return EXEC_OK;
+}
+
 int x_clts(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
