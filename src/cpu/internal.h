@@ -218,6 +218,7 @@ struct cpu_internal {
 	} segchk[6];
 	/* hardware breakpoints (debug.c): which DRn are armed, and data hits of this insn */
 	uint8_t bp_exec_mask, bp_data_mask, bp_data_hits;
+	uint8_t bp_io_mask;	/* I/O breakpoints (R/W = 10 with CR4.DE): hits go to bp_data_hits */
 	bool long_mode;		/* EFER.LMA */
 	bool code64;		/* LMA && CS.L */
 	uint8_t def_size;	/* 2 or 4 outside 64-bit code: CS.D */
@@ -247,6 +248,7 @@ void cpu_update_mode(struct cpu *cpu);
 void cpu_dbg_update(struct cpu *cpu);
 uint8_t cpu_dbg_exec_hits(struct cpu *cpu, uint64_t lin);
 void cpu_dbg_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
+void cpu_dbg_io(struct cpu *cpu, uint16_t port, unsigned size);
 static inline void dbg_data_check(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
 {
 	if (__builtin_expect(cpu->in->bp_data_mask != 0, 0))

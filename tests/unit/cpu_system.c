@@ -882,6 +882,65 @@ static void test_v86(struct cpu *cpu, const char *n)
 	   "task switch to a virtual-8086 task (%s): real-style segments at CPL 3", n);
 }
 
+/* ---- I/O breakpoints ---- */
+
+/* Like RUN, answering port I/O (reads return 0). */
+static int run_io(struct cpu *cpu, const char *code, unsigned n)
+{
+	struct cpu_exit e;
+	enum cpu_exit_reason r;
+	uint32_t zero = 0;
+
+	memcpy(ram + CODE, code, n);
+	memcpy(ram + CODE + n, "\x0f\xa2", 2);
+	cpu->rip = CODE;
+	while ((r = cpu_run(cpu, &e)) == CPU_EXIT_IO) {
+		if (e.io.write)
+			cpu_complete_write(cpu);
+		else
+			cpu_complete_read(cpu, &zero, e.io.size);
+	}
+	if (r == CPU_EXIT_CPUID)
+		return cpu->rip == CODE + n ? -1 : -5;
+	if (r == CPU_EXIT_HLT && cpu->rip >= 0x3001 && cpu->rip < 0x3000 + 32 * 16 && (cpu->rip & 15) == 1)
+		return (int)((cpu->rip - 0x3001) / 16);
+	return -3;
+}
+
+#define RUN_IO(cpu, lit) run_io(cpu, lit, sizeof(lit) - 1)
+
+static void test_io_bp(struct cpu *cpu, const char *n)
+{
+	pm32_setup(cpu);
+	cpu->dr[0] = 0x80;
+	cpu->dr[1] = 0x3f9;	/* LEN 4: ports 3F8h-3FBh */
+	cpu->dr[7] = 0x400 | 1 | 4 | (2u << 16) | (2u << 20) | (3u << 22);
+	cpu->cr4 |= CPU_CR4_DE;
+	cpu_state_changed(cpu);
+	ok(RUN_IO(cpu, "\xe6\x80") == CPU_EXC_DB && (cpu->dr[6] & 0xf) == 1 && FRAME(cpu, 0) == CODE + 2,
+	   "I/O breakpoint (%s): OUT 80h traps after the instruction with DR6.B0", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->gpr[CPU_RDX] = 0x3fb;
+	ok(RUN_IO(cpu, "\xec") == CPU_EXC_DB && (cpu->dr[6] & 0xf) == 2 && FRAME(cpu, 0) == CODE + 1,
+	   "I/O breakpoint (%s): IN from 3FBh hits the 4-port range of DR1", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->gpr[CPU_RDX] = 0x3f7;
+	ok(RUN_IO(cpu, "\x66\xed") == CPU_EXC_DB && (cpu->dr[6] & 0xf) == 2,
+	   "I/O breakpoint (%s): a word IN from 3F7h (3F7h-3F8h) overlaps the range", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->gpr[CPU_RDX] = 0x3f6;
+	ok(RUN_IO(cpu, "\x66\xed") == -1, "I/O breakpoint (%s): a word IN from 3F6h does not", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->gpr[CPU_RDX] = 0x3fc;
+	ok(RUN_IO(cpu, "\xec\xe6\x81") == -1, "I/O breakpoint (%s): ports 3FCh and 81h do not hit", n);
+	cpu->cr4 &= ~CPU_CR4_DE;
+	cpu_state_changed(cpu);
+	ok(RUN_IO(cpu, "\xe6\x80") == -1, "R/W = 10 without CR4.DE (%s): no breakpoint", n);
+	cpu->gpr[CPU_RAX] = CPU_CR4_DE;
+	ok(RUN_IO(cpu, "\x0f\x22\xe0\xe6\x80") == CPU_EXC_DB && (cpu->dr[6] & 0xf) == 1,
+	   "MOV to CR4 setting DE (%s) arms the I/O breakpoint", n);
+}
+
 int main(void)
 {
 	for (unsigned sw = 0; sw < 8; sw += 7) {
@@ -898,6 +957,7 @@ int main(void)
 		test_far(cpu, n);
 		test_tasks(cpu, n);
 		test_v86(cpu, n);
+		test_io_bp(cpu, n);
 		cpu_destroy(cpu);
 	}
 	return tap_done();

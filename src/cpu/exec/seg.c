@@ -274,6 +274,7 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 			tlb_flush(cpu);
 		cpu->cr4 = val;
 		cpu_update_mode(cpu);	/* SMEP/SMAP for the TLB's hit path */
+		cpu_dbg_update(cpu);	/* CR4.DE arms or disarms I/O breakpoints */
 		return EXEC_OK;
 	default:
 		if (val >> 4)
