@@ -342,6 +342,22 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 		sp &= ~15ull;	/* the 64-bit frame starts 16-byte aligned */
 	ss_base = lm ? 0 : newss.base;
 	mask = lm ? ~0ull : newss.db ? 0xffffffffull : 0xffff;
+	if (!lm) {
+		/*
+		 * Room for the whole frame within the stack segment's limit: #SS(EXT) on the
+		 * current stack, #SS(new SS + EXT) after a switch (SDM Vol.2 INT).
+		 */
+		unsigned psz = gate16 ? 2 : 4;
+		uint64_t need = (uint64_t)psz * ((v86 ? 4 : 0) + (stack_switch ? 2 : 0) + 3 + (has_err ? 1 : 0));
+		uint64_t low = (sp - need) & mask;
+		struct seg_check c;
+
+		seg_check_compute(cpu, &newss, &c);
+		if (!(c.rights & SEGCHK_WRITE) || low < c.lo || low + need - 1 > c.hi) {
+			cpu_raise(cpu, CPU_EXC_SS, true, (stack_switch ? (ss_sel & ~3u) : 0) | e);
+			return EXEC_EXC;
+		}
+	}
 	{
 		unsigned psize = lm ? 8 : gate16 ? 2 : 4;
 		bool sys = true;

@@ -61,7 +61,7 @@ static void ld(struct cpu *cpu, int sreg, uint16_t sel)
  * DPL0 -> 08:4900, 68 call gate DPL3 not present, 70 code DPL0 limit 4FFFh,
  * 88 data DPL0 limit 7FFFh, 90 data DPL3 limit 7FFFh, 98 code not present,
  * A0 code DPL1, A8 call gate DPL3 -> A0:4800, B0 data DPL1 not present, B8 data DPL1,
- * C0 data DPL3 limit FFFFh expand-down B=0.
+ * C0 data DPL3 limit FFFFh expand-down B=0, E8 conforming code DPL0.
  * IDT: interrupt gates to HLTs at 3000h + 16 * vector.
  */
 static void pm32_setup(struct cpu *cpu)
@@ -90,6 +90,7 @@ static void pm32_setup(struct cpu *cpu)
 	put64(GDT + 0xb0, desc(0, 0xfffff, 0x3, 1, 1, 0, 1, 1));
 	put64(GDT + 0xb8, desc(0, 0xfffff, 0x3, 1, 1, 1, 1, 1));
 	put64(GDT + 0xc0, desc(0, 0xfff, 0x7, 1, 3, 1, 0, 0));
+	put64(GDT + 0xe8, desc(0, 0xfffff, 0xf, 1, 0, 1, 1, 1));	/* conforming code, DPL 0 */
 	memcpy(ram + 0x4800, "\x0f\xa2", 2);	/* call-gate targets: CPUID */
 	memcpy(ram + 0x4900, "\x0f\xa2", 2);
 	put64(TSS + 4, 0x9000);
@@ -210,6 +211,13 @@ static void test_stack_limits(struct cpu *cpu, const char *n)
 	cpu->gpr[CPU_RSP] = 0x8002;
 	ok(RUN(cpu, "\x50") == CPU_EXC_SS && ERR(cpu) == 0 && FRAME(cpu, 1) == CODE && FRAME(cpu, 4) == 0x8002 &&
 	   FRAME(cpu, 5) == 0x93, "stack (%s): PUSH across the SS limit is #SS(0), ESP unchanged", n);
+	/* INT through a gate to conforming code stays on the ring-3 stack, which has no room */
+	put64(IDT + 23 * 8, (0x3170ull & 0xffff) | (0xe8ull << 16) | (0xeeull << 40));
+	ring3(cpu);
+	ld(cpu, CPU_SS, 0x93);
+	cpu->gpr[CPU_RSP] = 0x8002;
+	ok(RUN(cpu, "\xcd\x17") == CPU_EXC_SS && ERR(cpu) == 0 && FRAME(cpu, 1) == CODE && FRAME(cpu, 4) == 0x8002,
+	   "stack (%s): an interrupt frame beyond the SS limit is #SS(0) at the INT", n);
 	ring3(cpu);
 	ld(cpu, CPU_SS, 0x93);
 	cpu->gpr[CPU_RSP] = 0x7000;
@@ -762,6 +770,14 @@ static void test_tasks(struct cpu *cpu, const char *n)
 	put64(IDT + 20 * 8, gate(0xd0, 0, 0x5, 0, 0, true));
 	ok(RUN(cpu, "\xcd\x14") == -5 && cpu->rip == 0x4800 && cpu->gpr[CPU_RSP] == 0x8400 &&
 	   get32(TSS + 0x20) == CODE + 2, "INT 14h through a task gate (%s): no error code, EIP past the INT", n);
+
+	/* the T flag: #DB with DR6.BT in the new task, before its first instruction */
+	task_setup(cpu);
+	ram[TSSB + 0x64] = 1;
+	cpu->dr[6] = 0xffff0ff0ull;
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == CPU_EXC_DB && (cpu->dr[6] & (1ull << 15)) &&
+	   cpu->seg[CPU_TR].selector == 0xd0 && FRAME(cpu, 0) == 0x4800,
+	   "TSS T flag (%s): #DB (DR6.BT) at the new task's first instruction", n);
 
 	/* a bad CS in the new TSS: #TS(CS) raised in the new task */
 	task_setup(cpu);

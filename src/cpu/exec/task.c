@@ -9,7 +9,8 @@
 // EFLAGS, EIP, the registers and the segment registers are loaded. Faults before the
 // commit point are raised in the old task (the instruction is abandoned); faults while
 // loading the new task's segments (Table 8-2: #TS/#NP/#SS with the selector) are raised
-// in the context of the new task, which the handler then sees.
+// in the context of the new task, which the handler then sees. The T flag of a 32-bit
+// TSS raises #DB (DR6.BT) in the new task.
 #include <string.h>
 
 #include "cpu/exec/handlers.h"
@@ -18,6 +19,7 @@
 struct tss_image {
 	uint32_t cr3, eip, eflags, gpr[8];
 	uint16_t sreg[6], ldt;
+	bool trap;	/* the T flag (32-bit TSS byte 64H bit 0): #DB on entry */
 };
 
 static int rd(struct cpu *cpu, uint64_t base, unsigned off, unsigned size, uint64_t *v)
@@ -60,6 +62,9 @@ static int read_tss(struct cpu *cpu, uint64_t base, bool is32, struct tss_image 
 		if ((r = rd(cpu, base, 0x60, 2, &v)))
 			return r;
 		t->ldt = (uint16_t)v;
+		if ((r = rd(cpu, base, 0x64, 1, &v)))
+			return r;
+		t->trap = v & 1;
 		return EXEC_OK;
 	}
 	if ((r = rd(cpu, base, 0x0e, 2, &v)))
@@ -155,12 +160,20 @@ static int load_task_segs(struct cpu *cpu, const struct tss_image *t, uint32_t e
 	uint64_t lo;
 	int r;
 
-	/* the selectors are loaded first; their descriptors are not yet valid */
+	/*
+	 * The selectors are loaded first and the descriptors after them (§8.3 step 11). Until
+	 * then the data segments are unusable; CS and SS keep the old task's descriptor
+	 * caches, so a fault raised here can still be delivered through an interrupt gate
+	 * (the SDM recommends a task gate for these faults: the state is not fully valid).
+	 */
 	for (int i = CPU_ES; i <= CPU_GS; i++) {
 		cpu->seg[i].selector = t->sreg[i];
-		cpu->seg[i].unusable = 1;
-		cpu->seg[i].present = 0;
+		if (i != CPU_CS && i != CPU_SS) {
+			cpu->seg[i].unusable = 1;
+			cpu->seg[i].present = 0;
+		}
 	}
+	seg_check_all(cpu);
 	cpu->seg[CPU_LDTR].selector = t->ldt;
 	cpu->seg[CPU_LDTR].unusable = 1;
 	if (cpu->in->rflags & CPU_FLAG_VM) {
@@ -305,5 +318,10 @@ int task_switch(struct cpu *cpu, uint16_t sel, int reason, bool ext, bool has_er
 	/* an exception's error code goes on the new task's stack (§6.15 with task gates) */
 	if (has_err && (r = push(cpu, is32 ? 4 : 2, err)))
 		return EXEC_OK;
+	/* the debug trap flag: #DB with DR6.BT before the new task's first instruction (§18.2.3) */
+	if (t.trap) {
+		cpu->dr[6] |= 1ull << 15;
+		cpu_raise(cpu, CPU_EXC_DB, false, 0);
+	}
 	return EXEC_OK;
 }
