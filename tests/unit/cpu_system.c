@@ -314,6 +314,11 @@ static void long_setup(struct cpu *cpu)
 	put64(GDT + 0x48, 0);
 	put64(GDT + 0x50, gate(0x08, 0x4800, 0xc, 3, 0, true));
 	put64(GDT + 0x58, 0xcull << 40);
+	/* 60h: an available 64-bit TSS (16 bytes); 70h: a 16-bit TSS */
+	put64(GDT + 0x60, desc(TSS, 0x67, 0x9, 0, 0, 1, 0, 0));
+	put64(GDT + 0x68, 0);
+	put64(GDT + 0x70, desc(TSS, 0x67, 0x1, 0, 0, 1, 0, 0));
+	put64(GDT + 0x78, 0);
 	put64(TSS + 4, 0x9000);		/* RSP0 */
 	put64(TSS + 0x24, 0x8000);	/* IST1: #SS, whose RSP may be non-canonical */
 	for (unsigned v = 0; v < 32; v++) {
@@ -338,7 +343,7 @@ static void long_setup(struct cpu *cpu)
 	cpu->seg[CPU_TR].type = 0xb;
 	cpu->seg[CPU_TR].present = 1;
 	cpu->gdt.base = GDT;
-	cpu->gdt.limit = 0x5f;
+	cpu->gdt.limit = 0x7f;
 	cpu->idt.base = IDT;
 	cpu->idt.limit = 32 * 16 - 1;
 	cpu->gpr[CPU_RSP] = 0x8000;
@@ -368,6 +373,30 @@ static void test_long_mode(struct cpu *cpu, const char *n)
 	cpu_state_changed(cpu);
 	ok(RUN(cpu, "\x89\x04\x25\x00\x50\x00\x00") == -1,
 	   "64-bit (%s): DS limit and type are not checked", n);
+
+	/* MOV SS, null: only with RPL = CPL below ring 3 */
+	long_setup(cpu);
+	cpu->gpr[CPU_RAX] = 1;
+	ok(RUN(cpu, "\x8e\xd0") == CPU_EXC_GP && ERR64(cpu) == 0 && cpu->seg[CPU_SS].selector == 0x10,
+	   "64-bit (%s): MOV SS with a null selector of RPL 1 at CPL 0 is #GP(0)", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->gpr[CPU_RAX] = 0;
+	ok(RUN(cpu, "\x8e\xd0") == -1 && cpu->seg[CPU_SS].selector == 0 && cpu->seg[CPU_SS].unusable,
+	   "64-bit (%s): MOV SS with selector 0 at CPL 0 loads a null SS", n);
+	/* LTR in IA-32e mode: a 64-bit TSS only, upper half type 0 */
+	long_setup(cpu);
+	cpu->gpr[CPU_RAX] = 0x70;
+	ok(RUN(cpu, "\x0f\x00\xd8") == CPU_EXC_GP && ERR64(cpu) == 0x70,
+	   "LTR in IA-32e mode (%s): a 16-bit TSS is #GP(selector)", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	put64(GDT + 0x68, 0x1full << 40);
+	cpu->gpr[CPU_RAX] = 0x60;
+	ok(RUN(cpu, "\x0f\x00\xd8") == CPU_EXC_GP && ERR64(cpu) == 0x60,
+	   "LTR in IA-32e mode (%s): a non-zero upper type is #GP(selector)", n);
+	cpu->gpr[CPU_RSP] = 0x8000;
+	put64(GDT + 0x68, 0);
+	ok(RUN(cpu, "\x0f\x00\xd8") == -1 && cpu->seg[CPU_TR].selector == 0x60 && (ram[GDT + 0x65] & 0xf) == 0xb,
+	   "LTR in IA-32e mode (%s): a 64-bit TSS loads and becomes busy", n);
 
 	/* a 64-bit call gate from ring 3 to ring 0 and RETFQ back */
 	long_setup(cpu);
@@ -471,7 +500,7 @@ static void test_smx(struct cpu *cpu, const char *n)
 	cpu->features = CPU_FEAT_ALL;
 	cpu->cr4 |= CPU_CR4_UMIP;
 	cpu_state_changed(cpu);
-	ok(RUN(cpu, "\x0f\x01\x04\x25\x00\x50\x00\x00") == -1 && get16(0x5000) == 0x5f,
+	ok(RUN(cpu, "\x0f\x01\x04\x25\x00\x50\x00\x00") == -1 && get16(0x5000) == 0x7f,
 	   "UMIP (%s): SGDT at ring 0 works", n);
 	{
 		static const struct { const char *code; unsigned len; const char *what; } umip[] = {

@@ -140,7 +140,8 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 		return EXEC_OK;
 	}
 	if ((sel & ~3) == 0) {
-		if (sreg == CPU_CS || (sreg == CPU_SS && (!ci->code64 || cpl == 3)))
+		/* a null SS only in 64-bit mode below ring 3, with RPL = CPL (SDM Vol.2 MOV, POP) */
+		if (sreg == CPU_CS || (sreg == CPU_SS && (!ci->code64 || cpl == 3 || rpl != cpl)))
 			return raise_gp(cpu, 0);
 		s->selector = sel;
 		s->unusable = 1;

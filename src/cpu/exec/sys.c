@@ -467,7 +467,10 @@ static int load_system_seg(struct cpu *cpu, struct insn *in, int sreg)
 	if ((r = read_descriptor(cpu, sel, &lo, &hi)))
 		return r;
 	seg_from_descriptor(&s, sel, lo);
-	if (s.s || (sreg == CPU_LDTR ? s.type != 2 : (s.type != 9 && s.type != 1)))
+	/* IA-32e mode: only a 64-bit TSS, and a 16-byte descriptor whose upper type is 0 */
+	if (s.s || (sreg == CPU_LDTR ? s.type != 2 : (s.type != 9 && (s.type != 1 || cpu->in->long_mode))))
+		return raise_gp(cpu, sel & ~3u);
+	if (cpu->in->long_mode && ((sel & ~7u) + 15 > cpu->gdt.limit || ((hi >> 40) & 0x1f)))
 		return raise_gp(cpu, sel & ~3u);
 	if (!s.present) {
 		cpu_raise(cpu, CPU_EXC_NP, true, sel & ~3u);
