@@ -800,6 +800,33 @@ static void test_tasks(struct cpu *cpu, const char *n)
 	ok(RUN(cpu, "\xcd\x14") == -5 && cpu->rip == 0x4800 && cpu->gpr[CPU_RSP] == 0x8400 &&
 	   get32(TSS + 0x20) == CODE + 2, "INT 14h through a task gate (%s): no error code, EIP past the INT", n);
 
+	/* the new task's LDT, its DS from that LDT, and CR3 with paging (4-MiB identity pages) */
+	task_setup(cpu);
+	put64(GDT + 0xf0, desc(0x7800, 0xf, 0x2, 0, 0, 1, 0, 0));	/* LDT at 7800h */
+	put64(0x7808, desc(0x2000, 0xfff, 0x3, 1, 0, 1, 1, 0));		/* LDT 0Ch: data base 2000h */
+	put32(TSSB + 0x60, 0xf0);
+	put32(TSSB + 0x54, 0x0c);
+	put32(TSSB + 0x1c, 0xa000);
+	put32(0xa000, 0x83);	/* PDE 0: 4-MiB page at 0, present, writable, PS */
+	cpu->cr4 |= CPU_CR4_PSE;
+	cpu->cr3 = 0x9000;	/* the old task's directory: the same identity page at 9000h */
+	put32(0x9000, 0x83);
+	cpu->cr0 |= CPU_CR0_PG;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == -5 && cpu->seg[CPU_LDTR].selector == 0xf0 &&
+	   cpu->seg[CPU_LDTR].base == 0x7800 && cpu->seg[CPU_DS].selector == 0x0c && cpu->seg[CPU_DS].base == 0x2000 &&
+	   cpu->seg[CPU_DS].limit == 0xfff && cpu->cr3 == 0xa000,
+	   "task switch (%s): LDTR from the TSS, DS from the new LDT, CR3 loaded", n);
+	task_setup(cpu);
+	put64(GDT + 0xf0, desc(0x7800, 0xf, 0x3, 1, 0, 1, 0, 0));	/* not an LDT */
+	put32(TSSB + 0x60, 0xf0);
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == CPU_EXC_TS && ERR(cpu) == 0xf0 &&
+	   cpu->seg[CPU_TR].selector == 0xd0, "task switch (%s): an LDT selector naming a data segment is #TS(LDT)", n);
+	task_setup(cpu);
+	put32(TSSB + 0x50, 0x23);	/* SS with RPL 3 for a ring-0 task */
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == CPU_EXC_TS && ERR(cpu) == 0x20,
+	   "task switch (%s): SS RPL != CPL is #TS(SS)", n);
+
 	/* the T flag: #DB with DR6.BT in the new task, before its first instruction */
 	task_setup(cpu);
 	ram[TSSB + 0x64] = 1;
