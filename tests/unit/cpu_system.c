@@ -854,14 +854,21 @@ static void test_tasks(struct cpu *cpu, const char *n)
  * SS:SP 0700:0FF0, ES 0123, DS 0200, FS 0300, GS 0400 and IOPL `iopl`, running `code` and
  * then CPUID. Returns -1 at that CPUID, else the vector whose handler ran.
  */
+static uint32_t v86_extra_flags;	/* more EFLAGS bits for the IRET into virtual-8086 mode */
+
 static int run_v86(struct cpu *cpu, unsigned iopl, const char *code, unsigned n)
 {
 	static const uint32_t frame[9] = { 0x100, 0x400, 0, 0xff0, 0x700, 0x123, 0x200, 0x300, 0x400 };
 	struct cpu_exit e;
 	enum cpu_exit_reason r;
 
+	cpu_set_rflags(cpu, 2);		/* back to ring 0 of protected mode first */
+	ld(cpu, CPU_CS, 0x08);
+	ld(cpu, CPU_SS, 0x10);
+	ld(cpu, CPU_DS, 0x10);
+	ld(cpu, CPU_ES, 0x10);
 	for (int i = 0; i < 9; i++)
-		put32(0x8000 - 36 + 4 * i, i == 2 ? (CPU_FLAG_VM | (iopl << 12) | 2) : frame[i]);
+		put32(0x8000 - 36 + 4 * i, i == 2 ? (CPU_FLAG_VM | (iopl << 12) | 2 | v86_extra_flags) : frame[i]);
 	cpu->gpr[CPU_RSP] = 0x8000 - 36;
 	memcpy(ram + 0x4100, code, n);
 	memcpy(ram + 0x4100 + n, "\x0f\xa2", 2);
@@ -937,6 +944,58 @@ static void test_v86(struct cpu *cpu, const char *n)
 	put64(IDT + 22 * 8, (0x3160ull & 0xffff) | (0x1bull << 16) | (0xeeull << 40));
 	ok(V86(cpu, 3, "\xcd\x16") == CPU_EXC_GP && ERR(cpu) == 0x18,
 	   "virtual-8086 mode (%s): INT to a handler not at ring 0 is #GP(CS selector)", n);
+
+	/* CR4.VME at IOPL 0: CLI/STI/PUSHF/POPF/IRET work on VIF (SDM Vol.3 §20.4) */
+	pm32_setup(cpu);
+	cpu->cr4 |= CPU_CR4_VME;
+	cpu_state_changed(cpu);
+	v86_extra_flags = CPU_FLAG_VIF | CPU_FLAG_IF;
+	ok(V86(cpu, 0, "\xfa") == -1 && !(cpu_get_rflags(cpu) & CPU_FLAG_VIF) && (cpu_get_rflags(cpu) & CPU_FLAG_IF),
+	   "VME (%s): CLI at IOPL 0 clears VIF, not IF", n);
+	v86_extra_flags = 0;
+	ok(V86(cpu, 0, "\xfb") == -1 && (cpu_get_rflags(cpu) & CPU_FLAG_VIF) && !(cpu_get_rflags(cpu) & CPU_FLAG_IF),
+	   "VME (%s): STI sets VIF", n);
+	v86_extra_flags = CPU_FLAG_VIP;
+	ok(V86(cpu, 0, "\xfb") == CPU_EXC_GP && ERR(cpu) == 0, "VME (%s): STI with VIP set is #GP(0)", n);
+	v86_extra_flags = CPU_FLAG_VIF;
+	ok(V86(cpu, 0, "\x9c\x58") == -1 && (cpu->gpr[CPU_RAX] & 0x3200) == 0x3200,
+	   "VME (%s): PUSHF pushes IF = VIF and IOPL = 3", n);
+	ok(V86(cpu, 0, "\x66\x9c") == CPU_EXC_GP && ERR(cpu) == 0, "VME (%s): PUSHFD is #GP(0)", n);
+	v86_extra_flags = 0;
+	ok(V86(cpu, 0, "\x68\x01\x02\x9d") == -1 && (cpu_get_rflags(cpu) & CPU_FLAG_VIF) &&
+	   !(cpu_get_rflags(cpu) & CPU_FLAG_IF) && (cpu_get_rflags(cpu) & CPU_FLAG_CF) && !(cpu_get_rflags(cpu) & CPU_FLAG_IOPL),
+	   "VME (%s): POPF sets VIF from the image's IF, CF loaded, IOPL kept", n);
+	ok(V86(cpu, 0, "\x68\x00\x01\x9d") == CPU_EXC_GP && ERR(cpu) == 0, "VME (%s): POPF of an image with TF is #GP(0)", n);
+	memcpy(ram + 0x4110, "\x0f\xa2", 2);
+	ok(V86(cpu, 0, "\x68\x00\x02\x68\x00\x04\x68\x10\x01\xcf") == -5 && cpu->rip == 0x110 &&
+	   (cpu_get_rflags(cpu) & CPU_FLAG_VIF) && !(cpu_get_rflags(cpu) & CPU_FLAG_IF),
+	   "VME (%s): a 16-bit IRET at IOPL 0 loads VIF from the image's IF", n);
+	ok(V86(cpu, 0, "\x66\xcf") == CPU_EXC_GP && ERR(cpu) == 0, "VME (%s): IRETD at IOPL 0 is #GP(0)", n);
+	/* INT n through the redirection bitmap (32 bytes below the I/O map base 88h) */
+	cpu->seg[CPU_TR].limit = 0x100;
+	ram[TSS + 0x66] = 0x88;
+	put32(0x15 * 4, 0x05000010);	/* IVT[15h] = 0500:0010 */
+	memcpy(ram + 0x5010, "\x0f\xa2", 2);
+	v86_extra_flags = CPU_FLAG_VIF;
+	ok(V86(cpu, 0, "\xcd\x15") == -5 && cpu->rip == 0x10 && cpu->seg[CPU_CS].selector == 0x500 &&
+	   cpu->gpr[CPU_RSP] == 0xff0 - 6 && get16(0x7fea) == 0x102 && get16(0x7fec) == 0x400 &&
+	   (get16(0x7fee) & 0x3200) == 0x3200 && !(cpu_get_rflags(cpu) & CPU_FLAG_VIF) &&
+	   (cpu_get_rflags(cpu) & CPU_FLAG_VM),
+	   "VME (%s): INT 15h with its redirection bit clear goes to the IVT handler in virtual-8086 mode", n);
+	ram[TSS + 0x68 + 2] = 1 << 5;
+	ok(V86(cpu, 0, "\xcd\x15") == CPU_EXC_GP && ERR(cpu) == 0,
+	   "VME (%s): with the bit set, INT 15h at IOPL 0 is #GP(0)", n);
+	v86_extra_flags = 0;
+	/* PVI: CLI/STI at CPL 3 in protected mode work on VIF */
+	pm32_setup(cpu);
+	ring3(cpu);
+	cpu->cr4 |= CPU_CR4_PVI;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\xfb") == -1 && (cpu_get_rflags(cpu) & CPU_FLAG_VIF) && !(cpu_get_rflags(cpu) & CPU_FLAG_IF),
+	   "PVI (%s): STI at CPL 3, IOPL 0 sets VIF", n);
+	cpu->cr4 &= ~CPU_CR4_PVI;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\xfa") == CPU_EXC_GP && ERR(cpu) == 0, "no PVI (%s): CLI at CPL 3, IOPL 0 is #GP(0)", n);
 
 	/* entry by a task switch to a TSS with EFLAGS.VM */
 	task_setup(cpu);

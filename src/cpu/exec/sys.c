@@ -80,13 +80,60 @@ int x_rdtscp(struct cpu *cpu, struct insn *in)
 	return r;
 }
 
+/*
+ * INT n in virtual-8086 mode with CR4.VME (SDM Vol.3 §20.3.3, Table 20-2 methods 5 and 6):
+ * the bit for n in the redirection bitmap (the 32 bytes below the TSS's I/O map base) clear
+ * sends it to the 8086 handler from the IVT at linear 0, pushing FLAGS (with IF = VIF and
+ * IOPL = 3 when IOPL < 3), CS and IP and clearing TF and IF (VIF when IOPL < 3). Returns
+ * -1 when the bit is set (the protected-mode rules apply), else EXEC_OK or EXEC_EXC.
+ */
+static int v86_int(struct cpu *cpu, uint8_t vector)
+{
+	struct cpu_internal *ci = cpu->in;
+	struct cpu_segment *tr = &cpu->seg[CPU_TR];
+	unsigned iopl = (ci->rflags >> 12) & 3;
+	uint64_t base, bits, ent, fl, sp0 = cpu->gpr[CPU_RSP];
+	int r = 0;
+
+	if (tr->s || ((tr->type & 7) != 3 && (tr->type & 7) != 1) || !(tr->type & 8) || tr->limit < 0x67 || (r = mem_read_lin(cpu, tr->base + 0x66, 2, &base, true)))
+		return r ? r : raise_gp(cpu, 0);
+	base &= 0xffff;
+	if (base < 32 || base - 32 + vector / 8 > tr->limit)
+		return raise_gp(cpu, 0);
+	if ((r = mem_read_lin(cpu, tr->base + base - 32 + vector / 8, 1, &bits, true)))
+		return r;
+	if ((bits >> (vector & 7)) & 1)
+		return -1;
+	if ((r = mem_read_lin(cpu, (uint64_t)vector * 4, 4, &ent, false)))
+		return r;
+	fl = flags_read(cpu) & 0xffff;
+	if (iopl < 3)
+		fl = (fl & ~(uint64_t)CPU_FLAG_IF) | CPU_FLAG_IOPL | ((ci->rflags & CPU_FLAG_VIF) ? CPU_FLAG_IF : 0);
+	if ((r = push(cpu, 2, fl)) || (r = push(cpu, 2, cpu->seg[CPU_CS].selector)) ||
+	    (r = push(cpu, 2, cpu->rip))) {
+		cpu->gpr[CPU_RSP] = sp0;
+		return r;
+	}
+	ci->rflags &= ~(uint64_t)(CPU_FLAG_TF | (iopl < 3 ? CPU_FLAG_VIF : CPU_FLAG_IF));
+	load_seg(cpu, CPU_CS, (uint16_t)(ent >> 16));
+	cpu->rip = ent & 0xffff;
+	return EXEC_OK;
+}
+
 int x_int(struct cpu *cpu, struct insn *in)
 {
 	if (in->op->arg == 1)	/* INT1 (F1) */
 		return cpu_deliver_event(cpu, CPU_EXC_DB, false, 0, EV_INT1);
-	/* INT n is IOPL-sensitive in virtual-8086 mode (SDM Vol.3 §20.2.7; no VME): #GP(0) */
-	if ((cpu->in->rflags & CPU_FLAG_VM) && ((cpu->in->rflags >> 12) & 3) < 3)
-		return raise_gp(cpu, 0);
+	if (cpu->in->rflags & CPU_FLAG_VM) {
+		int r;
+
+		/* CR4.VME: a clear bit in the TSS's interrupt redirection bitmap keeps INT n in virtual-8086 mode */
+		if ((cpu->cr4 & CPU_CR4_VME) && (r = v86_int(cpu, (uint8_t)in->ops[0].imm)) != -1)
+			return r;
+		/* INT n is IOPL-sensitive in virtual-8086 mode (SDM Vol.3 §20.2.7): #GP(0) */
+		if (((cpu->in->rflags >> 12) & 3) < 3)
+			return raise_gp(cpu, 0);
+	}
 	return cpu_deliver_event(cpu, (uint8_t)in->ops[0].imm, false, 0, EV_SOFT_INT);
 }
 
@@ -167,8 +214,10 @@ int x_iret(struct cpu *cpu, struct insn *in)
 			cpu->nmi_blocked = false;
 		return r;
 	}
-	if ((ci->rflags & CPU_FLAG_VM) && ((ci->rflags >> 12) & 3) < 3)
-		return raise_gp(cpu, 0);	/* IOPL-sensitive in virtual-8086 mode (no VME) */
+	/* IOPL-sensitive in virtual-8086 mode; with CR4.VME a 16-bit IRET works on VIF */
+	if ((ci->rflags & CPU_FLAG_VM) && ((ci->rflags >> 12) & 3) < 3 &&
+	    (!(cpu->cr4 & CPU_CR4_VME) || osz != 2))
+		return raise_gp(cpu, 0);
 	if ((r = pop(cpu, osz, &ip)) || (r = pop(cpu, osz, &cs)) || (r = pop(cpu, osz, &fl)))
 		goto fail;
 	if (ci->rflags & CPU_FLAG_VM) {
@@ -179,6 +228,16 @@ int x_iret(struct cpu *cpu, struct insn *in)
 			goto fail;
 		}
 		mask = (osz == 2 ? 0xffff : 0x257fd5) & ~(uint64_t)(CPU_FLAG_IOPL | CPU_FLAG_VM);
+		if (((ci->rflags >> 12) & 3) < 3) {
+			/* CR4.VME, IOPL < 3: IF goes to VIF; TF, or IF with VIP, is #GP(0) */
+			if ((fl & CPU_FLAG_TF) || ((fl & CPU_FLAG_IF) && (ci->rflags & CPU_FLAG_VIP))) {
+				r = raise_gp(cpu, 0);
+				goto fail;
+			}
+			mask &= ~(uint64_t)CPU_FLAG_IF;
+			fl = (fl & mask) | ((fl & CPU_FLAG_IF) ? CPU_FLAG_VIF : 0);
+			mask |= CPU_FLAG_VIF;
+		}
 		cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~mask) | (fl & mask));
 		load_seg(cpu, CPU_CS, (uint16_t)cs);
 		cpu->rip = ip;

@@ -127,6 +127,7 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
  * covered by its tests (docs/cpu.md lists them); nothing else is claimed.
  */
 #define F1_EDX_FPU	(1u << 0)	/* the x87 FPU (src/cpu/exec/x87.c) */
+#define F1_EDX_VME	(1u << 1)	/* CR4.VME/PVI: VIF, VIP, INT redirection (src/cpu) */
 #define F1_EDX_DE	(1u << 2)	/* CR4.DE: I/O breakpoints, DR4/DR5 #UD (src/cpu/debug.c) */
 #define F1_EDX_PSE	(1u << 3)	/* 4 MiB pages with CR4.PSE (src/cpu/mmu.c) */
 #define F1_EDX_TSC	(1u << 4)
@@ -168,7 +169,7 @@ struct cpuid_model {
 };
 
 static const struct cpuid_model swkvm_model = {
-	.f1_edx = F1_EDX_FPU | F1_EDX_DE | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 |
+	.f1_edx = F1_EDX_FPU | F1_EDX_VME | F1_EDX_DE | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 |
 		  F1_EDX_APIC |
 		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH |
 		  F1_EDX_MMX | F1_EDX_FXSR | F1_EDX_SSE | F1_EDX_SSE2,
