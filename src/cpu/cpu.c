@@ -200,6 +200,10 @@ static int deliver_real(struct cpu *cpu, uint8_t vector)
 		return raise_gp(cpu, (uint32_t)vector * 8 + 2);
 	if ((r = mem_read_lin(cpu, cpu->idt.base + (uint64_t)vector * 4, 4, &ent, true)))
 		return r;
+	/* the three words must lie within the stack segment's limit: #SS (SDM Vol.2 INT, real mode) */
+	for (unsigned i = 1; i <= 3; i++)
+		if ((r = seg_check(cpu, CPU_SS, (sp - 2 * i) & mask, 2, true)))
+			return r;
 	if ((r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, flags_read(cpu), true)) ||
 	    (r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, cpu->seg[CPU_CS].selector, true)) ||
 	    (r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, cpu->rip, true)))

@@ -284,6 +284,27 @@ static void test_real_limits(struct cpu *cpu, const char *n)
 	ok(RUN(cpu, "\x36\x8b\x06\xff\xff") == CPU_EXC_SS, "real mode (%s): the same through SS is #SS", n);
 	ok(RUN(cpu, "\x67\x8b\x05\x00\x00\x01\x00") == CPU_EXC_GP,
 	   "real mode (%s): a 32-bit address 10000h is beyond the 64-KiB limit: #GP", n);
+	/* an interrupt whose frame would cross the SS limit: #SS, delivered on a fixed stack */
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->seg[CPU_SS].limit = 0x7ffb;
+	cpu_state_changed(cpu);
+	{
+		struct cpu_exit e;
+		memcpy(ram + CODE, "\xcd\x15", 2);
+		cpu->rip = CODE;
+		ok(cpu_run(cpu, &e) == CPU_EXIT_SHUTDOWN,
+		   "real mode (%s): INT with the frame beyond the SS limit: #SS, #DF on the same stack, shutdown", n);
+	}
+	cpu_reset(cpu, false);
+	cpu->seg[CPU_CS].selector = 0;
+	cpu->seg[CPU_CS].base = 0;
+	cpu->gpr[CPU_RSP] = 0x8000;
+	cpu->seg[CPU_SS].limit = 0x7fff;
+	cpu_state_changed(cpu);
+	ok(RUN(cpu, "\xcd\x15") == 21 && cpu->gpr[CPU_RSP] == 0x7ffa && get16(0x7ffa) == CODE + 2,
+	   "real mode (%s): the same INT with the frame ending at the limit 7FFFh", n);
+	cpu->seg[CPU_SS].limit = 0xffff;
+	cpu_state_changed(cpu);
 	cpu->seg[CPU_DS].limit = 0xffffffff;	/* "unreal" mode: a limit left from protected mode */
 	cpu_state_changed(cpu);
 	ok(RUN(cpu, "\x67\x8b\x05\x00\x00\x01\x00") == -1, "real mode (%s): with a 4-GiB DS limit it works", n);
