@@ -805,6 +805,10 @@ static void test_tasks(struct cpu *cpu, const char *n)
 	   "JMP to a busy TSS (%s): #GP(selector)", n);
 	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xe0\x00") == CPU_EXC_TS && ERR(cpu) == 0xe0 &&
 	   cpu->seg[CPU_TR].selector == 0x28, "TSS limit below 67h (%s): #TS(selector), no switch", n);
+	cpu->seg[CPU_TR].limit = 0x5e;
+	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd0\x00") == CPU_EXC_TS && ERR(cpu) == 0x28 &&
+	   cpu->seg[CPU_TR].selector == 0x28, "current TSS limit below 5Fh (%s): #TS(current TSS), no switch", n);
+	cpu->seg[CPU_TR].limit = 0x67;
 	ring3(cpu);
 	ok(RUN(cpu, "\xea\x00\x00\x00\x00\xd3\x00") == CPU_EXC_GP && ERR(cpu) == 0xd0,
 	   "JMP to a DPL-0 TSS from ring 3 (%s): #GP(selector)", n);

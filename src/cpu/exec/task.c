@@ -272,6 +272,9 @@ int task_switch(struct cpu *cpu, uint16_t sel, int reason, bool ext, bool has_er
 	is32 = (nt.type & 8) != 0;
 	if (nt.limit < (is32 ? 0x67u : 0x2bu))
 		return ts_fault(cpu, CPU_EXC_TS, sel, e);
+	/* the current TSS must hold the fields saved into it (up to 5FH / 29H): else #TS(old TSS) */
+	if (tr->limit < (old32 ? 0x5fu : 0x29u))
+		return ts_fault(cpu, CPU_EXC_TS, old_sel, e);
 	if ((r = read_tss(cpu, nt.base, is32, &t)))
 		return r;
 
