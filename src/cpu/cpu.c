@@ -217,6 +217,19 @@ static int deliver_real(struct cpu *cpu, uint8_t vector)
 	return EXEC_OK;
 }
 
+/*
+ * Fault-class exceptions (SDM Vol.3 Table 6-1): the EFLAGS image saved for them has RF set,
+ * so that the IRET back re-executes the instruction without its instruction breakpoint
+ * firing again (§18.3.1.1; KVM sets RF likewise when it injects a fault). #DB is left out
+ * (its instruction-breakpoint form is the exception to the rule, its others are traps).
+ */
+static bool fault_class(uint8_t v)
+{
+	return v == CPU_EXC_DE || v == CPU_EXC_BR || v == CPU_EXC_UD || v == CPU_EXC_NM ||
+	       (v >= CPU_EXC_TS && v <= CPU_EXC_PF) || v == CPU_EXC_MF || v == CPU_EXC_AC ||
+	       v == CPU_EXC_XM || v == 20;
+}
+
 /* Protected mode (32-bit IDT) and long mode (64-bit IDT) delivery through a gate. */
 static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint32_t err, int kind)
 {
@@ -225,6 +238,7 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	unsigned gsize = lm ? 16 : 8, type, gdpl, ist = 0, dpl, cpl = (unsigned)ci->cpl;
 	uint32_t idt_err = (uint32_t)vector * 8 + 2 + (ext ? 1 : 0);
 	uint64_t lo, hi = 0, offset, cslo, sp, ss_base, mask, old_flags = flags_read(cpu);
+	bool rf = kind == EV_EXCEPTION && fault_class(vector);
 	uint16_t cs_sel, ss_sel;
 	struct cpu_segment newcs, newss;
 	bool gate16, stack_switch, intgate, v86 = (ci->rflags & CPU_FLAG_VM) != 0;
@@ -247,7 +261,16 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 			cpu_raise(cpu, CPU_EXC_NP, true, idt_err);
 			return EXEC_EXC;
 		}
-		return task_switch(cpu, (uint16_t)(lo >> 16), TASK_INT, ext, has_err, err);
+		{
+			uint64_t old_rf = ci->rflags & CPU_FLAG_RF;
+
+			if (rf)	/* saved with RF in the old TSS */
+				ci->rflags |= CPU_FLAG_RF;
+			r = task_switch(cpu, (uint16_t)(lo >> 16), TASK_INT, ext, has_err, err);
+			if (r)
+				ci->rflags = (ci->rflags & ~(uint64_t)CPU_FLAG_RF) | old_rf;
+			return r;
+		}
 	}
 	if (lm ? (type != 0xe && type != 0xf) : (type != 0x6 && type != 0x7 && type != 0xe && type != 0xf)) {
 		return raise_gp(cpu, idt_err);
@@ -281,6 +304,8 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	/* the gate's offset against the new CS: limit, or canonical in IA-32e mode (#GP(EXT)) */
 	if (lm ? !is_canonical(offset) : offset > newcs.limit)
 		return raise_gp(cpu, ext ? 1 : 0);
+	if (rf)
+		old_flags |= CPU_FLAG_RF;
 	/*
 	 * From virtual-8086 mode the handler must be non-conforming ring-0 code (SDM Vol.3
 	 * §20.3.1.1, Vol.2 INT "INTERRUPT-FROM-VIRTUAL-8086-MODE"), else #GP(CS selector).

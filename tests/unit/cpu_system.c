@@ -163,6 +163,7 @@ static void test_data_limits(struct cpu *cpu, const char *n)
 	cpu->gpr[CPU_RAX] = 0x55;
 	ok(RUN(cpu, "\x8b\x05\xfd\x0f\x00\x00") == CPU_EXC_GP && ERR(cpu) == 0 && FRAME(cpu, 1) == CODE &&
 	   cpu->gpr[CPU_RAX] == 0x55, "limit (%s): a dword crossing the DS limit is #GP(0), EAX unchanged", n);
+	ok(FRAME(cpu, 3) & CPU_FLAG_RF, "fault frame (%s): the saved EFLAGS has RF set", n);
 
 	pm32_setup(cpu);
 	ld(cpu, CPU_ES, 0x38);
@@ -818,8 +819,9 @@ static void test_tasks(struct cpu *cpu, const char *n)
 	put64(IDT + 13 * 8, gate(0xd0, 0, 0x5, 0, 0, true));
 	ok(RUN(cpu, "\xea\x00\x00\x00\x00\x10\x00") == -5 && cpu->rip == 0x4800 &&
 	   cpu->seg[CPU_TR].selector == 0xd0 && cpu->gpr[CPU_RSP] == 0x8400 - 4 && get32(0x8400 - 4) == 0x10 &&
-	   get32(TSS + 0x20) == CODE && get16(TSSB) == 0x28 && (cpu_get_rflags(cpu) & CPU_FLAG_NT),
-	   "#GP through a task gate (%s): new task, error code on its stack, old EIP at the fault", n);
+	   get32(TSS + 0x20) == CODE && get16(TSSB) == 0x28 && (cpu_get_rflags(cpu) & CPU_FLAG_NT) &&
+	   (get32(TSS + 0x24) & CPU_FLAG_RF),
+	   "#GP through a task gate (%s): new task, error code on its stack, old EIP at the fault, RF saved", n);
 	task_setup(cpu);
 	put64(IDT + 20 * 8, gate(0xd0, 0, 0x5, 0, 0, true));
 	ok(RUN(cpu, "\xcd\x14") == -5 && cpu->rip == 0x4800 && cpu->gpr[CPU_RSP] == 0x8400 &&
@@ -934,6 +936,7 @@ static void test_v86(struct cpu *cpu, const char *n)
 	   get32(0x9000 - 36) == 0x102 && cpu->seg[CPU_DS].selector == 0 && cpu->seg[CPU_DS].unusable &&
 	   cpu->seg[CPU_GS].selector == 0 && !(cpu_get_rflags(cpu) & CPU_FLAG_VM),
 	   "INT n from virtual-8086 mode (%s): GS FS DS ES SS ESP EFLAGS CS EIP on the ring-0 stack", n);
+	ok(!(get32(0x9000 - 28) & CPU_FLAG_RF), "INT n frame (%s): no RF in the saved EFLAGS", n);
 	/* IRET from the handler back into virtual-8086 mode */
 	ram[0x4700] = 0xcf;
 	cpu->rip = 0x4700;
