@@ -32,6 +32,9 @@ void cpu_update_mode(struct cpu *cpu)
 		ci->cpl = 3;
 	else
 		ci->cpl = cpu->seg[CPU_CS].selector & 3;
+	ci->sup_prot = !(cpu->cr0 & CPU_CR0_PG) ? 0 :
+		       ((cpu->cr4 & CPU_CR4_SMEP) ? SUP_SMEP : 0) | ((cpu->cr4 & CPU_CR4_SMAP) ? SUP_SMAP : 0);
+	seg_check_all(cpu);
 }
 
 /* ---- lifecycle ---- */
@@ -197,6 +200,10 @@ static int deliver_real(struct cpu *cpu, uint8_t vector)
 		return raise_gp(cpu, (uint32_t)vector * 8 + 2);
 	if ((r = mem_read_lin(cpu, cpu->idt.base + (uint64_t)vector * 4, 4, &ent, true)))
 		return r;
+	/* the three words must lie within the stack segment's limit: #SS (SDM Vol.2 INT, real mode) */
+	for (unsigned i = 1; i <= 3; i++)
+		if ((r = seg_check(cpu, CPU_SS, (sp - 2 * i) & mask, 2, true)))
+			return r;
 	if ((r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, flags_read(cpu), true)) ||
 	    (r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, cpu->seg[CPU_CS].selector, true)) ||
 	    (r = push_lin(cpu, &sp, cpu->seg[CPU_SS].base, mask, 2, cpu->rip, true)))
@@ -210,6 +217,19 @@ static int deliver_real(struct cpu *cpu, uint8_t vector)
 	return EXEC_OK;
 }
 
+/*
+ * Fault-class exceptions (SDM Vol.3 Table 6-1): the EFLAGS image saved for them has RF set,
+ * so that the IRET back re-executes the instruction without its instruction breakpoint
+ * firing again (§18.3.1.1; KVM sets RF likewise when it injects a fault). #DB is left out
+ * (its instruction-breakpoint form is the exception to the rule, its others are traps).
+ */
+static bool fault_class(uint8_t v)
+{
+	return v == CPU_EXC_DE || v == CPU_EXC_BR || v == CPU_EXC_UD || v == CPU_EXC_NM ||
+	       (v >= CPU_EXC_TS && v <= CPU_EXC_PF) || v == CPU_EXC_MF || v == CPU_EXC_AC ||
+	       v == CPU_EXC_XM || v == 20;
+}
+
 /* Protected mode (32-bit IDT) and long mode (64-bit IDT) delivery through a gate. */
 static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint32_t err, int kind)
 {
@@ -218,9 +238,11 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	unsigned gsize = lm ? 16 : 8, type, gdpl, ist = 0, dpl, cpl = (unsigned)ci->cpl;
 	uint32_t idt_err = (uint32_t)vector * 8 + 2 + (ext ? 1 : 0);
 	uint64_t lo, hi = 0, offset, cslo, sp, ss_base, mask, old_flags = flags_read(cpu);
+	bool rf = kind == EV_EXCEPTION && fault_class(vector);
 	uint16_t cs_sel, ss_sel;
 	struct cpu_segment newcs, newss;
-	bool gate16, stack_switch, intgate;
+	bool gate16, stack_switch, intgate, v86 = (ci->rflags & CPU_FLAG_VM) != 0;
+	uint32_t e = ext ? 1 : 0;
 	int r;
 
 	if ((uint32_t)vector * gsize + gsize - 1 > cpu->idt.limit)
@@ -231,9 +253,26 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 		return r;
 	type = (lo >> 40) & 0x1f;	/* S bit included: must be 0 */
 	gdpl = (lo >> 45) & 3;
+	if (!lm && type == 0x5) {
+		/* a task gate: the task switch replaces the stack frame (SDM Vol.3 §6.11.3) */
+		if (kind == EV_SOFT_INT && gdpl < cpl)
+			return raise_gp(cpu, idt_err);
+		if (!((lo >> 47) & 1)) {
+			cpu_raise(cpu, CPU_EXC_NP, true, idt_err);
+			return EXEC_EXC;
+		}
+		{
+			uint64_t old_rf = ci->rflags & CPU_FLAG_RF;
+
+			if (rf)	/* saved with RF in the old TSS */
+				ci->rflags |= CPU_FLAG_RF;
+			r = task_switch(cpu, (uint16_t)(lo >> 16), TASK_INT, ext, has_err, err);
+			if (r)
+				ci->rflags = (ci->rflags & ~(uint64_t)CPU_FLAG_RF) | old_rf;
+			return r;
+		}
+	}
 	if (lm ? (type != 0xe && type != 0xf) : (type != 0x6 && type != 0x7 && type != 0xe && type != 0xf)) {
-		if (!lm && type == 0x5)
-			return raise_gp(cpu, idt_err);	/* task gates: CPU issue 4 */
 		return raise_gp(cpu, idt_err);
 	}
 	/* INT n, INT3 and INTO check the gate's DPL; INT1 and hardware events do not */
@@ -262,8 +301,17 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 		cpu_raise(cpu, CPU_EXC_NP, true, (cs_sel & ~3u) + (ext ? 1 : 0));
 		return EXEC_EXC;
 	}
-	if (ci->rflags & CPU_FLAG_VM)
-		return raise_gp(cpu, 0);	/* virtual-8086 delivery: CPU issue 4 */
+	/* the gate's offset against the new CS: limit, or canonical in IA-32e mode (#GP(EXT)) */
+	if (lm ? !is_canonical(offset) : offset > newcs.limit)
+		return raise_gp(cpu, ext ? 1 : 0);
+	if (rf)
+		old_flags |= CPU_FLAG_RF;
+	/*
+	 * From virtual-8086 mode the handler must be non-conforming ring-0 code (SDM Vol.3
+	 * §20.3.1.1, Vol.2 INT "INTERRUPT-FROM-VIRTUAL-8086-MODE"), else #GP(CS selector).
+	 */
+	if (v86 && ((newcs.type & 4) || newcs.dpl != 0))
+		return raise_gp(cpu, (cs_sel & ~3u) + (ext ? 1 : 0));
 	dpl = (newcs.type & 4) ? cpl : newcs.dpl;	/* conforming: stay at CPL */
 	stack_switch = dpl < cpl || ist;
 
@@ -276,8 +324,10 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 
 		if (lm) {
 			uint64_t off = ist ? 0x24 + (uint64_t)(ist - 1) * 8 : 4 + (uint64_t)dpl * 8;
-			if (off + 7 > tr->limit)
-				return raise_gp(cpu, 0);	/* #TS in full detail: CPU issue 4 */
+			if (off + 7 > tr->limit) {
+				cpu_raise(cpu, CPU_EXC_TS, true, (tr->selector & ~3u) | e);
+				return EXEC_EXC;
+			}
 			if ((r = mem_read_lin(cpu, tr->base + off, 8, &sp, true)))
 				return r;
 			if (dpl < cpl) {
@@ -288,27 +338,68 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 				newss.dpl = (uint8_t)dpl;
 			}
 		} else {
-			uint64_t off = 4 + (uint64_t)dpl * 8, sslo;
-			if (off + 5 > tr->limit)
-				return raise_gp(cpu, 0);
+			uint64_t off = 4 + (uint64_t)dpl * 8, sslo, tlimit;
+			/* the inner stack from the TSS, with the checks of SDM Vol.2 INT "INTER-PRIVILEGE-LEVEL-INTERRUPT" */
+			if (off + 5 > tr->limit) {
+				cpu_raise(cpu, CPU_EXC_TS, true, (tr->selector & ~3u) | e);
+				return EXEC_EXC;
+			}
 			if ((r = mem_read_lin(cpu, tr->base + off, 4, &sp, true)) ||
 			    (r = mem_read_lin(cpu, tr->base + off + 4, 2, &v, true)))
 				return r;
 			ss_sel = (uint16_t)v;
+			tlimit = (ss_sel & 4) ? cpu->seg[CPU_LDTR].limit : cpu->gdt.limit;
+			if ((ss_sel & ~3u) == 0 || ((ss_sel & 4) && cpu->seg[CPU_LDTR].unusable) ||
+			    (ss_sel & ~7u) + 7 > tlimit) {
+				cpu_raise(cpu, CPU_EXC_TS, true, (ss_sel & ~3u) | e);
+				return EXEC_EXC;
+			}
 			if ((r = read_descriptor(cpu, ss_sel, &sslo, NULL)))
 				return r;
 			seg_from_descriptor(&newss, ss_sel, sslo);
+			if ((ss_sel & 3u) != dpl || newss.dpl != dpl || !newss.s || (newss.type & 0xa) != 2) {
+				cpu_raise(cpu, CPU_EXC_TS, true, (ss_sel & ~3u) | e);
+				return EXEC_EXC;
+			}
+			if (!newss.present) {
+				cpu_raise(cpu, CPU_EXC_SS, true, (ss_sel & ~3u) | e);
+				return EXEC_EXC;
+			}
 		}
 	}
 	if (lm)
 		sp &= ~15ull;	/* the 64-bit frame starts 16-byte aligned */
 	ss_base = lm ? 0 : newss.base;
 	mask = lm ? ~0ull : newss.db ? 0xffffffffull : 0xffff;
+	if (!lm) {
+		/*
+		 * Room for the whole frame within the stack segment's limit: #SS(EXT) on the
+		 * current stack, #SS(new SS + EXT) after a switch (SDM Vol.2 INT).
+		 */
+		unsigned psz = gate16 ? 2 : 4;
+		uint64_t need = (uint64_t)psz * ((v86 ? 4 : 0) + (stack_switch ? 2 : 0) + 3 + (has_err ? 1 : 0));
+		uint64_t low = (sp - need) & mask;
+		struct seg_check c;
+
+		seg_check_compute(cpu, &newss, &c);
+		if (!(c.rights & SEGCHK_WRITE) || low < c.lo || low + need - 1 > c.hi) {
+			cpu_raise(cpu, CPU_EXC_SS, true, (stack_switch ? (ss_sel & ~3u) : 0) | e);
+			return EXEC_EXC;
+		}
+	}
 	{
 		unsigned psize = lm ? 8 : gate16 ? 2 : 4;
 		bool sys = true;
 		uint64_t old_ss = cpu->seg[CPU_SS].selector, old_sp = cpu->gpr[CPU_RSP];
 
+		if (v86) {
+			/* from virtual-8086 mode: GS FS DS ES first (SDM Vol.3 Figure 20-4) */
+			if ((r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_GS].selector, sys)) ||
+			    (r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_FS].selector, sys)) ||
+			    (r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_DS].selector, sys)) ||
+			    (r = push_lin(cpu, &sp, ss_base, mask, psize, cpu->seg[CPU_ES].selector, sys)))
+				return r;
+		}
 		if (lm || stack_switch) {
 			if ((r = push_lin(cpu, &sp, ss_base, mask, psize, old_ss, sys)) ||
 			    (r = push_lin(cpu, &sp, ss_base, mask, psize, old_sp, sys)))
@@ -331,6 +422,14 @@ static int deliver_protected(struct cpu *cpu, uint8_t vector, bool has_err, uint
 	ci->rflags &= ~(uint64_t)(CPU_FLAG_TF | CPU_FLAG_NT | CPU_FLAG_RF | CPU_FLAG_VM);
 	if (intgate)
 		ci->rflags &= ~(uint64_t)CPU_FLAG_IF;
+	if (v86) {
+		/* the handler starts with null data segments */
+		static const int regs[4] = { CPU_ES, CPU_DS, CPU_FS, CPU_GS };
+		for (int i = 0; i < 4; i++) {
+			memset(&cpu->seg[regs[i]], 0, sizeof(cpu->seg[regs[i]]));
+			cpu->seg[regs[i]].unusable = 1;
+		}
+	}
 	cpu_update_mode(cpu);
 	return EXEC_OK;
 }
@@ -493,6 +592,7 @@ static int step(struct cpu *cpu)
 		uint64_t gpa;
 
 		if (de->mode == mode && de->lin == lin && (lin & 4095) + de->in.len <= 4096 &&
+		    (ci->code64 || cpu->rip + de->in.len - 1 <= cpu->seg[CPU_CS].limit) &&
 		    (tlb_hit(ci, lin, ACC_FETCH, ci->cpl == 3, &host, &gpa) ||
 		     mmu_fetch_host(cpu, lin, &host) == EXEC_OK) && host &&
 		    same_bytes(host, de->in.bytes, de->in.len)) {

@@ -4,7 +4,9 @@
 // Instruction breakpoints (R/W = 00) are faults checked before an instruction executes,
 // unless RFLAGS.RF is set; data breakpoints (R/W = 01 writes, 11 reads or writes) are
 // traps taken after the instruction that accessed an overlapping byte completes. I/O
-// breakpoints (R/W = 10, CR4.DE) are not modelled: CPUID does not offer DE.
+// breakpoints (R/W = 10 with CR4.DE = 1, §18.2.4) are traps like data breakpoints, hit by
+// an IN/OUT/INS/OUTS whose ports overlap the aligned range at DRn[15:0]; with CR4.DE = 0
+// the encoding is undefined and ignored.
 #include "cpu/internal.h"
 
 static uint64_t eff_dr7(const struct cpu *cpu)
@@ -23,7 +25,7 @@ void cpu_dbg_update(struct cpu *cpu)
 	struct cpu_internal *ci = cpu->in;
 	uint64_t dr7 = eff_dr7(cpu);
 
-	ci->bp_exec_mask = ci->bp_data_mask = 0;
+	ci->bp_exec_mask = ci->bp_data_mask = ci->bp_io_mask = 0;
 	for (int n = 0; n < 4; n++) {
 		unsigned rw = (dr7 >> (16 + 4 * n)) & 3;
 
@@ -33,6 +35,8 @@ void cpu_dbg_update(struct cpu *cpu)
 			ci->bp_exec_mask |= (uint8_t)(1u << n);
 		else if (rw == 1 || rw == 3)
 			ci->bp_data_mask |= (uint8_t)(1u << n);
+		else if (cpu->cr4 & CPU_CR4_DE)
+			ci->bp_io_mask |= (uint8_t)(1u << n);
 	}
 }
 
@@ -61,6 +65,20 @@ void cpu_dbg_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
 		if (!(ci->bp_data_mask & (1u << n)) || (rw == 1 && !write))
 			continue;
 		if (lin < base + len && base < lin + size)
+			ci->bp_data_hits |= (uint8_t)(1u << n);
+	}
+}
+
+void cpu_dbg_io(struct cpu *cpu, uint16_t port, unsigned size)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint64_t dr7 = eff_dr7(cpu);
+
+	for (int n = 0; n < 4; n++) {
+		unsigned len = bp_len[(dr7 >> (18 + 4 * n)) & 3];
+		uint64_t base = eff_dr(cpu, n) & 0xffff & ~(uint64_t)(len - 1);
+
+		if ((ci->bp_io_mask & (1u << n)) && port < base + len && base < (uint64_t)port + size)
 			ci->bp_data_hits |= (uint8_t)(1u << n);
 	}
 }

@@ -131,6 +131,8 @@ struct io_answer {
 };
 
 /* ---- soft TLB: direct-mapped, keyed by linear page number ---- */
+#define SUP_SMEP 1
+#define SUP_SMAP 2
 #define TLB_SIZE 256
 
 struct tlb_entry {
@@ -203,8 +205,20 @@ struct cpu_internal {
 
 	/* cached mode */
 	int cpl;
+	uint8_t sup_prot;	/* SUP_SMEP | SUP_SMAP: CR4.SMEP/SMAP with paging on (tlb_hit) */
+	/*
+	 * Per segment register (ES CS SS DS FS GS), what an ordinary data access may do,
+	 * computed whenever a segment register or the mode changes (seg_check_update(),
+	 * exec/seg.c) so the access path is two compares (SDM Vol.3 §5.3, §5.4.1).
+	 * Not used in 64-bit mode, which has no limits (canonical checks instead).
+	 */
+	struct seg_check {
+		uint64_t lo, hi;	/* valid offsets: lo <= first byte, last byte <= hi */
+		uint8_t rights;		/* SEGCHK_READ | SEGCHK_WRITE; 0: unusable segment */
+	} segchk[6];
 	/* hardware breakpoints (debug.c): which DRn are armed, and data hits of this insn */
 	uint8_t bp_exec_mask, bp_data_mask, bp_data_hits;
+	uint8_t bp_io_mask;	/* I/O breakpoints (R/W = 10 with CR4.DE): hits go to bp_data_hits */
 	bool long_mode;		/* EFER.LMA */
 	bool code64;		/* LMA && CS.L */
 	uint8_t def_size;	/* 2 or 4 outside 64-bit code: CS.D */
@@ -234,6 +248,7 @@ void cpu_update_mode(struct cpu *cpu);
 void cpu_dbg_update(struct cpu *cpu);
 uint8_t cpu_dbg_exec_hits(struct cpu *cpu, uint64_t lin);
 void cpu_dbg_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
+void cpu_dbg_io(struct cpu *cpu, uint16_t port, unsigned size);
 static inline void dbg_data_check(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
 {
 	if (__builtin_expect(cpu->in->bp_data_mask != 0, 0))
@@ -294,6 +309,14 @@ static inline bool tlb_hit(struct cpu_internal *ci, uint64_t lin, int acc, bool 
 	if (ci->tlb_disabled || tag != vpn + 1 || (user && e->vpn_user != vpn + 1) ||
 	    (acc == ACC_FETCH && !e->host))
 		return false;
+	/*
+	 * SMEP/SMAP (SDM Vol.3 §4.6.1): a supervisor fetch from a user page, or an explicit
+	 * supervisor data access to one with EFLAGS.AC=0, walks (and faults there).
+	 */
+	if (__builtin_expect(ci->sup_prot != 0, 0) && !user && e->vpn_user == vpn + 1 &&
+	    (acc == ACC_FETCH ? (ci->sup_prot & SUP_SMEP)
+			      : ((ci->sup_prot & SUP_SMAP) && !(ci->rflags & CPU_FLAG_AC))))
+		return false;
 	*host = e->host ? (uint8_t *)e->host + (lin & 4095) : NULL;
 	*gpa = e->gpa | (lin & 4095);
 	return true;
@@ -339,6 +362,49 @@ int pop(struct cpu *cpu, unsigned size, uint64_t *val);
 unsigned stack_size(struct cpu *cpu);
 
 /* Segments (exec/seg.c) */
+#define SEGCHK_READ 1
+#define SEGCHK_WRITE 2
+/* Recomputes cpu->in->segchk[sreg] from cpu->seg[sreg] (all six: seg_check_all()). */
+void seg_check_update(struct cpu *cpu, int sreg);
+void seg_check_all(struct cpu *cpu);
+struct seg_check;
+void seg_check_compute(struct cpu *cpu, const struct cpu_segment *s, struct seg_check *c);
+/* Sets the accessed bit of the code/data descriptor `lo` of `sel` in its table. */
+void desc_set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo);
+/*
+ * exec/task.c: a task switch to the TSS `sel` (SDM Vol.3 §8.3). Faults before the commit
+ * point return EXEC_EXC; after it they are raised in the new task and EXEC_OK returned.
+ * `ext`: caused by an external event (EXT in error codes); `has_err`: push `err` there.
+ */
+enum { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+int task_switch(struct cpu *cpu, uint16_t sel, int reason, bool ext, bool has_err, uint32_t err);
+/* exec/branch.c: null ES/FS/GS/DS that the new, outer CPL may not use (RET/IRET). */
+void seg_null_outer(struct cpu *cpu);
+/*
+ * Limit and rights check of a data access of `size` bytes at seg:off (SDM Vol.3 §5.3,
+ * §5.4.1; Vol.1 §3.3.7.1 in 64-bit mode): EXEC_OK when the access may go ahead, else
+ * seg_check_fault() raises #GP(0), or #SS(0) for SS, and returns EXEC_EXC.
+ */
+int seg_check_fault(struct cpu *cpu, int seg);
+static inline int seg_check(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write)
+{
+	const struct cpu_internal *ci = cpu->in;
+	const struct seg_check *c;
+
+	if (ci->code64) {
+		/* a stack reference to a non-canonical address is #SS(0); the rest is #GP(0) in the walk */
+		uint64_t last = off + size - 1;
+		if (seg == CPU_SS && ((uint64_t)((int64_t)(off << 16) >> 16) != off ||
+				      (uint64_t)((int64_t)(last << 16) >> 16) != last))
+			return seg_check_fault(cpu, seg);
+		return EXEC_OK;
+	}
+	c = &ci->segchk[seg];
+	if (__builtin_expect(!(c->rights & (write ? SEGCHK_WRITE : SEGCHK_READ)) || off < c->lo ||
+			     off + size - 1 > c->hi, 0))
+		return seg_check_fault(cpu, seg);
+	return EXEC_OK;
+}
 int load_seg(struct cpu *cpu, int sreg, uint16_t sel);
 int read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *lo, uint64_t *hi);
 void seg_from_descriptor(struct cpu_segment *s, uint16_t sel, uint64_t lo);

@@ -81,16 +81,20 @@ struct walk {
  * Translates `lin` for an access at privilege `user`, setting A (and D on writes).
  * Returns 0, or EXEC_EXC with #PF raised.
  */
-static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, struct walk *w)
+static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, bool implicit, struct walk *w)
 {
 	bool write = acc == ACC_WRITE, fetch = acc == ACC_FETCH;
 	bool nxe = (cpu->efer & CPU_EFER_NXE) != 0;
 	bool wp = (cpu->cr0 & CPU_CR0_WP) != 0;
+	bool pae = (cpu->cr4 & CPU_CR4_PAE) != 0;
+	bool smep = (cpu->cr4 & CPU_CR4_SMEP) != 0;
 	uint64_t rsvd_phys = ~((1ull << MAXPHYADDR) - 1) & ~PTE_NX;
-	uint32_t pfec = (write ? PFEC_W : 0) | (user ? PFEC_U : 0) | (fetch && nxe ? PFEC_I : 0);
+	/* I/D is reported with SMEP, or with NXE under PAE/4-level paging (SDM Vol.3 §4.7) */
+	uint32_t pfec = (write ? PFEC_W : 0) | (user ? PFEC_U : 0) |
+			(fetch && ((nxe && pae) || smep) ? PFEC_I : 0);
 	uint64_t table, entry = 0, page_size;
 	int levels, shift;
-	bool rw = true, us = true, nx = false, pae = (cpu->cr4 & CPU_CR4_PAE) != 0;
+	bool rw = true, us = true, nx = false;
 	uint64_t *pentries[5], pgpa[5];
 	int n = 0;
 
@@ -196,6 +200,17 @@ leaf:
 	if (fetch && nx)
 		goto prot;
 	/*
+	 * Supervisor accesses to user pages (SDM Vol.3 §4.6.1): SMEP forbids fetches; SMAP
+	 * forbids data accesses that are implicit (system structures: GDT, IDT, TSS, at any
+	 * CPL) or explicit with EFLAGS.AC=0.
+	 */
+	if (!user && us) {
+		if (fetch && smep)
+			goto prot;
+		if (!fetch && (cpu->cr4 & CPU_CR4_SMAP) && (implicit || !(cpu->in->rflags & CPU_FLAG_AC)))
+			goto prot;
+	}
+	/*
 	 * Accessed bits on every level, dirty on the leaf for writes (atomic: other vCPUs
 	 * walk too). The update is a write to guest memory: it goes through a write
 	 * mapping, so dirty logging sees it; a table in read-only memory is left alone.
@@ -227,7 +242,7 @@ prot:
 int mmu_probe(struct cpu *cpu, uint64_t lin, uint64_t *gpa, bool *writable, bool *user)
 {
 	struct walk w;
-	int r = walk(cpu, lin, ACC_READ, false, &w);
+	int r = walk(cpu, lin, ACC_READ, false, false, &w);
 
 	if (!r) {
 		*gpa = w.gpa;
@@ -240,7 +255,7 @@ int mmu_probe(struct cpu *cpu, uint64_t lin, uint64_t *gpa, bool *writable, bool
 int mmu_translate(struct cpu *cpu, uint64_t lin, int acc, bool user, uint64_t *gpa)
 {
 	struct walk w;
-	int r = walk(cpu, lin, acc, user, &w);
+	int r = walk(cpu, lin, acc, user, false, &w);
 
 	if (!r)
 		*gpa = w.gpa;
@@ -261,9 +276,11 @@ static int lin_to_host(struct cpu *cpu, uint64_t lin, int acc, bool sys, uint8_t
 	uint8_t *page;
 	int r;
 
-	if (tlb_hit(ci, lin, acc, user, host, gpa))
+	/* an implicit supervisor access (sys) to a user page is always SMAP-checked by a walk */
+	if (tlb_hit(ci, lin, acc, user, host, gpa) &&
+	    !(sys && (ci->sup_prot & SUP_SMAP) && acc != ACC_FETCH && e->vpn_user == vpn + 1))
 		return EXEC_OK;
-	r = walk(cpu, lin, acc, user, &w);
+	r = walk(cpu, lin, acc, user, sys, &w);
 	if (r)
 		return r;
 	page = cpu->ops->gpa_page(cpu->opaque, w.gpa >> 12, acc == ACC_WRITE);
@@ -395,15 +412,20 @@ int mem_write_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t val, bo
 	return access_lin(cpu, lin, size, buf, ACC_WRITE, sys);
 }
 
+/* Segmented accesses: the segment's limit and rights first (seg_check), then paging. */
 int mem_read_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t *val)
 {
+	int r = seg_check(cpu, seg, off, size, false);
+
 	*val = 0;
-	return mem_read_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
+	return r ? r : mem_read_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
 }
 
 int mem_write_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t val)
 {
-	return mem_write_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
+	int r = seg_check(cpu, seg, off, size, true);
+
+	return r ? r : mem_write_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
 }
 
 /*
@@ -418,6 +440,8 @@ int mem_rw_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, void *buf,
 	uint8_t *p = buf;
 	int r;
 
+	if ((r = seg_check(cpu, seg, off, size, write)))
+		return r;
 	if (write) {
 		for (uint64_t pg = lin & ~4095ull;; pg = (pg + 4096) & wrap) {
 			uint8_t *h;
@@ -450,8 +474,8 @@ uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, boo
 	uint64_t lin = seg_linear(cpu, seg, off), gpa;
 	uint8_t *host;
 
-	*ret = EXEC_OK;
-	if ((lin & 4095) + size > 4096 || (lin & (size - 1)))
+	*ret = seg_check(cpu, seg, off, size, write);
+	if (*ret || (lin & 4095) + size > 4096 || (lin & (size - 1)))
 		return NULL;
 	dbg_data_check(cpu, lin, size, write);
 	*ret = lin_to_host(cpu, lin, write ? ACC_WRITE : ACC_READ, false, &host, &gpa);

@@ -187,10 +187,16 @@ struct cpu {
 #define CPU_FEAT_BMI1	(1u << 3)	/* CPUID.(7,0):EBX[3]: TZCNT */
 #define CPU_FEAT_RDTSCP	(1u << 4)	/* CPUID.80000001H:EDX[27] */
 #define CPU_FEAT_XSAVE	(1u << 5)	/* CPUID.1:ECX[26]: CR4.OSXSAVE may be set */
+#define CPU_FEAT_SMEP	(1u << 16)	/* CPUID.(7,0):EBX[7]: CR4.SMEP may be set */
+#define CPU_FEAT_SMAP	(1u << 17)	/* CPUID.(7,0):EBX[20]: CR4.SMAP, STAC/CLAC */
+#define CPU_FEAT_UMIP	(1u << 18)	/* CPUID.(7,0):ECX[2]: CR4.UMIP may be set */
+#define CPU_FEAT_PCID	(1u << 19)	/* CPUID.1:ECX[17]: CR4.PCIDE may be set */
+#define CPU_FEAT_INVPCID (1u << 20)	/* CPUID.(7,0):EBX[10]: INVPCID */
 /* what kvm/x86/cpuid.c advertises today */
 #define CPU_FEAT_DEFAULT (CPU_FEAT_POPCNT | CPU_FEAT_MOVBE)
 #define CPU_FEAT_ALL	(CPU_FEAT_POPCNT | CPU_FEAT_MOVBE | CPU_FEAT_LZCNT | CPU_FEAT_BMI1 | CPU_FEAT_RDTSCP | \
-			 CPU_FEAT_XSAVE)
+			 CPU_FEAT_XSAVE | CPU_FEAT_SMEP | CPU_FEAT_SMAP | CPU_FEAT_UMIP | \
+			 CPU_FEAT_PCID | CPU_FEAT_INVPCID)
 
 #define CPU_SHADOW_STI	1
 #define CPU_SHADOW_MOVSS 2

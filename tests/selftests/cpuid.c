@@ -76,6 +76,11 @@ static void test_supported(void)
 	ok(e && (e->eax & 0xff) == 46 && ((e->eax >> 8) & 0xff) == 48, "46 physical, 48 linear address bits");
 	e = find(b, 0x80000000, 0);
 	ok(e && e->eax == 0x80000008, "highest extended leaf");
+	e = find(b, 7, 0);
+	ok(e && e->ebx == ((1u << 7) | (1u << 10) | (1u << 20)) && e->ecx == (1u << 2) && e->edx == 0,
+	   "leaf 7.0: SMEP (EBX[7]), INVPCID (EBX[10]), SMAP (EBX[20]), UMIP (ECX[2]) and nothing else");
+	e = find(b, 1, 0);
+	ok(e && (e->ecx & (1u << 17)), "leaf 1: PCID (ECX[17])");
 	free(b);
 	vm_free(vm);
 }
@@ -92,6 +97,12 @@ static void test_set_get(void)
 	g->hdr.nent = 256;
 	is(kvm_ioctl(v->fd, KVM_GET_CPUID2, g), 0, "GET_CPUID2 before any SET");
 	is(g->hdr.nent, 0, "a new vCPU has an empty CPUID");
+	/* kvm_is_valid_cr4(): SMEP/SMAP/UMIP need the bits in the guest CPUID */
+	s = vcpu_sregs(v);
+	s.cr4 |= 1ull << 20;
+	is_errno(kvm_ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL, "CR4.SMEP without CPUID.7:EBX[7]: EINVAL");
+	s.cr4 ^= (1ull << 20) | (1ull << 11);
+	is_errno(kvm_ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL, "CR4.UMIP without CPUID.7:ECX[2]: EINVAL");
 
 	b->hdr.nent = 257;
 	is_errno(kvm_ioctl(v->fd, KVM_SET_CPUID2, b), E2BIG, "SET_CPUID2 with 257 entries: E2BIG");
@@ -100,6 +111,11 @@ static void test_set_get(void)
 	is_errno(kvm_ioctl(v->fd, KVM_SET_CPUID2, b), EINVAL, "47 linear address bits: EINVAL");
 	find(b, 0x80000008, 0)->eax = 40 | (48 << 8);
 	is(kvm_ioctl(v->fd, KVM_SET_CPUID2, b), 0, "SET_CPUID2 with MAXPHYADDR 40");
+	s = vcpu_sregs(v);
+	s.cr4 |= (1ull << 20) | (1ull << 21) | (1ull << 11);
+	is(kvm_ioctl(v->fd, KVM_SET_SREGS, &s), 0, "CR4.SMEP|SMAP|UMIP accepted with the supported CPUID");
+	s.cr4 &= ~((1ull << 20) | (1ull << 21) | (1ull << 11));
+	is(kvm_ioctl(v->fd, KVM_SET_SREGS, &s), 0, "and cleared again");
 	g->hdr.nent = nent - 1;
 	is_errno(kvm_ioctl(v->fd, KVM_GET_CPUID2, g), E2BIG, "GET_CPUID2 with too small a buffer: E2BIG");
 	g->hdr.nent = 256;

@@ -13,6 +13,7 @@ struct fetcher {
 	uint64_t lin;		/* linear address of byte 0 */
 	uint8_t buf[16];
 	unsigned have, pos;
+	unsigned max;		/* bytes that may be fetched: 15, fewer near the CS limit */
 	int err;
 };
 
@@ -33,10 +34,13 @@ static int fetch_more(struct fetcher *f, unsigned need)
 	return 0;
 }
 
-/* The next instruction byte; past 15 bytes the instruction is too long: #GP(0). */
+/*
+ * The next instruction byte; past 15 bytes the instruction is too long, and a byte
+ * beyond the CS limit outside 64-bit mode is a limit violation (SDM Vol.3 §5.3): #GP(0).
+ */
 static int next_byte(struct fetcher *f, uint8_t *b)
 {
-	if (f->pos >= 15) {
+	if (f->pos >= f->max) {
 		raise_gp(f->cpu, 0);
 		return f->err = EXEC_EXC;
 	}
@@ -251,6 +255,12 @@ int cpu_decode(struct cpu *cpu, struct insn *in)
 
 	memset(in, 0, sizeof(*in));
 	f.lin = seg_linear(cpu, CPU_CS, cpu->rip);
+	f.max = 15;
+	if (!ci->code64) {
+		uint64_t room = cpu->rip > cpu->seg[CPU_CS].limit ? 0 : cpu->seg[CPU_CS].limit - cpu->rip + 1;
+		if (room < 15)
+			f.max = (unsigned)room;
+	}
 	in->seg = CPU_DS;
 
 	/* prefixes (SDM Vol.2 §2.1.1); a REX prefix counts only right before the opcode */

@@ -304,6 +304,10 @@ static const struct opcode grp7_mem[8] = {
 static const struct opcode grp7_c0[8] = {
 	[1] = ROW(x_vmcall, "vmcall", ARG(0)),		/* 0F 01 C1: a hypercall exit */
 };
+static const struct opcode grp7_c8[8] = {
+	[2] = ROW(x_stac, "clac", ARG(0), .feature = CPU_FEAT_SMAP),	/* 0F 01 CA */
+	[3] = ROW(x_stac, "stac", ARG(1), .feature = CPU_FEAT_SMAP),	/* 0F 01 CB */
+};
 static const struct opcode grp7_d8[8] = {
 	[1] = ROW(x_vmcall, "vmmcall", ARG(1)),		/* 0F 01 D9 */
 };
@@ -315,7 +319,7 @@ static const struct opcode grp7_f8[8] = {
 	[1] = ROW(x_rdtscp, "rdtscp", .feature = CPU_FEAT_RDTSCP),
 };
 static const struct opcode grp7_reg[8] = {
-	[0] = BYRM("grp7/0", grp7_c0), [2] = BYRM("grp7/2", grp7_d0), [3] = BYRM("grp7/3", grp7_d8),
+	[0] = BYRM("grp7/0", grp7_c0), [1] = BYRM("grp7/1", grp7_c8), [2] = BYRM("grp7/2", grp7_d0), [3] = BYRM("grp7/3", grp7_d8),
 	[4] = ROW(x_smsw, "smsw", OPS(Ew)), [6] = ROW(x_lmsw, "lmsw", OPS(Ew), PRIV),
 	[7] = BYRM("grp7/7", grp7_f8),
 };
@@ -1085,6 +1089,11 @@ const struct opcode opcode_map2[256] = {
 
 /* ================= the 0F 38 map (Table A-4) ================= */
 
+/* 66 0F 38 82: INVPCID r32/r64, m128 (memory form only) */
+static const struct opcode op0f3882[4] = {
+	[PFX_66] = ROW(x_invpcid, "invpcid", OPS(Gv, M_), MODRM, .feature = CPU_FEAT_INVPCID),
+};
+
 /* MOVBE (none/66); F2 0F 38 F0/F1 is CRC32 (SSE4.2) */
 static const struct opcode op0f38f0[4] = {
 	[PFX_NONE] = ROW(x_movbe, "movbe", OPS(Gv, Mv), MODRM, .feature = CPU_FEAT_MOVBE),
@@ -1188,6 +1197,7 @@ const struct opcode opcode_map3[256] = {
 	[0x34] = BYPREFIX("pmovzxwq", sse41_34), [0x35] = BYPREFIX("pmovzxdq", sse41_35),
 	SSE(0xc8), SSE(0xc9), SSE(0xca), SSE(0xcb), SSE(0xcc), SSE(0xcd),
 	SSE(0xdb), SSE(0xdc), SSE(0xdd), SSE(0xde), SSE(0xdf),
+	[0x82] = BYPREFIX("0f38 82", op0f3882),
 	[0xf0] = BYPREFIX("0f38 f0", op0f38f0),
 	[0xf1] = BYPREFIX("0f38 f1", op0f38f1),
 };

@@ -141,9 +141,22 @@ int x_flagop(struct cpu *cpu, struct insn *in)
 	case 1: flags_set(cpu, CPU_FLAG_CF, true); break;
 	case 2:
 	case 3:
-		/* CLI/STI need CPL <= IOPL in protected mode (SDM Vol.2 CLI/STI; VME/PVI not offered) */
-		if ((cpu->cr0 & CPU_CR0_PE) && ((unsigned)ci->cpl > iopl || (ci->rflags & CPU_FLAG_VM)))
-			return raise_gp(cpu, 0);
+		/*
+		 * CLI/STI need CPL <= IOPL in protected mode, so IOPL 3 in virtual-8086 mode (CPL 3).
+		 * Below that, CR4.VME (virtual-8086 mode) or CR4.PVI (CPL 3) make them clear or set
+		 * VIF instead; STI with VIP set is #GP(0) (SDM Vol.2 CLI/STI, Vol.3 §20.4).
+		 */
+		if ((cpu->cr0 & CPU_CR0_PE) && (unsigned)ci->cpl > iopl) {
+			bool virt = (ci->rflags & CPU_FLAG_VM) ? (cpu->cr4 & CPU_CR4_VME) != 0
+							       : ci->cpl == 3 && (cpu->cr4 & CPU_CR4_PVI);
+			if (!virt || (in->op->arg == 3 && (ci->rflags & CPU_FLAG_VIP)))
+				return raise_gp(cpu, 0);
+			if (in->op->arg == 3)
+				ci->rflags |= CPU_FLAG_VIF;
+			else
+				ci->rflags &= ~(uint64_t)CPU_FLAG_VIF;
+			break;
+		}
 		if (in->op->arg == 3 && !(ci->rflags & CPU_FLAG_IF))
 			cpu->shadow |= CPU_SHADOW_STI;	/* interrupts wait one more instruction */
 		flags_set(cpu, CPU_FLAG_IF, in->op->arg == 3);

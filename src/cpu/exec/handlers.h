@@ -33,7 +33,7 @@ H(x_in); H(x_out);
 H(x_hlt); H(x_rsm); H(x_cpuid); H(x_rdmsr); H(x_wrmsr); H(x_rdtsc); H(x_rdtscp); H(x_int); H(x_int3);
 H(x_into); H(x_iret); H(x_ud); H(x_lgdt); H(x_lidt); H(x_sgdt); H(x_sidt); H(x_lmsw); H(x_smsw);
 H(x_invlpg); H(x_clts); H(x_ltr); H(x_lldt); H(x_str); H(x_sldt); H(x_swapgs); H(x_syscall);
-H(x_sysret); H(x_wbinvd); H(x_unimpl); H(x_fence); H(x_vmcall); H(x_sysenter); H(x_sysexit);
+H(x_sysret); H(x_stac); H(x_invpcid); H(x_wbinvd); H(x_unimpl); H(x_fence); H(x_vmcall); H(x_sysenter); H(x_sysexit);
 /* seg.c */
 H(x_lar); H(x_lsl); H(x_verr);
 /* x87.c */

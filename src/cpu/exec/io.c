@@ -56,6 +56,8 @@ int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val)
 
 	if (r)
 		return r;
+	if (__builtin_expect(ci->bp_io_mask != 0, 0))
+		cpu_dbg_io(cpu, port, size);	/* an I/O breakpoint: #DB after the instruction */
 	if (ci->answer_pos < ci->nanswers && ci->answers[ci->answer_pos].kind == IOK_PIO_READ) {
 		*val = 0;
 		memcpy(val, ci->answers[ci->answer_pos++].data, size);
@@ -71,6 +73,8 @@ int io_port_write(struct cpu *cpu, uint16_t port, unsigned size, uint32_t val)
 
 	if (r)
 		return r;
+	if (__builtin_expect(ci->bp_io_mask != 0, 0))
+		cpu_dbg_io(cpu, port, size);
 	if (ci->answer_pos < ci->nanswers && ci->answers[ci->answer_pos].kind == IOK_PIO_WRITE) {
 		ci->answer_pos++;	/* already performed and acknowledged */
 		return EXEC_OK;

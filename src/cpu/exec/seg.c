@@ -48,6 +48,55 @@ void seg_from_descriptor(struct cpu_segment *s, uint16_t sel, uint64_t lo)
 	s->unusable = !s->present;
 }
 
+/*
+ * What ordinary data accesses through segment register `sreg` may do (SDM Vol.3 §5.3
+ * limit checking, §5.4.1 type checking), from its descriptor cache:
+ *  - expand-up segments: offsets 0..limit; expand-down data segments (type bit 2):
+ *    limit+1..FFFFH, or ..FFFFFFFFH with B=1 (§3.4.5.1);
+ *  - protected mode: an unusable (null) segment allows nothing; code segments are never
+ *    writable and readable only with R; data segments are readable, writable with W.
+ *  - real mode checks limits only: the access rights are not consulted there.
+ * 64-bit mode does not use this (no limits, only canonical addresses: Vol.1 §3.3.7.1).
+ */
+void seg_check_compute(struct cpu *cpu, const struct cpu_segment *s, struct seg_check *c)
+{
+	bool code = s->type & 8;
+	if (!code && (s->type & 4)) {
+		c->lo = (uint64_t)s->limit + 1;
+		c->hi = s->db ? 0xffffffffull : 0xffff;
+	} else {
+		c->lo = 0;
+		c->hi = s->limit;
+	}
+	if (!(cpu->cr0 & CPU_CR0_PE))
+		c->rights = SEGCHK_READ | SEGCHK_WRITE;
+	else if (s->unusable || !s->present)
+		c->rights = 0;
+	else if (code)
+		c->rights = (s->type & 2) ? SEGCHK_READ : 0;
+	else
+		c->rights = SEGCHK_READ | ((s->type & 2) ? SEGCHK_WRITE : 0);
+}
+
+void seg_check_update(struct cpu *cpu, int sreg)
+{
+	if (sreg <= CPU_GS)
+		seg_check_compute(cpu, &cpu->seg[sreg], &cpu->in->segchk[sreg]);
+}
+
+void seg_check_all(struct cpu *cpu)
+{
+	for (int i = CPU_ES; i <= CPU_GS; i++)
+		seg_check_update(cpu, i);
+}
+
+/* A failed seg_check(): #SS(0) for the stack segment, #GP(0) for the others (§5.3). */
+int seg_check_fault(struct cpu *cpu, int seg)
+{
+	cpu_raise(cpu, seg == CPU_SS ? CPU_EXC_SS : CPU_EXC_GP, true, 0);
+	return EXEC_EXC;
+}
+
 /* Sets the accessed bit of a code/data descriptor in memory, as the CPU does on load. */
 static void set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo)
 {
@@ -55,6 +104,11 @@ static void set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo)
 
 	if (!(lo & (1ull << 40)))
 		mem_write_lin(cpu, base + (sel & ~7) + 5, 1, (lo >> 40 & 0xff) | 1, true);
+}
+
+void desc_set_accessed(struct cpu *cpu, uint16_t sel, uint64_t lo)
+{
+	set_accessed(cpu, sel, lo);
 }
 
 /* Loads a segment register (SDM Vol.3 §5.4-5.6, MOV/POP Sreg, far JMP). CS keeps CPL. */
@@ -82,15 +136,18 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 		}
 		if (sreg == CPU_CS)
 			cpu_update_mode(cpu);
+		seg_check_update(cpu, sreg);
 		return EXEC_OK;
 	}
 	if ((sel & ~3) == 0) {
-		if (sreg == CPU_CS || (sreg == CPU_SS && (!ci->code64 || cpl == 3)))
+		/* a null SS only in 64-bit mode below ring 3, with RPL = CPL (SDM Vol.2 MOV, POP) */
+		if (sreg == CPU_CS || (sreg == CPU_SS && (!ci->code64 || cpl == 3 || rpl != cpl)))
 			return raise_gp(cpu, 0);
 		s->selector = sel;
 		s->unusable = 1;
 		s->present = 0;
 		s->base = 0;
+		seg_check_update(cpu, sreg);
 		return EXEC_OK;
 	}
 	if ((r = read_descriptor(cpu, sel, &lo, NULL)))
@@ -132,6 +189,7 @@ int load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 	seg_from_descriptor(s, sel, lo | (1ull << 40));
 	if (sreg == CPU_CS)
 		cpu_update_mode(cpu);
+	seg_check_update(cpu, sreg);
 	return EXEC_OK;
 }
 
@@ -165,6 +223,8 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 			/* entering PAE paging loads the PDPTEs; an invalid one is #GP (SDM Vol.3 §4.4.1) */
 			return raise_gp(cpu, 0);
 		}
+		if (!(val & CPU_CR0_PG) && (cpu->cr4 & CPU_CR4_PCIDE))
+			return raise_gp(cpu, 0);	/* clearing PG with CR4.PCIDE = 1 (SDM Vol.2 MOV CRn) */
 		if (!(val & CPU_CR0_PG) && (old & CPU_CR0_PG) && (cpu->efer & CPU_EFER_LMA)) {
 			if (ci->code64)
 				return raise_gp(cpu, 0);	/* leave long mode from compatibility mode only */
@@ -180,6 +240,13 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		cpu->cr2 = val;
 		return EXEC_OK;
 	case 3:
+		/*
+		 * With CR4.PCIDE, bits 11:0 are the PCID and bit 63 asks not to invalidate the
+		 * new PCID's translations; it is not stored (SDM Vol.3 §4.10.4.1). The soft TLB
+		 * is not tagged by PCID, so it is flushed anyway (always permitted).
+		 */
+		if (cpu->cr4 & CPU_CR4_PCIDE)
+			val &= ~(1ull << 63);
 		if (ci->long_mode && (val >> 46))
 			return raise_gp(cpu, 0);
 		if (cpu_pae_paging(cpu) && cpu_load_pdptrs(cpu, val & 0xffffffffull))
@@ -188,17 +255,27 @@ int cpu_write_cr(struct cpu *cpu, int cr, uint64_t val)
 		tlb_flush(cpu);
 		return EXEC_OK;
 	case 4:
-		if (val & ~(uint64_t)(CR4_SUPPORTED | ((cpu->features & CPU_FEAT_XSAVE) ? CPU_CR4_OSXSAVE : 0)))
+		if (val & ~(uint64_t)(CR4_SUPPORTED | ((cpu->features & CPU_FEAT_XSAVE) ? CPU_CR4_OSXSAVE : 0) |
+				      ((cpu->features & CPU_FEAT_PCID) ? CPU_CR4_PCIDE : 0) |
+				      ((cpu->features & CPU_FEAT_SMEP) ? CPU_CR4_SMEP : 0) |
+				      ((cpu->features & CPU_FEAT_SMAP) ? CPU_CR4_SMAP : 0) |
+				      ((cpu->features & CPU_FEAT_UMIP) ? CPU_CR4_UMIP : 0)))
 			return raise_gp(cpu, 0);
 		if (ci->long_mode && !(val & CPU_CR4_PAE))
+			return raise_gp(cpu, 0);
+		/* PCIDE 0 -> 1 needs IA-32e mode and CR3[11:0] = 0 (SDM Vol.3 §4.10.1) */
+		if ((val & ~cpu->cr4 & CPU_CR4_PCIDE) && (!ci->long_mode || (cpu->cr3 & 0xfff)))
 			return raise_gp(cpu, 0);
 		if ((cpu->cr0 & CPU_CR0_PG) && (val & CPU_CR4_PAE) && !(cpu->efer & CPU_EFER_LMA) &&
 		    ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PGE | CPU_CR4_PSE)) &&
 		    cpu_load_pdptrs(cpu, cpu->cr3))
 			return raise_gp(cpu, 0);	/* SDM Vol.3 §4.4.1 */
-		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE))
+		if ((val ^ cpu->cr4) & (CPU_CR4_PAE | CPU_CR4_PSE | CPU_CR4_PGE | CPU_CR4_SMEP | CPU_CR4_SMAP |
+					CPU_CR4_PCIDE))
 			tlb_flush(cpu);
 		cpu->cr4 = val;
+		cpu_update_mode(cpu);	/* SMEP/SMAP for the TLB's hit path */
+		cpu_dbg_update(cpu);	/* CR4.DE arms or disarms I/O breakpoints */
 		return EXEC_OK;
 	default:
 		if (val >> 4)

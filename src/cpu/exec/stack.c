@@ -127,8 +127,13 @@ int x_pushf(struct cpu *cpu, struct insn *in)
 	/* VM and RF are pushed as 0 (SDM Vol.2 PUSHF) */
 	uint64_t f = cpu_get_rflags(cpu) & ~(uint64_t)(CPU_FLAG_VM | CPU_FLAG_RF);
 
-	if ((cpu->in->rflags & CPU_FLAG_VM) && ((cpu->in->rflags >> 12) & 3) < 3)
-		return raise_gp(cpu, 0);
+	if ((cpu->in->rflags & CPU_FLAG_VM) && ((cpu->in->rflags >> 12) & 3) < 3) {
+		/* CR4.VME: a 16-bit PUSHF pushes VIF as IF and IOPL as 3 (SDM Vol.2 PUSHF) */
+		if (!(cpu->cr4 & CPU_CR4_VME) || in->opsize != 2)
+			return raise_gp(cpu, 0);
+		f = (f & ~(uint64_t)CPU_FLAG_IF) | CPU_FLAG_IOPL |
+		    ((cpu->in->rflags & CPU_FLAG_VIF) ? CPU_FLAG_IF : 0);
+	}
 	return push(cpu, in->opsize, f);
 }
 
@@ -140,8 +145,26 @@ int x_popf(struct cpu *cpu, struct insn *in)
 	unsigned iopl = (ci->rflags >> 12) & 3;
 	int r;
 
-	if ((ci->rflags & CPU_FLAG_VM) && iopl < 3)
-		return raise_gp(cpu, 0);
+	if ((ci->rflags & CPU_FLAG_VM) && iopl < 3) {
+		/*
+		 * CR4.VME: a 16-bit POPF loads VIF from the image's IF and leaves IF and IOPL; an
+		 * image with TF, or with IF while VIP is set, is #GP(0) (SDM Vol.2 POPF).
+		 */
+		uint64_t sp = cpu->gpr[CPU_RSP];
+
+		if (!(cpu->cr4 & CPU_CR4_VME) || in->opsize != 2)
+			return raise_gp(cpu, 0);
+		if ((r = pop(cpu, 2, &v)))
+			return r;
+		if ((v & CPU_FLAG_TF) || ((v & CPU_FLAG_IF) && (ci->rflags & CPU_FLAG_VIP))) {
+			cpu->gpr[CPU_RSP] = sp;
+			return raise_gp(cpu, 0);
+		}
+		mask = 0xffff & ~(uint64_t)(CPU_FLAG_IF | CPU_FLAG_IOPL);
+		cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~(mask | CPU_FLAG_VIF)) | (v & mask) |
+				    ((v & CPU_FLAG_IF) ? CPU_FLAG_VIF : 0));
+		return EXEC_OK;
+	}
 	if ((r = pop(cpu, in->opsize, &v)))
 		return r;
 	mask = CPU_FLAGS_ARITH | CPU_FLAG_TF | CPU_FLAG_DF | CPU_FLAG_NT | CPU_FLAG_AC | CPU_FLAG_ID;

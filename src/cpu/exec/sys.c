@@ -80,10 +80,60 @@ int x_rdtscp(struct cpu *cpu, struct insn *in)
 	return r;
 }
 
+/*
+ * INT n in virtual-8086 mode with CR4.VME (SDM Vol.3 §20.3.3, Table 20-2 methods 5 and 6):
+ * the bit for n in the redirection bitmap (the 32 bytes below the TSS's I/O map base) clear
+ * sends it to the 8086 handler from the IVT at linear 0, pushing FLAGS (with IF = VIF and
+ * IOPL = 3 when IOPL < 3), CS and IP and clearing TF and IF (VIF when IOPL < 3). Returns
+ * -1 when the bit is set (the protected-mode rules apply), else EXEC_OK or EXEC_EXC.
+ */
+static int v86_int(struct cpu *cpu, uint8_t vector)
+{
+	struct cpu_internal *ci = cpu->in;
+	struct cpu_segment *tr = &cpu->seg[CPU_TR];
+	unsigned iopl = (ci->rflags >> 12) & 3;
+	uint64_t base, bits, ent, fl, sp0 = cpu->gpr[CPU_RSP];
+	int r = 0;
+
+	if (tr->s || ((tr->type & 7) != 3 && (tr->type & 7) != 1) || !(tr->type & 8) || tr->limit < 0x67 || (r = mem_read_lin(cpu, tr->base + 0x66, 2, &base, true)))
+		return r ? r : raise_gp(cpu, 0);
+	base &= 0xffff;
+	if (base < 32 || base - 32 + vector / 8 > tr->limit)
+		return raise_gp(cpu, 0);
+	if ((r = mem_read_lin(cpu, tr->base + base - 32 + vector / 8, 1, &bits, true)))
+		return r;
+	if ((bits >> (vector & 7)) & 1)
+		return -1;
+	if ((r = mem_read_lin(cpu, (uint64_t)vector * 4, 4, &ent, false)))
+		return r;
+	fl = flags_read(cpu) & 0xffff;
+	if (iopl < 3)
+		fl = (fl & ~(uint64_t)CPU_FLAG_IF) | CPU_FLAG_IOPL | ((ci->rflags & CPU_FLAG_VIF) ? CPU_FLAG_IF : 0);
+	if ((r = push(cpu, 2, fl)) || (r = push(cpu, 2, cpu->seg[CPU_CS].selector)) ||
+	    (r = push(cpu, 2, cpu->rip))) {
+		cpu->gpr[CPU_RSP] = sp0;
+		return r;
+	}
+	ci->rflags &= ~(uint64_t)(CPU_FLAG_TF | (iopl < 3 ? CPU_FLAG_VIF : CPU_FLAG_IF));
+	load_seg(cpu, CPU_CS, (uint16_t)(ent >> 16));
+	cpu->rip = ent & 0xffff;
+	return EXEC_OK;
+}
+
 int x_int(struct cpu *cpu, struct insn *in)
 {
 	if (in->op->arg == 1)	/* INT1 (F1) */
 		return cpu_deliver_event(cpu, CPU_EXC_DB, false, 0, EV_INT1);
+	if (cpu->in->rflags & CPU_FLAG_VM) {
+		int r;
+
+		/* CR4.VME: a clear bit in the TSS's interrupt redirection bitmap keeps INT n in virtual-8086 mode */
+		if ((cpu->cr4 & CPU_CR4_VME) && (r = v86_int(cpu, (uint8_t)in->ops[0].imm)) != -1)
+			return r;
+		/* INT n is IOPL-sensitive in virtual-8086 mode (SDM Vol.3 §20.2.7): #GP(0) */
+		if (((cpu->in->rflags >> 12) & 3) < 3)
+			return raise_gp(cpu, 0);
+	}
 	return cpu_deliver_event(cpu, (uint8_t)in->ops[0].imm, false, 0, EV_SOFT_INT);
 }
 
@@ -148,11 +198,81 @@ int x_iret(struct cpu *cpu, struct insn *in)
 	uint64_t sp0 = cpu->gpr[CPU_RSP], ip, cs, fl, sp = 0, ss = 0, lo, mask;
 	struct cpu_segment newcs, newss;
 	unsigned rpl;
+	bool outer;
 	int r;
 
+	if ((cpu->cr0 & CPU_CR0_PE) && !(ci->rflags & CPU_FLAG_VM) && (ci->rflags & CPU_FLAG_NT)) {
+		/* a task return to the back link of the current TSS (SDM Vol.3 §8.3); #GP(0) in IA-32e mode */
+		uint64_t link;
+
+		if (ci->long_mode)
+			return raise_gp(cpu, 0);
+		if ((r = mem_read_lin(cpu, cpu->seg[CPU_TR].base, 2, &link, true)))
+			return r;
+		r = task_switch(cpu, (uint16_t)link, TASK_IRET, false, false, 0);
+		if (!r)
+			cpu->nmi_blocked = false;
+		return r;
+	}
+	/* IOPL-sensitive in virtual-8086 mode; with CR4.VME a 16-bit IRET works on VIF */
+	if ((ci->rflags & CPU_FLAG_VM) && ((ci->rflags >> 12) & 3) < 3 &&
+	    (!(cpu->cr4 & CPU_CR4_VME) || osz != 2))
+		return raise_gp(cpu, 0);
 	if ((r = pop(cpu, osz, &ip)) || (r = pop(cpu, osz, &cs)) || (r = pop(cpu, osz, &fl)))
 		goto fail;
+	if (ci->rflags & CPU_FLAG_VM) {
+		/* in virtual-8086 mode at IOPL 3: as in real mode, VM and IOPL unchanged (SDM Vol.2 IRET) */
+		ip &= size_mask(osz);
+		if (ip > 0xffff) {
+			r = raise_gp(cpu, 0);
+			goto fail;
+		}
+		mask = (osz == 2 ? 0xffff : 0x257fd5) & ~(uint64_t)(CPU_FLAG_IOPL | CPU_FLAG_VM);
+		if (((ci->rflags >> 12) & 3) < 3) {
+			/* CR4.VME, IOPL < 3: IF goes to VIF; TF, or IF with VIP, is #GP(0) */
+			if ((fl & CPU_FLAG_TF) || ((fl & CPU_FLAG_IF) && (ci->rflags & CPU_FLAG_VIP))) {
+				r = raise_gp(cpu, 0);
+				goto fail;
+			}
+			mask &= ~(uint64_t)CPU_FLAG_IF;
+			fl = (fl & mask) | ((fl & CPU_FLAG_IF) ? CPU_FLAG_VIF : 0);
+			mask |= CPU_FLAG_VIF;
+		}
+		cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~mask) | (fl & mask));
+		load_seg(cpu, CPU_CS, (uint16_t)cs);
+		cpu->rip = ip;
+		cpu->nmi_blocked = false;
+		return EXEC_OK;
+	}
+	if ((fl & CPU_FLAG_VM) && ci->cpl == 0 && osz == 4 && !ci->long_mode) {
+		/* RETURN-TO-VIRTUAL-8086-MODE (SDM Vol.2 IRET, Vol.3 §20.2.5): ESP SS ES DS FS GS follow */
+		uint64_t v[6];
+
+		if ((ip & 0xffffffffull) > 0xffff) {
+			r = raise_gp(cpu, 0);
+			goto fail;
+		}
+		for (int i = 0; i < 6; i++)
+			if ((r = pop(cpu, 4, &v[i])))
+				goto fail;
+		cpu_set_rflags(cpu, fl);
+		load_seg(cpu, CPU_CS, (uint16_t)cs);
+		load_seg(cpu, CPU_SS, (uint16_t)v[1]);
+		load_seg(cpu, CPU_ES, (uint16_t)v[2]);
+		load_seg(cpu, CPU_DS, (uint16_t)v[3]);
+		load_seg(cpu, CPU_FS, (uint16_t)v[4]);
+		load_seg(cpu, CPU_GS, (uint16_t)v[5]);
+		cpu->gpr[CPU_RSP] = (uint32_t)v[0];
+		cpu->rip = ip & 0xffff;
+		cpu->nmi_blocked = false;
+		cpu_update_mode(cpu);
+		return EXEC_OK;
+	}
 	if (!(cpu->cr0 & CPU_CR0_PE)) {
+		if ((ip & size_mask(osz)) > cpu->seg[CPU_CS].limit) {
+			r = raise_gp(cpu, 0);	/* outside the CS limit (SDM Vol.2 IRET, real mode) */
+			goto fail;
+		}
 		cpu->seg[CPU_CS].selector = (uint16_t)cs;
 		cpu->seg[CPU_CS].base = (cs & 0xffff) << 4;
 		cpu->rip = ip & size_mask(osz);
@@ -162,8 +282,7 @@ int x_iret(struct cpu *cpu, struct insn *in)
 		cpu_update_mode(cpu);
 		return EXEC_OK;
 	}
-	if ((ci->rflags & CPU_FLAG_NT) && !ci->long_mode)
-		goto unimpl;	/* task return: hardware task switching is CPU issue 4 */
+
 	rpl = cs & 3;
 	if (rpl < (unsigned)ci->cpl || (cs & ~3) == 0) {
 		r = raise_gp(cpu, (uint32_t)cs & ~3u);
@@ -172,8 +291,13 @@ int x_iret(struct cpu *cpu, struct insn *in)
 	if ((r = read_descriptor(cpu, (uint16_t)cs, &lo, NULL)))
 		goto fail;
 	seg_from_descriptor(&newcs, (uint16_t)cs, lo);
-	if (!newcs.s || !(newcs.type & 8) || !newcs.present) {
+	if (!newcs.s || !(newcs.type & 8) || ((newcs.type & 4) ? newcs.dpl > rpl : newcs.dpl != rpl)) {
 		r = raise_gp(cpu, (uint32_t)cs & ~3u);
+		goto fail;
+	}
+	if (!newcs.present) {
+		cpu_raise(cpu, CPU_EXC_NP, true, (uint32_t)cs & ~3u);
+		r = EXEC_EXC;
 		goto fail;
 	}
 	if (ci->code64 || rpl > (unsigned)ci->cpl) {
@@ -207,19 +331,25 @@ int x_iret(struct cpu *cpu, struct insn *in)
 		mask |= CPU_FLAG_IF;
 	if (osz == 2)
 		mask &= 0xffff;
+	/* the return EIP against the new CS limit, RIP canonical for 64-bit code: #GP(0) */
+	ip &= size_mask(osz);
+	if ((ci->long_mode && newcs.l) ? !is_canonical(ip) : ip > newcs.limit) {
+		r = raise_gp(cpu, 0);
+		goto fail;
+	}
+	outer = rpl > (unsigned)ci->cpl;
 	cpu->seg[CPU_CS] = newcs;
 	if (ci->code64 || rpl > (unsigned)ci->cpl) {
 		cpu->seg[CPU_SS] = newss;
 		cpu->gpr[CPU_RSP] = osz == 2 ? (cpu->gpr[CPU_RSP] & ~0xffffull) | (sp & 0xffff) : sp;
 	}
-	cpu->rip = ip & size_mask(osz);
+	cpu->rip = ip;
 	cpu_set_rflags(cpu, (cpu_get_rflags(cpu) & ~mask) | (fl & mask));
 	cpu->nmi_blocked = false;
 	cpu_update_mode(cpu);
+	if (outer)
+		seg_null_outer(cpu);
 	return EXEC_OK;
-unimpl:
-	cpu->gpr[CPU_RSP] = sp0;
-	return x_unimpl(cpu, in);
 fail:
 	cpu->gpr[CPU_RSP] = sp0;
 	return r;
@@ -250,13 +380,39 @@ static int store_dt(struct cpu *cpu, struct insn *in, const struct cpu_dtable *d
 	return r ? r : mem_write_seg(cpu, in->seg, ea + 2, cpu->in->code64 ? 8 : 4, dt->base);
 }
 
+/* UMIP (SDM Vol.3 §2.5, CR4 bit 11): SGDT SIDT SLDT SMSW STR are #GP(0) at CPL > 0. */
+static bool umip_blocks(struct cpu *cpu)
+{
+	return (cpu->cr4 & CPU_CR4_UMIP) && cpu->in->cpl > 0;
+}
+
 int x_lgdt(struct cpu *cpu, struct insn *in) { return load_dt(cpu, in, &cpu->gdt); }
 int x_lidt(struct cpu *cpu, struct insn *in) { return load_dt(cpu, in, &cpu->idt); }
-int x_sgdt(struct cpu *cpu, struct insn *in) { return store_dt(cpu, in, &cpu->gdt); }
-int x_sidt(struct cpu *cpu, struct insn *in) { return store_dt(cpu, in, &cpu->idt); }
+int x_sgdt(struct cpu *cpu, struct insn *in)
+{
+	return umip_blocks(cpu) ? raise_gp(cpu, 0) : store_dt(cpu, in, &cpu->gdt);
+}
+int x_sidt(struct cpu *cpu, struct insn *in)
+{
+	return umip_blocks(cpu) ? raise_gp(cpu, 0) : store_dt(cpu, in, &cpu->idt);
+}
+
+/* STAC (arg 1) / CLAC (arg 0): set or clear EFLAGS.AC; #UD at CPL > 0 (SDM Vol.2 STAC/CLAC) */
+int x_stac(struct cpu *cpu, struct insn *in)
+{
+	if (cpu->in->cpl > 0)
+		return raise_ud(cpu);
+	if (in->op->arg)
+		cpu->in->rflags |= CPU_FLAG_AC;
+	else
+		cpu->in->rflags &= ~(uint64_t)CPU_FLAG_AC;
+	return EXEC_OK;
+}
 
 int x_smsw(struct cpu *cpu, struct insn *in)
 {
+	if (umip_blocks(cpu))
+		return raise_gp(cpu, 0);
 	if (in->ops[0].type == OPT_MEM)
 		in->ops[0].size = 2;
 	else
@@ -284,6 +440,37 @@ int x_invlpg(struct cpu *cpu, struct insn *in)
 	return EXEC_OK;
 }
 
+/*
+ * INVPCID (SDM Vol.2 INVPCID, Vol.3 §4.10.4.1): the checks exactly, then the invalidation.
+ * The soft TLB is not tagged by PCID, so every type flushes all of it, which the SDM
+ * permits (invalidating more than required is always allowed).
+ */
+int x_invpcid(struct cpu *cpu, struct insn *in)
+{
+	struct cpu_internal *ci = cpu->in;
+	uint64_t type, desc[2];
+	int r;
+
+	if (ci->rflags & CPU_FLAG_VM)
+		return raise_ud(cpu);	/* not recognised in virtual-8086 mode */
+	if (ci->cpl > 0)
+		return raise_gp(cpu, 0);
+	type = cpu->gpr[in->ops[0].reg & 15] & (ci->code64 ? ~0ull : 0xffffffffull);
+	if (type > 3)
+		return raise_gp(cpu, 0);
+	if ((r = mem_rw_seg(cpu, in->seg, insn_ea(cpu, in), 16, desc, false)))
+		return r;
+	if (desc[0] >> 12)
+		return raise_gp(cpu, 0);	/* descriptor bits 63:12 are reserved */
+	if (type == 0 && !is_canonical(desc[1]))
+		return raise_gp(cpu, 0);
+	if (type <= 1 && !(cpu->cr4 & CPU_CR4_PCIDE) && (desc[0] & 0xfff))
+		return raise_gp(cpu, 0);	/* only PCID 0 exists without CR4.PCIDE */
+	cpu->counters.invlpg++;
+	tlb_flush(cpu);
+	return EXEC_OK;
+}
+
 int x_clts(struct cpu *cpu, struct insn *in)
 {
 	(void)in;
@@ -295,6 +482,8 @@ int x_sldt(struct cpu *cpu, struct insn *in)
 {
 	if (!(cpu->cr0 & CPU_CR0_PE) || (cpu->in->rflags & CPU_FLAG_VM))
 		return raise_ud(cpu);
+	if (umip_blocks(cpu))
+		return raise_gp(cpu, 0);
 	if (in->ops[0].type == OPT_MEM)
 		in->ops[0].size = 2;
 	return op_write(cpu, in, 0, cpu->seg[CPU_LDTR].selector);
@@ -304,6 +493,8 @@ int x_str(struct cpu *cpu, struct insn *in)
 {
 	if (!(cpu->cr0 & CPU_CR0_PE) || (cpu->in->rflags & CPU_FLAG_VM))
 		return raise_ud(cpu);
+	if (umip_blocks(cpu))
+		return raise_gp(cpu, 0);
 	if (in->ops[0].type == OPT_MEM)
 		in->ops[0].size = 2;
 	return op_write(cpu, in, 0, cpu->seg[CPU_TR].selector);
@@ -335,7 +526,10 @@ static int load_system_seg(struct cpu *cpu, struct insn *in, int sreg)
 	if ((r = read_descriptor(cpu, sel, &lo, &hi)))
 		return r;
 	seg_from_descriptor(&s, sel, lo);
-	if (s.s || (sreg == CPU_LDTR ? s.type != 2 : (s.type != 9 && s.type != 1)))
+	/* IA-32e mode: only a 64-bit TSS, and a 16-byte descriptor whose upper type is 0 */
+	if (s.s || (sreg == CPU_LDTR ? s.type != 2 : (s.type != 9 && (s.type != 1 || cpu->in->long_mode))))
+		return raise_gp(cpu, sel & ~3u);
+	if (cpu->in->long_mode && ((sel & ~7u) + 15 > cpu->gdt.limit || ((hi >> 40) & 0x1f)))
 		return raise_gp(cpu, sel & ~3u);
 	if (!s.present) {
 		cpu_raise(cpu, CPU_EXC_NP, true, sel & ~3u);

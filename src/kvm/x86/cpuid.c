@@ -127,6 +127,8 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
  * covered by its tests (docs/cpu.md lists them); nothing else is claimed.
  */
 #define F1_EDX_FPU	(1u << 0)	/* the x87 FPU (src/cpu/exec/x87.c) */
+#define F1_EDX_VME	(1u << 1)	/* CR4.VME/PVI: VIF, VIP, INT redirection (src/cpu) */
+#define F1_EDX_DE	(1u << 2)	/* CR4.DE: I/O breakpoints, DR4/DR5 #UD (src/cpu/debug.c) */
 #define F1_EDX_PSE	(1u << 3)	/* 4 MiB pages with CR4.PSE (src/cpu/mmu.c) */
 #define F1_EDX_TSC	(1u << 4)
 #define F1_EDX_MSR	(1u << 5)
@@ -149,10 +151,15 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F1_ECX_SSE41	(1u << 19)
 #define F1_ECX_SSE42	(1u << 20)
 #define F1_ECX_XSAVE	(1u << 26)
+#define F1_ECX_PCID	(1u << 17)	/* CR4.PCIDE; CR3 bit 63 (the soft TLB flushes anyway) */
 #define F1_ECX_MOVBE	(1u << 22)
 #define F1_ECX_POPCNT	(1u << 23)
 #define F1_ECX_TSC_DEADLINE (1u << 24)	/* KVM's EMULATED_F: the in-kernel LAPIC implements it */
 #define F1_ECX_HYPERVISOR (1u << 31)
+#define F7_EBX_SMEP	(1u << 7)	/* CR4.SMEP (src/cpu/mmu.c) */
+#define F7_EBX_SMAP	(1u << 20)	/* CR4.SMAP, STAC/CLAC */
+#define F7_EBX_INVPCID	(1u << 10)
+#define F7_ECX_UMIP	(1u << 2)	/* CR4.UMIP */
 #define F81_EDX_RDTSCP	(1u << 27)
 #define F81_EDX_LM	(1u << 29)
 #define F81_ECX_LAHF	(1u << 0)
@@ -162,12 +169,15 @@ struct cpuid_model {
 };
 
 static const struct cpuid_model swkvm_model = {
-	.f1_edx = F1_EDX_FPU | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC |
+	.f1_edx = F1_EDX_FPU | F1_EDX_VME | F1_EDX_DE | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 |
+		  F1_EDX_APIC |
 		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH |
 		  F1_EDX_MMX | F1_EDX_FXSR | F1_EDX_SSE | F1_EDX_SSE2,
 	/* not claimed: PCLMULQDQ, AES, AVX (and everything VEX), XSAVEOPT/XSAVEC/XSAVES */
 	.f1_ecx = F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE41 | F1_ECX_SSE42 | F1_ECX_X2APIC | F1_ECX_MOVBE |
-		  F1_ECX_POPCNT | F1_ECX_TSC_DEADLINE | F1_ECX_XSAVE | F1_ECX_HYPERVISOR,
+		  F1_ECX_POPCNT | F1_ECX_TSC_DEADLINE | F1_ECX_XSAVE | F1_ECX_HYPERVISOR | F1_ECX_PCID,
+	.f7_ebx = F7_EBX_SMEP | F7_EBX_SMAP | F7_EBX_INVPCID,
+	.f7_ecx = F7_ECX_UMIP,
 	.f81_edx = F81_EDX_RDTSCP | F81_EDX_LM,
 	.f81_ecx = F81_ECX_LAHF,
 };
@@ -401,7 +411,12 @@ static long set_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e, int nen
 	 */
 	vcpu->cpu->features = CPU_FEAT_DEFAULT |
 			      (guest_cpuid_has(vcpu, 0x80000001, CPUID_EDX, 27) ? CPU_FEAT_RDTSCP : 0) |
-			      (guest_cpuid_has(vcpu, 1, CPUID_ECX, 26) ? CPU_FEAT_XSAVE : 0);
+			      (guest_cpuid_has(vcpu, 1, CPUID_ECX, 26) ? CPU_FEAT_XSAVE : 0) |
+			      (guest_cpuid_has(vcpu, 7, CPUID_EBX, 7) ? CPU_FEAT_SMEP : 0) |
+			      (guest_cpuid_has(vcpu, 7, CPUID_EBX, 20) ? CPU_FEAT_SMAP : 0) |
+			      (guest_cpuid_has(vcpu, 7, CPUID_ECX, 2) ? CPU_FEAT_UMIP : 0) |
+			      (guest_cpuid_has(vcpu, 1, CPUID_ECX, 17) ? CPU_FEAT_PCID : 0) |
+			      (guest_cpuid_has(vcpu, 7, CPUID_EBX, 10) ? CPU_FEAT_INVPCID : 0);
 	cpu_state_changed(vcpu->cpu);
 	kvm_lapic_after_set_cpuid(vcpu);
 	return 0;
