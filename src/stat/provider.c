@@ -33,7 +33,7 @@
 
 static int io_open(const char *path)
 {
-	return open(path, O_RDONLY | O_CLOEXEC);
+	return open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 }
 
 const struct stat_io stat_io_default = {
@@ -218,7 +218,11 @@ static void scan_pid(struct provider *p, int pid)
 			continue;
 		target[n] = 0;
 		kind = classify(target);
-		if (!kind || stat(path, &sb) < 0)
+		/*
+		 * A memfd is a regular file. Anything else wearing the name (a FIFO another
+		 * process of the user named so) could block the open or the reads: skip it.
+		 */
+		if (!kind || stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
 			continue;
 		f = find_file(p, sb.st_dev, sb.st_ino);
 		if (f) {

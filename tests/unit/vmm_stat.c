@@ -226,6 +226,17 @@ static void test_parse(void)
 	bad.h.desc_offset = 4000;		/* descriptors beyond the end */
 	mkjunk(100, 9, &bad, sizeof(bad));
 	mkjunk(100, 10, "kvm", 3);		/* shorter than a header */
+	{
+		char fifo[600];
+
+		/* a FIFO with the name: opening it would block */
+		snprintf(fifo, sizeof(fifo), "%s/files/fifo", tmp);
+		mkdirs(fifo);
+		strcat(fifo, "/memfd:kvm-vm-stats (deleted)");
+		if (mkfifo(fifo, 0600))
+			tap_bail("mkfifo");
+		link_fd(100, 11, fifo);
+	}
 
 	ok(stats_init(&s, &io, 0, "", false, true) == 0, "stats_init with -i");
 	is(s.prov.nfields, 4, "four fields: the histogram and halt_wait_ns are left out");
@@ -233,7 +244,7 @@ static void test_parse(void)
 	   !strcmp(provider_name(&s.prov, s.prov.fields[1]), "halt_exits") &&
 	   !strcmp(provider_name(&s.prov, s.prov.fields[2]), "io_exits") &&
 	   !strcmp(provider_name(&s.prov, s.prov.fields[3]), "remote_tlb_flush"), "sorted by name");
-	is(s.prov.nfiles, 3, "three stats files: the dup fd counts once, junk is ignored");
+	is(s.prov.nfiles, 3, "three stats files: the dup fd counts once, junk and a FIFO are ignored");
 	stats_get(&s, false, &n);
 	is(val(&s, "exits", NULL), 13, "exits: the vCPUs summed into the VM");
 	is(val(&s, "io_exits", NULL), 9, "io_exits 7 + 2, read by the offsets");
