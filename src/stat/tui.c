@@ -9,6 +9,7 @@
 // fell) are left out, and "Guest removed, updating..." says why the body may be empty.
 #include <curses.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,6 +441,14 @@ static void vm_selection(struct tui *t)
 	update_pid(t, pid);
 }
 
+/* The terminal is gone (nohup'd and then hung up): getch() would fail at once forever. */
+static bool hung_up(void)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 int tui_run(struct tui *t)
 {
 	SCREEN *scr;
@@ -474,7 +483,7 @@ int tui_run(struct tui *t)
 		start = now();
 		sleeptime = t->delay;
 		ch = getch();
-		if (tui_stop || ch == 'q')
+		if (tui_stop || ch == 'q' || (ch == ERR && hung_up()))
 			break;
 		switch (ch) {
 		case 'b':

@@ -70,6 +70,7 @@ static int guest_main(int n0, int n1)
 			fflush(stdout);
 		}
 	}
+	vm_free(vm);
 	return 0;
 }
 
@@ -77,6 +78,39 @@ struct child {
 	pid_t pid;
 	FILE *in, *out;
 };
+
+/*
+ * Guest names carry our pid: other runs of this test (other worktrees, make check
+ * SANITIZE=1) may have guests of their own at the same time, and -g looks at every
+ * process of the machine.
+ */
+static const char *gname(const char *base)
+{
+	static char names[8][64];
+	static int next;
+	char *n = names[next++ % 8];
+
+	snprintf(n, 64, "%s-%d", base, (int)getpid());
+	return n;
+}
+
+static const char *alpha, *beta, *omega;
+
+/* every child, killed if the watchdog fires */
+static pid_t children[16];
+static int nchildren;
+
+static void watchdog(int sig)
+{
+	static const char msg[] = "not ok - stat_live timed out\nBail out! stat_live timed out\n";
+
+	(void)sig;
+	for (int i = 0; i < nchildren; i++)
+		kill(children[i], SIGKILL);
+	if (write(1, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
 
 /* Starts a guest process with the given `-name` argument; waits for "ready". */
 static struct child start_guest(const char *name, int n0, int n1)
@@ -91,6 +125,8 @@ static struct child start_guest(const char *name, int n0, int n1)
 	snprintf(a0, sizeof(a0), "%d", n0);
 	snprintf(a1, sizeof(a1), "%d", n1);
 	c.pid = fork();
+	if (c.pid > 0 && nchildren < 16)
+		children[nchildren++] = c.pid;
 	if (c.pid == 0) {
 		dup2(to[0], 0);
 		dup2(from[1], 1);
@@ -206,12 +242,14 @@ static void test_guest_names(pid_t a, pid_t b)
 	char out[8192], err[1024], w[128], args[128];
 	int rc;
 
-	rc = run_stat("-1 -i -g beta -f io_exits", out, sizeof(out), err, sizeof(err));
+	snprintf(args, sizeof(args), "-1 -i -g %s -f io_exits", beta);
+	rc = run_stat(args, out, sizeof(out), err, sizeof(err));
 	want_line(w, sizeof(w), "io_exits", 3 + 1, 0);
 	ok(rc == 0 && !strcmp(out, w), "-g beta (given as -name guest=beta,debug-threads=on): its 4 exits");
 	if (rc || strcmp(out, w))
 		tap_diag("rc %d output:\n%s%s", rc, out, err);
-	rc = run_stat("-1 -i -g alpha -f io_exits", out, sizeof(out), err, sizeof(err));
+	snprintf(args, sizeof(args), "-1 -i -g %s -f io_exits", alpha);
+	rc = run_stat(args, out, sizeof(out), err, sizeof(err));
 	want_line(w, sizeof(w), "io_exits", 11, 0);
 	ok(rc == 0 && !strcmp(out, w), "-g alpha: its 11 exits");
 	rc = run_stat("-1 -g no-such-guest", out, sizeof(out), err, sizeof(err));
@@ -227,9 +265,13 @@ static void test_guest_names(pid_t a, pid_t b)
 
 static void test_multiple(void)
 {
-	struct child c = start_guest("beta", 1, 1);
+	struct child c = start_guest(beta, 1, 1);
+	char args[128];
 	char out[1024], err[1024], w1[256], w2[256];
-	int rc = run_stat("-1 -g beta", out, sizeof(out), err, sizeof(err));
+	int rc;
+
+	snprintf(args, sizeof(args), "-1 -g %s", beta);
+	rc = run_stat(args, out, sizeof(out), err, sizeof(err));
 
 	is(rc, 3, "-g with two guests of that name: exit 3");
 	/* the pids in /proc order */
@@ -360,12 +402,19 @@ static bool wait_for(int fd, char *buf, size_t size, size_t *len, size_t *pos, c
 	return false;
 }
 
+static void type(int fd, const char *keys)
+{
+	if (write(fd, keys, strlen(keys)) != (ssize_t)strlen(keys))
+		tap_diag("write to the pty failed");
+}
+
 /* The screen on a pseudo-terminal: a guest dies (DEAD), comes back under a new pid (followed). */
 static void test_tui(void)
 {
 	static char buf[1 << 20];
 	struct winsize ws = { .ws_row = 24, .ws_col = 100 };
-	struct child g = start_guest("omega", 2, 1), g2;
+	struct child g = start_guest(omega, 2, 1), g2;
+	char line[80];
 	char pid[16], want[128];
 	size_t len = 0, pos = 0;
 	int master, st;
@@ -373,12 +422,14 @@ static void test_tui(void)
 
 	snprintf(pid, sizeof(pid), "%d", (int)g.pid);
 	p = forkpty(&master, NULL, NULL, &ws);
+	if (p > 0 && nchildren < 16)
+		children[nchildren++] = p;
 	if (p == 0) {
 		setenv("TERM", "xterm", 1);
 		execl(swkvm(), "swkvm", "stat", "-s", "0.3", "-p", pid, (char *)NULL);
 		_exit(127);
 	}
-	snprintf(want, sizeof(want), "kvm statistics - pid %s (omega)", pid);
+	snprintf(want, sizeof(want), "kvm statistics - pid %s (%s)", pid, omega);
 	ok(wait_for(master, buf, sizeof(buf), &len, &pos, want), "screen: \"%s\"", want);
 	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "No matching events reported yet"),
 	   "screen: nothing has happened yet");
@@ -386,39 +437,115 @@ static void test_tui(void)
 	fflush(g.in);
 	ok(fgets(want, sizeof(want), g.out) && !strcmp(want, "done\n"), "the guest did 3 more OUT exits");
 	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "io_exits"), "screen: the io_exits row");
+
+	/* the prompts: f (a bad regex, then a good one), s (out of range, then default), p */
+	type(master, "f");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "New regex:"), "f: the regex prompt");
+	type(master, "(\n");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "\"(\": Not a valid regular expression"),
+	   "f: an invalid regex is refused");
+	type(master, "io_\n");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "regex filter: io_"), "f: the header shows the filter");
+	type(master, "s");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "Change delay from 0.3s to"), "s: the delay prompt");
+	type(master, "0.01\n");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "\"0.01\": Delay must be >=0.1"), "s: out of range");
+	type(master, "0.3\n");
+	type(master, "p");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "Guest or pid [ENTER exits]:"), "p: the guest prompt");
+	type(master, "2147483647\n");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "\"2147483647\": Not a running process"),
+	   "p: a pid that does not run");
+	type(master, "no-such-guest\n");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "\"no-such-guest\": Not an active guest"),
+	   "p: a name no guest has");
+	snprintf(line, sizeof(line), "%s\n", omega);
+	type(master, line);
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "Updating pid filter..."), "p NAME: the filter is set");
+	type(master, "c");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "summary"), "c: back to the summary");
+	type(master, "g");
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "Guest or pid [ENTER exits]:"), "g: the guest prompt");
+	type(master, line);
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "Updating pid filter..."), "g NAME: the filter is set");
 	stop_guest(&g);
 	ok(wait_for(master, buf, sizeof(buf), &len, &pos, STAT_DEAD), "screen: \"   Guest is DEAD   \"");
-	g2 = start_guest("omega", 1, 1);
+	g2 = start_guest(omega, 1, 1);
 	/*
 	 * curses sends only what changed: of the new headline just the digits of the pid
 	 * that differ. "Updating pid filter..." is drawn only when the filter moves to a
 	 * guest found by its name, and then the body carries on for the new pid.
 	 */
 	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "Updating pid filter..."),
-	   "screen: the guest named omega is back (pid %d): re-animated", (int)g2.pid);
+	   "screen: the guest named %s is back (pid %d): re-animated", omega, (int)g2.pid);
 	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "No matching events reported yet"),
 	   "screen: and the display carries on");
 	if (write(master, "q", 1) != 1)
 		tap_diag("write to the pty failed");
-	waitpid(p, &st, 0);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "q quits with exit 0");
+	st = -1;
+	for (int i = 0; i < 100 && waitpid(p, &st, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (st == -1) {
+		kill(p, SIGKILL);
+		waitpid(p, NULL, 0);
+	}
+	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "q quits with exit 0");
 	close(master);
 	stop_guest(&g2);
+}
+
+/* A screen whose terminal goes away ends, even with SIGHUP ignored (nohup). */
+static void test_tui_hangup(void)
+{
+	static char buf[1 << 16];
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	size_t len = 0, pos = 0;
+	int master, st = -1;
+	char pid[16];
+	pid_t p;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	p = forkpty(&master, NULL, NULL, &ws);
+	if (p > 0 && nchildren < 16)
+		children[nchildren++] = p;
+	if (p == 0) {
+		signal(SIGHUP, SIG_IGN);
+		setenv("TERM", "xterm", 1);
+		execl(swkvm(), "swkvm", "stat", "-s", "0.2", "-p", pid, (char *)NULL);
+		_exit(127);
+	}
+	ok(wait_for(master, buf, sizeof(buf), &len, &pos, "kvm statistics - pid"), "hang-up: the screen is up");
+	close(master);
+	for (int i = 0; i < 100 && waitpid(p, &st, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (st == -1) {
+		kill(p, SIGKILL);
+		waitpid(p, NULL, 0);
+	}
+	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "hang-up: the monitor ends instead of spinning");
 }
 
 int main(int argc, char **argv)
 {
 	struct child a, b;
+	char beta_arg[128];
 
 	if (argc == 6 && !strcmp(argv[1], "guest"))
 		return guest_main(atoi(argv[4]), atoi(argv[5]));
-	a = start_guest("alpha", 7, 4);
-	b = start_guest("guest=beta,debug-threads=on", 3, 1);
+	alpha = gname("alpha");
+	beta = gname("beta");
+	omega = gname("omega");
+	snprintf(beta_arg, sizeof(beta_arg), "guest=%s,debug-threads=on", beta);
+	signal(SIGALRM, watchdog);
+	alarm(150);
+	a = start_guest(alpha, 7, 4);
+	b = start_guest(beta_arg, 3, 1);
 	test_batch(a.pid);
 	test_guest_names(a.pid, b.pid);
 	test_multiple();
 	test_log(&a);
 	test_tui();
+	test_tui_hangup();
 	stop_guest(&b);
 	test_dead(&a);
 	return tap_done();
