@@ -57,11 +57,14 @@ $(LIBSO): $(LIB_OBJS)
 $(PRELOAD): $(O)/src/preload/preload.o $(LIB_OBJS)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ -ldl
 
+# swkvm stat draws its screen with ncurses
+STAT_LIBS := -lncurses
+
 $(SWKVM): $(VMM_OBJS) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $(VMM_OBJS) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $(VMM_OBJS) $(LIBA) $(STAT_LIBS)
 
 # ---- tests: tests/<layer>/*.c each become one TAP program; tests/<layer>/*.t are scripts ----
-TEST_LAYERS := unit diff selftests guests boot preload
+TEST_LAYERS := unit diff selftests guests boot preload stat
 TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(O)/%.o)
 TEST_SRCS := $(foreach l,$(TEST_LAYERS),$(wildcard tests/$(l)/*.c))
@@ -86,7 +89,7 @@ $(O)/tests/preload/%: $(O)/tests/preload/%.o $(O)/tests/lib/tap.o
 VMM_CORE_OBJS := $(filter-out $(O)/src/vmm/main.o,$(VMM_OBJS))
 VMM_UNIT_BINS := $(filter $(O)/tests/unit/vmm_%,$(TEST_BINS))
 $(VMM_UNIT_BINS): $(VMM_CORE_OBJS)
-$(VMM_UNIT_BINS): TEST_EXTRA_OBJS = $(VMM_CORE_OBJS)
+$(VMM_UNIT_BINS): TEST_EXTRA_OBJS = $(VMM_CORE_OBJS) $(STAT_LIBS)
 
 # freestanding multiboot test kernels: 32-bit, no libc, no SSE (plain gcc and ld, no multilib)
 MB_DIR := tests/guests/multiboot

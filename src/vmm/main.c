@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "stat/stat.h"
 #include "vmm/vmm.h"
 
 static void usage(FILE *f)
@@ -13,6 +14,7 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  run          boot a Linux bzImage or multiboot kernel (swkvm run --help)\n"
+		"  stat         monitor running guests, like kvm_stat (swkvm stat --help)\n"
 		"  version      print the version\n"
 		"  help         this text\n");
 }
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stat"))
+		return swkvm_stat_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("swkvm 0.1 (KVM API version %d)\n", KVM_API_VERSION);
 		return EXIT_OK;
