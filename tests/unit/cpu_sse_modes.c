@@ -77,6 +77,21 @@ int main(void)
 	cpu_state_changed(cpu);
 	is(RUN(cpu, CODE, "\x0f\x58\xc9"), CPU_EXC_UD, "32-bit: ADDPS without CR4.OSFXSR is #UD");
 
+	/* FNINIT; FLDCW [6100h] (#Z unmasked); FLD1; FLDZ; FDIVP: 1/0 leaves FSW.ES pending.
+	 * Then PXOR mm0, mm0: #MF, also with CR0.NE=0 (held at 1 under KVM on VMX). */
+	for (int ne = 1; ne >= 0; ne--) {
+		pm32_setup(cpu);
+		if (!ne) {
+			cpu->cr0 &= ~CPU_CR0_NE;
+			cpu_state_changed(cpu);
+		}
+		put64(0x6100, 0x037b);
+		is(RUN(cpu, CODE, "\xdb\xe3\xd9\x2d\x00\x61\x00\x00\xd9\xe8\xd9\xee\xde\xf9\x0f\xef\xc0"),
+		   CPU_EXC_MF, ne ? "MMX PXOR with an x87 exception pending: #MF (CR0.NE=1)"
+				  : "MMX PXOR with an x87 exception pending: #MF (CR0.NE=0)");
+	}
+	pm32_setup(cpu);
+
 	/* real mode: movups xmm0, [bx]; movups [bx+20h], xmm0 with BX = 6000h */
 	set_mode(cpu, M16);
 	cpu->cr4 = CPU_CR4_OSFXSR;

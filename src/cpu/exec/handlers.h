@@ -40,6 +40,7 @@ H(x_lar); H(x_lsl); H(x_verr);
 H(x_x87); H(x_fwait);
 /* Sets FSW.TOP, rotating the stack-ordered register slots of cpu->fxsave to match. */
 void x87_set_top(struct cpu *cpu, unsigned top);
+int x87_mf_check(struct cpu *cpu);	/* #MF if FSW.ES: EXEC_EXC, else EXEC_OK */
 /* legacy.c */
 H(x_daa); H(x_aaa); H(x_aam); H(x_aad); H(x_bound); H(x_arpl);
 /* sse.c, fxsave.c (MMX, SSE..SSE4, x87/SSE state) */

@@ -26,27 +26,19 @@ int sse_check(struct cpu *cpu)
 }
 
 /*
- * MMX instructions (SDM Vol.3 Table 12-? and each instruction's "Numeric exceptions"):
- * CR0.EM -> #UD, CR0.TS -> #NM, a pending unmasked x87 exception (FSW.ES) -> #MF. With
- * CR0.NE clear the x87 error would be reported through FERR#/IRQ13, which this machine
- * model does not wire up: the instruction then simply executes.
+ * MMX instructions (SDM Vol.3 Table 12-1 and each instruction's "Numeric exceptions"):
+ * CR0.EM -> #UD, CR0.TS -> #NM, a pending unmasked x87 exception (FSW.ES) -> #MF,
+ * whatever CR0.NE says, as under KVM (see x87_mf_check()).
  */
 int mmx_check(struct cpu *cpu)
 {
-	uint16_t fsw;
-
 	if (cpu->cr0 & CPU_CR0_EM)
 		return raise_ud(cpu);
 	if (cpu->cr0 & CPU_CR0_TS) {
 		cpu_raise(cpu, CPU_EXC_NM, false, 0);
 		return EXEC_EXC;
 	}
-	memcpy(&fsw, cpu->fxsave + FX_FSW, 2);
-	if ((fsw & 0x80) && (cpu->cr0 & CPU_CR0_NE)) {
-		cpu_raise(cpu, CPU_EXC_MF, false, 0);
-		return EXEC_EXC;
-	}
-	return EXEC_OK;
+	return x87_mf_check(cpu);
 }
 
 /* SDM Vol.1 §9.5.1: every MMX instruction but EMMS sets TOP to 0 and all tags valid. */

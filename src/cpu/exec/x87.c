@@ -201,13 +201,17 @@ static int nm_check(struct cpu *cpu)
 }
 
 /*
- * A waiting instruction with an unmasked exception pending (FSW.ES) raises #MF when
- * CR0.NE=1. With CR0.NE=0 the processor would assert FERR# for an external IRQ 13 and
- * wait; that path is not modelled: the instruction runs and ES stays set.
+ * A waiting instruction with an unmasked exception pending (FSW.ES) raises #MF (SDM
+ * Vol.1 §8.7). On bare metal CR0.NE=0 selects the PC-style FERR#/IRQ 13 report instead,
+ * but under KVM on VMX CR0.NE is one of the bits the processor holds at 1 while the guest
+ * runs (KVM_VM_CR0_ALWAYS_ON_UNRESTRICTED_GUEST in arch/x86/kvm/vmx/vmx.c; the guest reads
+ * its own NE through the CR0 shadow), so a KVM guest gets #MF whatever its CR0.NE says,
+ * and KVM's instruction emulator does the same (flush_pending_x87_faults). swkvm models
+ * that machine: #MF regardless of CR0.NE, and FERR# never reaches IRQ 13.
  */
-static int mf_check(struct cpu *cpu)
+int x87_mf_check(struct cpu *cpu)
 {
-	if ((rd16(cpu->fxsave + X_FSW) & SW_ES) && (cpu->cr0 & CPU_CR0_NE)) {
+	if (rd16(cpu->fxsave + X_FSW) & SW_ES) {
 		cpu_raise(cpu, CPU_EXC_MF, false, 0);
 		return EXEC_EXC;
 	}
@@ -222,7 +226,7 @@ int x_fwait(struct cpu *cpu, struct insn *in)
 		cpu_raise(cpu, CPU_EXC_NM, false, 0);
 		return EXEC_EXC;
 	}
-	return mf_check(cpu);
+	return x87_mf_check(cpu);
 }
 
 /* ---- the instruction forms ---- */
@@ -560,7 +564,7 @@ int x_x87(struct cpu *cpu, struct insn *in)
 		return raise_ud(cpu);
 	if ((r = nm_check(cpu)))
 		return r;
-	if (!no_wait(form) && (r = mf_check(cpu)))
+	if (!no_wait(form) && (r = x87_mf_check(cpu)))
 		return r;
 	switch (form) {
 	case F_HOST:
