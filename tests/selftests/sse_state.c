@@ -2,7 +2,8 @@
 // SSE/MMX state in a guest: #UD with CR4.OSFXSR or CR0.EM, #NM with CR0.TS and the lazy
 // FPU switch a kernel performs (CLTS, FXRSTOR, retry), #XM and #UD per CR4.OSXMMEXCPT,
 // FXSAVE/FXRSTOR images byte by byte in both formats, MMX's effect on the x87 words,
-// XGETBV/XSETBV rules and XSAVE/XRSTOR in the standard format.
+// XGETBV/XSETBV rules and XSAVE/XRSTOR in the standard format, #MF at the next waiting
+// instruction (also with CR0.NE clear, as under KVM).
 #include <stdio.h>
 
 #include "kvm_util.h"
@@ -10,6 +11,7 @@
 #define CR0_MP (1ull << 1)
 #define CR0_EM (1ull << 2)
 #define CR0_TS (1ull << 3)
+#define CR0_NE (1ull << 5)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_OSXSAVE (1ull << 18)
@@ -35,6 +37,8 @@ uint32_t one_f = 0x3f800000;		/* 1.0f */
 uint64_t xm1_after;
 uint64_t xcr0_seen;
 uint8_t xs_x87[1024] __attribute__((aligned(64)));
+uint16_t cw_zm = 0x037b;		/* x87: divide-by-zero unmasked */
+uint16_t fsw_after;
 
 #define SPLIT_PAGE 0x9000000000ull	/* present; the page after it is not */
 
@@ -67,6 +71,11 @@ GUEST_ASM_STUB(store_ok, "movabs $0x9000000fe0, %rax\n movups %xmm5, (%rax)");
 GUEST_ASM_STUB(xsetbv1, "xor %ecx, %ecx\n xor %edx, %edx\n mov $1, %eax\n xsetbv");
 GUEST_ASM_STUB(xsave_x87, "mov $-1, %eax\n mov $-1, %edx\n xsave64 xs_x87(%rip)");
 GUEST_ASM_STUB(xrstor_bad, "mov $-1, %eax\n mov $-1, %edx\n xrstor64 xs_bad(%rip)");
+/* ST0 = 1.0 / 0.0 with #Z unmasked: ZE, ES and B set, no trap yet */
+GUEST_ASM_STUB(mf_setup, "fninit\n fldcw cw_zm(%rip)\n fldz\n fld1\n fdiv %st(1), %st");
+GUEST_ASM_STUB(mf_wait, "fwait");
+GUEST_ASM_STUB(mf_mmx, "paddb %mm1, %mm0");
+GUEST_ASM_STUB(mf_clear, "fnstsw fsw_after(%rip)\n fnclex");
 
 static GUEST_CODE uint64_t get_cr0(void)
 {
@@ -174,6 +183,24 @@ static GUEST_CODE void guest_code(void)
 	GUEST_SYNC(1);	/* the host checks xs_area and sets XSTATE_BV = SSE only */
 	GUEST_ASSERT_EQ(guest_call_safe(xrstor_all), GUEST_NO_EXC);
 	GUEST_ASSERT_EQ(guest_call_safe(xrstor_bad), 13);
+
+	/* #MF: the pending unmasked x87 #Z is raised by the next waiting x87 or MMX
+	 * instruction, which does not execute; FNSTSW/FNCLEX do not wait. With CR0.NE clear
+	 * a KVM guest still gets #MF (VMX holds NE at 1), never FERR#/IRQ 13. */
+	GUEST_ASSERT_EQ(get_cr0() & CR0_NE, CR0_NE);
+	GUEST_ASSERT_EQ(guest_call_safe(mf_setup), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_call_safe(mf_wait), 16);
+	GUEST_ASSERT_EQ(guest_exc.error, 0);
+	GUEST_ASSERT_EQ(guest_call_safe(mf_mmx), 16);
+	GUEST_ASSERT_EQ(guest_call_safe(mf_clear), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(fsw_after & 0xb8ff, 0xb084);	/* B, TOP = 6, ES, ZE */
+	GUEST_ASSERT_EQ(guest_call_safe(mf_wait), GUEST_NO_EXC);
+	set_cr0(cr0 & ~CR0_NE);
+	GUEST_ASSERT_EQ(guest_call_safe(mf_setup), GUEST_NO_EXC);
+	GUEST_ASSERT_EQ(guest_call_safe(mf_wait), 16);
+	GUEST_ASSERT_EQ(guest_call_safe(mf_clear), GUEST_NO_EXC);
+	set_cr0(cr0);
+	__asm__ volatile("fninit");
 	GUEST_DONE();
 }
 
