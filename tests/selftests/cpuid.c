@@ -81,6 +81,15 @@ static void test_supported(void)
 	   "leaf 7.0: SMEP (EBX[7]), INVPCID (EBX[10]), SMAP (EBX[20]), UMIP (ECX[2]) and nothing else");
 	e = find(b, 1, 0);
 	ok(e && (e->ecx & (1u << 17)), "leaf 1: PCID (ECX[17])");
+	/* every bit names something src/cpu implements and its tests cover (docs/cpu.md) */
+	ok(e && e->edx == 0x078bbb7f, "leaf 1 EDX: FPU VME DE PSE TSC MSR PAE CX8 APIC SEP MTRR PGE CMOV PAT "
+	   "PSE36 CLFSH MMX FXSR SSE SSE2 = 0x078bbb7f (0x%08x)", e ? e->edx : 0);
+	ok(e && e->ecx == 0x85fa2201, "leaf 1 ECX: SSE3 SSSE3 CX16 PCID SSE4.1 SSE4.2 x2APIC MOVBE POPCNT "
+	   "TSC-deadline XSAVE hypervisor = 0x85fa2201 (0x%08x)", e ? e->ecx : 0);
+	e = find(b, 0x80000001, 0);
+	ok(e && e->edx == 0x28100800 && e->ecx == 1,
+	   "leaf 0x80000001: SYSCALL NX RDTSCP LM in EDX, LAHF in ECX (0x%08x 0x%08x)", e ? e->edx : 0,
+	   e ? e->ecx : 0);
 	free(b);
 	vm_free(vm);
 }

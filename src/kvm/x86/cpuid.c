@@ -140,6 +140,7 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F1_EDX_PGE	(1u << 13)	/* CR4.PGE accepted; the soft TLB may flush global entries too */
 #define F1_EDX_CMOV	(1u << 15)
 #define F1_EDX_PAT	(1u << 16)
+#define F1_EDX_PSE36	(1u << 17)	/* 4 MiB PDEs map physical bits 39:32 (src/cpu/mmu.c) */
 #define F1_EDX_CLFSH	(1u << 19)
 #define F1_ECX_X2APIC	(1u << 21)	/* KVM emulates x2APIC whatever the host has */
 #define F1_EDX_MMX	(1u << 23)
@@ -148,6 +149,7 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F1_EDX_SSE2	(1u << 26)
 #define F1_ECX_SSE3	(1u << 0)
 #define F1_ECX_SSSE3	(1u << 9)
+#define F1_ECX_CX16	(1u << 13)	/* CMPXCHG16B (src/cpu/exec/alu.c) */
 #define F1_ECX_SSE41	(1u << 19)
 #define F1_ECX_SSE42	(1u << 20)
 #define F1_ECX_XSAVE	(1u << 26)
@@ -160,6 +162,8 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 #define F7_EBX_SMAP	(1u << 20)	/* CR4.SMAP, STAC/CLAC */
 #define F7_EBX_INVPCID	(1u << 10)
 #define F7_ECX_UMIP	(1u << 2)	/* CR4.UMIP */
+#define F81_EDX_SYSCALL	(1u << 11)	/* SYSCALL/SYSRET (src/cpu/exec/sys.c) */
+#define F81_EDX_NX	(1u << 20)	/* EFER.NXE and the XD bit (src/cpu/mmu.c) */
 #define F81_EDX_RDTSCP	(1u << 27)
 #define F81_EDX_LM	(1u << 29)
 #define F81_ECX_LAHF	(1u << 0)
@@ -171,14 +175,14 @@ struct cpuid_model {
 static const struct cpuid_model swkvm_model = {
 	.f1_edx = F1_EDX_FPU | F1_EDX_VME | F1_EDX_DE | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 |
 		  F1_EDX_APIC |
-		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH |
+		  F1_EDX_SEP | F1_EDX_MTRR | F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_PSE36 | F1_EDX_CLFSH |
 		  F1_EDX_MMX | F1_EDX_FXSR | F1_EDX_SSE | F1_EDX_SSE2,
 	/* not claimed: PCLMULQDQ, AES, AVX (and everything VEX), XSAVEOPT/XSAVEC/XSAVES */
-	.f1_ecx = F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE41 | F1_ECX_SSE42 | F1_ECX_X2APIC | F1_ECX_MOVBE |
+	.f1_ecx = F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_CX16 | F1_ECX_SSE41 | F1_ECX_SSE42 | F1_ECX_X2APIC | F1_ECX_MOVBE |
 		  F1_ECX_POPCNT | F1_ECX_TSC_DEADLINE | F1_ECX_XSAVE | F1_ECX_HYPERVISOR | F1_ECX_PCID,
 	.f7_ebx = F7_EBX_SMEP | F7_EBX_SMAP | F7_EBX_INVPCID,
 	.f7_ecx = F7_ECX_UMIP,
-	.f81_edx = F81_EDX_RDTSCP | F81_EDX_LM,
+	.f81_edx = F81_EDX_SYSCALL | F81_EDX_NX | F81_EDX_RDTSCP | F81_EDX_LM,
 	.f81_ecx = F81_ECX_LAHF,
 };
 
@@ -287,7 +291,9 @@ static int build_supported_cpuid(struct cpuid_array *a)
 	e->eax = 0x40000001;
 	regs_from_str("KVMKVMKVM", &e->ebx, &e->ecx, &e->edx, &(uint32_t){ 0 });
 	ADD(0x40000001, 0, false);
-	e->eax = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
+	/* NOP_IO_DELAY only tells the guest that port 0x80 delays are unnecessary */
+	e->eax = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_NOP_IO_DELAY) |
+		 (1u << KVM_FEATURE_CLOCKSOURCE2) |
 		 (1u << KVM_FEATURE_STEAL_TIME) | (1u << KVM_FEATURE_POLL_CONTROL) |
 		 (1u << KVM_FEATURE_PV_EOI) | (1u << KVM_FEATURE_PV_UNHALT) | (1u << KVM_FEATURE_PV_SEND_IPI) |
 		 (1u << KVM_FEATURE_PV_SCHED_YIELD) |
