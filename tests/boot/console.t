@@ -3,12 +3,10 @@
 # `swkvm run` on a terminal (a pty from script(1)): raw mode while the guest runs, the
 # terminal's settings restored after a normal exit, after Ctrl-A x and after SIGTERM.
 set -u
-O=${O:-build}
+. "$(dirname "$0")/../lib/tap.sh"
 SWKVM="$(pwd)/$O/swkvm"
 K="$(pwd)/$O/tests/guests/multiboot/mbtest.elf"
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+scratch
 command -v script >/dev/null || { echo "1..0 # SKIP no script(1)"; exit 0; }
 
 # run CMD inside a pty; the pty's settings before and after go to $tmp/before, $tmp/after
@@ -32,5 +30,4 @@ inpty "'$SWKVM' run -k '$K' -p 'exit=3' --no-debug-exit </dev/tty & p=\$!; sleep
 check "$(cat "$tmp/rc")" 143 "SIGTERM: status 128 + 15"
 [ "$(cat "$tmp/during")" != "$(cat "$tmp/before")" ]; check "$?" 0 "the terminal was in raw mode while the guest ran"
 check "$(cat "$tmp/after")" "$(cat "$tmp/before")" "terminal restored after SIGTERM"
-echo "1..$n"
-exit $fail
+tap_end

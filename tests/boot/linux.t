@@ -5,20 +5,14 @@
 # It downloads the kernel and busybox once (cached in $O/guest); about 50 s per boot.
 # SWKVM_SKIP_LINUX=1 skips it for a quick local run (make check-linux runs only it).
 set -u
-O=${O:-build}
+. "$(dirname "$0")/../lib/tap.sh"
 SWKVM="$O/swkvm"
-if [ "${SWKVM_SKIP_LINUX:-0}" = 1 ]; then
-  echo "1..1"
-  echo "ok 1 # SKIP SWKVM_SKIP_LINUX=1"
-  exit 0
-fi
+skip_linux
 scripts/guest-image "$O" >/dev/null || { echo "Bail out! scripts/guest-image failed"; exit 1; }
 K="$O/guest/vmlinuz"; I="$O/guest/initramfs-test.cpio.gz"
 ver=$(sed 's/^vmlinuz-//' "$O/guest/vmlinuz.version")
 sha=$(yes swkvm | head -c 1048576 | sha256sum | cut -d' ' -f1)
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+scratch
 
 for cpus in 1 2; do
   timeout 600 "$SWKVM" run -k "$K" -i "$I" -c "$cpus" -m 256M -p quiet --boot-time \
@@ -38,5 +32,4 @@ for cpus in 1 2; do
   grep -q "boot-time: first console output at" "$tmp/err"; check "$?" 0 "-c $cpus: --boot-time reports the first console output"
   [ $fail = 0 ] || { sed 's/^/# /' "$tmp/err" | tail -n 20; }
 done
-echo "1..$n"
-exit $fail
+tap_end

@@ -3,11 +3,9 @@
 # `swkvm run` on bad command lines and bad images: each gives one clear line on stderr and
 # its exit code (docs/run.md), before any guest runs.
 set -u
-O=${O:-build}
+. "$(dirname "$0")/../lib/tap.sh"
 SWKVM="$O/swkvm"
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+scratch
 
 # expect CODE "stderr line" DESCRIPTION -- ARGS...: exactly one line, and the code
 expect() {
@@ -83,5 +81,4 @@ check "$("$SWKVM" run --help | head -n 1)" "usage: swkvm run -k KERNEL [options]
 "$SWKVM" >/dev/null 2>&1; check "$?" 2 "no command: exit 2"
 "$SWKVM" frobnicate >/dev/null 2>&1; check "$?" 2 "unknown command: exit 2"
 "$SWKVM" version >/dev/null 2>&1; check "$?" 0 "swkvm version"
-echo "1..$n"
-exit $fail
+tap_end

@@ -4,14 +4,12 @@
 # boot information, fw_cfg, UART, CMOS, PCI, ACPI and MP tables it reports, and the
 # debug-exit status.
 set -u
-O=${O:-build}
+. "$(dirname "$0")/../lib/tap.sh"
 SWKVM="$O/swkvm"
 K="$O/tests/guests/multiboot/mbtest.elf"
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
 line() { printf '%s\n' "$out" | grep -m1 "^$1" ; }
 
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+scratch
 printf 'hello-module\n' > "$tmp/mod"
 
 out=$(timeout 20 "$SWKVM" run -k "$K" -m 64 -p "exit=21 foo" -i "$tmp/mod" </dev/null 2>"$tmp/err"); rc=$?
@@ -87,5 +85,4 @@ check "$rc" 0 "--no-debug-exit, then Ctrl-A x: status 0"
 check "$(printf '%s\n' "$out" | tail -n 1)" "still running after debug-exit" "--no-debug-exit: the write to 0xf4 is ignored"
 check "$(tail -n 1 "$tmp/err" | sed 's/after [0-9.]* s/after T s/')" "swkvm: terminated by Ctrl-A x after T s (exit status 0)" "Ctrl-A x is reported"
 
-echo "1..$n"
-exit $fail
+tap_end

@@ -5,25 +5,14 @@
 # on swkvm's CPU. The guest's report must equal what the same guest prints under QEMU TCG,
 # the reference, except for the one e820 entry QEMU adds only for KVM (the 16 KiB it
 # reserves for KVM_SET_IDENTITY_MAP_ADDR and KVM_SET_TSS_ADDR at 0xfeffc000).
-# QEMU's userspace irqchip (kernel-irqchip=off) for now: the in-kernel default also needs
-# the PIT (KVM_CREATE_PIT2).
+# QEMU's userspace irqchip (kernel-irqchip=off) here, so that KVM_INTERRUPT injection is
+# covered; qemu_linux.t runs QEMU with swkvm's in-kernel irqchip.
 set -u
-O=${O:-build}
+. "$(dirname "$0")/../lib/tap.sh"
 K="$O/tests/guests/multiboot/mbtest.elf"
-LIB="$(cd "$O" && pwd)/libswkvm-preload.so"
-QEMU=qemu-system-x86_64
-# a sanitizer build of the library needs its runtimes loaded first into the plain QEMU
-PRE="$(ldd "$LIB" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s ", $3 }')$LIB"
-export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
 
-if ! command -v "$QEMU" >/dev/null; then
-	echo "not ok 1 - $QEMU is missing (scripts/deps installs qemu-system-x86)"
-	echo "1..1"
-	exit 1
-fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+preload_qemu
+scratch
 common=(-M pc -m 64 -display none -serial stdio -monitor none -no-reboot
 	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$K")
 kvm() { env LD_PRELOAD="$PRE" "$QEMU" -accel kvm,kernel-irqchip=off "$@"; }
@@ -61,5 +50,4 @@ exec 3>&-
 check "$rc" 9 "irq run exits through debug-exit (4<<1|1)"
 check "$(grep -m1 '^irq: interrupts' "$tmp/irq")" "irq: interrupts yes bytes 'abc.'" \
 	"serial input raised IRQ 4, delivered by KVM_INTERRUPT, woke the guest's HLT"
-echo "1..$n"
-exit $fail
+tap_end

@@ -7,30 +7,15 @@
 # and the ACPI power-off ends QEMU with status 0. About 50 s.
 # SWKVM_SKIP_LINUX=1 skips it, like the other Linux boot.
 set -u
-O=${O:-build}
-if [ "${SWKVM_SKIP_LINUX:-0}" = 1 ]; then
-	echo "1..1"
-	echo "ok 1 # SKIP SWKVM_SKIP_LINUX=1"
-	exit 0
-fi
-QEMU=qemu-system-x86_64
-LIB="$(cd "$O" && pwd)/libswkvm-preload.so"
-# a sanitizer build of the library needs its runtimes loaded first into the plain QEMU
-PRE="$(ldd "$LIB" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s ", $3 }')$LIB"
-export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
+. "$(dirname "$0")/../lib/tap.sh"
+skip_linux
 
-if ! command -v "$QEMU" >/dev/null; then
-	echo "not ok 1 - $QEMU is missing (scripts/deps installs qemu-system-x86)"
-	echo "1..1"
-	exit 1
-fi
+preload_qemu
 scripts/guest-image "$O" >/dev/null || { echo "Bail out! scripts/guest-image failed"; exit 1; }
 K="$O/guest/vmlinuz"; I="$O/guest/initramfs-test.cpio.gz"
 ver=$(sed 's/^vmlinuz-//' "$O/guest/vmlinuz.version")
 sha=$(yes swkvm | head -c 1048576 | sha256sum | cut -d' ' -f1)
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+scratch
 
 timeout 600 env LD_PRELOAD="$PRE" "$QEMU" -accel kvm,kernel-irqchip=on -smp 2 -M pc -m 256 \
 	-display none -serial stdio -monitor none -no-reboot -kernel "$K" -initrd "$I" \
@@ -49,5 +34,4 @@ check "$(line SWKVM-BOOT-DONE)" "SWKVM-BOOT-DONE" "/init finished"
 check "$(printf '%s\n' "$out" | grep -o 'Checked W+X mappings: [a-z]*' | head -1)" \
 	"Checked W+X mappings: passed" "the kernel's W+X check passes (NX works)"
 [ $fail = 0 ] || { printf '%s\n' "$out" | tail -n 30 | sed 's/^/# /'; tail -n 10 "$tmp/err" | sed 's/^/# /'; }
-echo "1..$n"
-exit $fail
+tap_end

@@ -4,10 +4,8 @@
 # -g on a fake /proc, -f help, -z, the log banner every 20 lines, -L with CSV and SIGHUP.
 # Guests with real counters are in tests/stat/stat_live.c.
 set -u
-O=${O:-build}
+. "$(dirname "$0")/../lib/tap.sh"
 SWKVM="$O/swkvm"
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
 tmp=$(mktemp -d)
 idle_pid=
 cleanup() { [ -n "$idle_pid" ] && kill "$idle_pid" 2>/dev/null; rm -rf "$tmp"; }
@@ -106,5 +104,4 @@ for _ in $(seq 50); do [ "$(wc -l < "$log")" -ge $((lines + 2)) ] && break; slee
 kill -TERM $lp; wait $lp
 check "$(grep -c timestamp "$log")" 1 "-L -c on a file with data: no second header"
 
-echo "1..$n"
-exit $fail
+tap_end

@@ -4,20 +4,10 @@
 # through the preload library, named QEMU's way (-name guest=NAME,debug-threads=on),
 # running the multiboot test kernel that polls COM1 until it reads a '.'.
 set -u
-O=${O:-build}
+. "$(dirname "$0")/../lib/tap.sh"
 SWKVM="$O/swkvm"
-LIB="$(cd "$O" && pwd)/libswkvm-preload.so"
-# a sanitizer build of the library needs its runtimes loaded first into the plain QEMU
-PRE="$(ldd "$LIB" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s ", $3 }')$LIB"
 K="$O/tests/guests/multiboot/mbtest.elf"
-QEMU=qemu-system-x86_64
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
-if ! command -v "$QEMU" >/dev/null; then
-	echo "not ok 1 - $QEMU is missing (scripts/deps installs qemu-system-x86)"
-	echo "1..1"
-	exit 1
-fi
+preload_qemu
 tmp=$(mktemp -d)
 vm= dog=
 cleanup() { exec 7>&- 2>/dev/null; [ -n "$vm" ] && kill "$vm" 2>/dev/null; [ -n "$dog" ] && kill "$dog" 2>/dev/null; rm -rf "$tmp"; }
@@ -52,5 +42,4 @@ wait $vm; rc=$?
 vm=
 check "$rc" 7 "QEMU's guest read 'x.' and left through debug-exit (3<<1)|1"
 
-echo "1..$n"
-exit $fail
+tap_end

@@ -4,11 +4,9 @@
 # ("echo" mode), so every second brings many I/O exits to the VMM. -g finds the VM by its
 # -name, -p by its pid; -i adds the exits from before the monitor started.
 set -u
-O=${O:-build}
+. "$(dirname "$0")/../lib/tap.sh"
 SWKVM="$O/swkvm"
 K="$O/tests/guests/multiboot/mbtest.elf"
-n=0; fail=0
-check() { n=$((n+1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got  '$1'"; echo "#   want '$2'"; fail=1; fi; }
 tmp=$(mktemp -d)
 vm= dog=
 cleanup() { exec 7>&- 2>/dev/null; [ -n "$vm" ] && kill "$vm" 2>/dev/null; [ -n "$dog" ] && kill "$dog" 2>/dev/null; rm -rf "$tmp"; }
@@ -45,5 +43,4 @@ check "$rc" 7 "the guest read 'x.' and left through debug-exit (3<<1)|1"
 out=$("$SWKVM" stat -1 -p "$pid" 2>&1); rc=$?
 check "$rc" 3 "-p of the VM that ended: exit 3"
 
-echo "1..$n"
-exit $fail
+tap_end
