@@ -188,6 +188,21 @@ static uint64_t pit_do_work(struct kvm_timer *t, uint64_t now)
 		return 0;
 	kvm_set_irq(pit->kvm, KVM_PIT_IRQ_SOURCE_ID, 0, 1, false);
 	kvm_set_irq(pit->kvm, KVM_PIT_IRQ_SOURCE_ID, 0, 0, false);
+	/*
+	 * The NMI watchdog through virtual wire, as KVM's pit_do_work() wires it: while any
+	 * LAPIC has LVT LINT0 in NMI mode, every tick also goes to LINT0 of every vCPU (each
+	 * LAPIC decides by its own LVT entry), besides the PIC/IOAPIC delivery above.
+	 */
+	if (atomic_load(&pit->kvm->vapics_in_nmi_mode) > 0) {
+		int n = kvm_nr_vcpus(pit->kvm);
+
+		for (int i = 0; i < n; i++) {
+			struct kvm_vcpu *vcpu = kvm_get_vcpu(pit->kvm, i);
+
+			if (vcpu)
+				kvm_apic_nmi_wd_deliver(vcpu);
+		}
+	}
 	return 0;
 }
 
