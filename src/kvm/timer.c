@@ -130,11 +130,18 @@ static void *timer_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The VM's timer base, created on first use. Once it exists it is read without kvm->lock:
+ * timer callbacks re-arm timers from the timer thread (the PIT's queue_work()), and a
+ * thread holding kvm->lock may be waiting in kvm_timer_cancel() for that very callback.
+ */
 static struct kvm_timer_base *base_get(struct kvm *kvm)
 {
-	struct kvm_timer_base *b;
+	struct kvm_timer_base *b = __atomic_load_n(&kvm->timers, __ATOMIC_ACQUIRE);
 	pthread_condattr_t attr;
 
+	if (b)
+		return b;
 	pthread_mutex_lock(&kvm->lock);
 	b = kvm->timers;
 	if (!b) {
@@ -150,7 +157,7 @@ static struct kvm_timer_base *base_get(struct kvm *kvm)
 				free(b);
 				b = NULL;
 			} else {
-				kvm->timers = b;
+				__atomic_store_n(&kvm->timers, b, __ATOMIC_RELEASE);
 			}
 		}
 	}
@@ -184,7 +191,7 @@ void kvm_timer_start(struct kvm_timer *t, uint64_t expires_ns)
 
 void kvm_timer_cancel(struct kvm_timer *t)
 {
-	struct kvm_timer_base *b = t->kvm ? t->kvm->timers : NULL;
+	struct kvm_timer_base *b = t->kvm ? __atomic_load_n(&t->kvm->timers, __ATOMIC_ACQUIRE) : NULL;
 
 	if (!b)
 		return;
@@ -202,7 +209,7 @@ void kvm_timer_cancel(struct kvm_timer *t)
 
 bool kvm_timer_pending(struct kvm_timer *t)
 {
-	struct kvm_timer_base *b = t->kvm ? t->kvm->timers : NULL;
+	struct kvm_timer_base *b = t->kvm ? __atomic_load_n(&t->kvm->timers, __ATOMIC_ACQUIRE) : NULL;
 	bool r;
 
 	if (!b)
