@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// A guest image at the reset vector that switches itself real -> protected -> long mode.
+// A guest image at the reset vector that switches itself real -> protected -> long mode,
+// and back: compatibility mode, paging and LME off, a 16-bit segment, real mode.
 //
 // The vCPU starts in the power-on state left by KVM_CREATE_VCPU (CS.base 0xffff0000,
 // RIP 0xfff0). A 64 KiB "firmware" image is mapped at 0xffff0000 and aliased at
@@ -75,7 +76,54 @@ __asm__(
 	"	shr $32, %rbx\n"
 	"	mov %ebx, %eax\n"
 	"	out %eax, $0x71\n"				/* high half */
+	/* ---- and back (SDM Vol.3 §10.8.5.4): compatibility mode first ---- */
+	"	pushq $0x08\n"
+	"	pushq $(BASE + cm_entry - fw_start)\n"
+	"	lretq\n"
+	".code32\n"
+	"cm_entry:\n"
+	"	mov $3, %al\n"
+	"	out %al, $0x70\n"				/* stage 3: compatibility mode */
+	"	mov %cr0, %eax\n"
+	"	and $0x7fffffff, %eax\n"			/* paging off: LMA clears */
+	"	mov %eax, %cr0\n"
+	"	mov $0xc0000080, %ecx\n"
+	"	rdmsr\n"
+	"	and $~0x100, %eax\n"				/* EFER.LME off */
+	"	wrmsr\n"
+	"	mov $4, %al\n"
+	"	out %al, $0x70\n"				/* stage 4: protected mode, no paging */
+	"	ljmp $0x20, $(pm16 - fw_start)\n"		/* 16-bit code, base 0xf0000 */
+	".code16\n"
+	"pm16:\n"
+	"	mov $0x28, %ax\n"				/* 16-bit data, 64 KiB limits */
+	"	mov %ax, %ds\n"
+	"	mov %ax, %es\n"
+	"	mov %ax, %ss\n"
+	"	mov %cr0, %eax\n"
+	"	and $~1, %eax\n"				/* PE off */
+	"	mov %eax, %cr0\n"
+	"	ljmp $0xf000, $(rm_back - fw_start)\n"
+	"rm_back:\n"
+	"	xor %ax, %ax\n"
+	"	mov %ax, %ss\n"
+	"	mov $0x7000, %sp\n"
+	"	mov $0x1000, %ax\n"
+	"	mov %ax, %ds\n"
+	"	mov $5, %al\n"
+	"	out %al, $0x70\n"				/* stage 5: real mode again */
+	"	movw $0xbeef, 0x2350\n"			/* DS 1000h: physical 12350h */
+	"	xor %ax, %ax\n"
+	"	mov %ax, %ds\n"
+	"	mov $0x1235, %bx\n"
+	"	mov %bx, %es\n"
+	"	mov %es:0, %ax\n"				/* 1235h:0 is the same byte */
+	"	pushw %ax\n"
+	"	popw %dx\n"
+	"	mov %dx, %ax\n"
+	"	out %ax, $0x71\n"
 	"	hlt\n"
+	".code64\n"
 	/* ---- data ---- */
 	".balign 8\n"
 	"gdt:\n"
@@ -83,8 +131,10 @@ __asm__(
 	"	.quad 0x00cf9a000000ffff\n"			/* 0x08: 32-bit code */
 	"	.quad 0x00cf92000000ffff\n"			/* 0x10: data */
 	"	.quad 0x00af9a000000ffff\n"			/* 0x18: 64-bit code */
+	"	.quad 0x00009a0f0000ffff\n"			/* 0x20: 16-bit code, base 0xf0000 */
+	"	.quad 0x000092000000ffff\n"			/* 0x28: 16-bit data */
 	"gdt_desc:\n"
-	"	.word 4 * 8 - 1\n"
+	"	.word 6 * 8 - 1\n"
 	"	.long BASE + gdt - fw_start\n"
 	/* ---- the reset vector at offset 0xfff0 ---- */
 	".org fw_start + 0xfff0\n"
@@ -144,6 +194,27 @@ int main(void)
 	vcpu_run(v);
 	hi = *(uint32_t *)PIO(run);
 	is(((uint64_t)hi << 32) | lo, 0x3456789abcdef012ull, "64-bit arithmetic through memory: rol(0x123456789abcdef0, 8)");
+	vcpu_run(v);
+	ok(run->exit_reason == KVM_EXIT_IO && run->io.port == 0x70 && PIO(run)[0] == 3,
+	   "stage 3: a far return to the 32-bit code segment");
+	s = vcpu_sregs(v);
+	ok(s.cs.selector == 0x08 && s.cs.l == 0 && s.cs.db == 1 && (s.efer & 0x500) == 0x500 && (s.cr0 >> 31),
+	   "compatibility mode: CS.L=0, LMA still set, paging on");
+	vcpu_run(v);
+	ok(run->exit_reason == KVM_EXIT_IO && run->io.port == 0x70 && PIO(run)[0] == 4,
+	   "stage 4: CR0.PG and EFER.LME cleared");
+	s = vcpu_sregs(v);
+	ok((s.efer & 0x500) == 0 && !(s.cr0 >> 31) && (s.cr0 & 1), "protected mode without paging: LMA and LME clear");
+	vcpu_run(v);
+	ok(run->exit_reason == KVM_EXIT_IO && run->io.port == 0x70 && PIO(run)[0] == 5,
+	   "stage 5: through a 16-bit segment back to real mode");
+	s = vcpu_sregs(v);
+	ok(!(s.cr0 & 1) && s.cs.selector == 0xf000 && s.cs.base == 0xf0000 && s.ds.selector == 0x1000 &&
+	   s.ds.base == 0x10000, "real mode: CS f000h (base f0000h), DS 1000h (base 10000h)");
+	vcpu_run(v);
+	ok(run->exit_reason == KVM_EXIT_IO && run->io.port == 0x71 && run->io.size == 2 &&
+	   *(uint16_t *)PIO(run) == 0xbeef, "real-mode addressing: 1000h:2350h and 1235h:0 are the same word");
+	is(ram[0x12350] | ram[0x12351] << 8, 0xbeef, "at physical 12350h");
 	vcpu_run(v);
 	is(run->exit_reason, KVM_EXIT_HLT, "HLT");
 	ok(ram[0x10000] & 0x20, "the CPU set the accessed bit in the guest's PML4 entry");
