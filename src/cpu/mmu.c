@@ -412,20 +412,70 @@ int mem_write_lin(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t val, bo
 	return access_lin(cpu, lin, size, buf, ACC_WRITE, sys);
 }
 
+/*
+ * Alignment checking (SDM Vol.3 §6.15, interrupt 17, Table 6-7): with CR0.AM and
+ * EFLAGS.AC set, an explicit data access at CPL 3 to an operand not aligned to its
+ * natural boundary is #AC(0). Words need 2, doublewords 4, quadwords and 80-bit x87
+ * values 8; far pointers are read as their parts, so each part gets its own rule, which
+ * is Table 6-7's. The x87 environment/state images need 2 or 4 (16- or 32-bit layout);
+ * 16-byte and larger operands are left alone (MOVAPS and FXSAVE already require 16 with
+ * #GP, and the unaligned SSE forms are not checked on the modelled CPU). #AC comes after
+ * #PF in priority (Table 6-2), so the pages are translated first; implicit supervisor
+ * accesses (descriptor tables, the TSS) never reach here.
+ */
+static unsigned ac_alignment(unsigned size)
+{
+	switch (size) {
+	case 2: case 4: case 8: return size;
+	case 10: return 8;
+	case 14: case 94: return 2;	/* FSTENV/FSAVE images, 16-bit layout */
+	case 28: case 108: return 4;	/* ... 32-bit layout */
+	default: return 0;
+	}
+}
+
+static int ac_check(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
+{
+	struct cpu_internal *ci = cpu->in;
+	unsigned align;
+	uint8_t *h;
+	uint64_t g, last = lin + size - 1;
+	int r;
+
+	if (__builtin_expect(!(ci->rflags & CPU_FLAG_AC), 1) || ci->cpl != 3 || !(cpu->cr0 & CPU_CR0_AM))
+		return EXEC_OK;
+	align = ac_alignment(size);
+	if (!align || !(lin & (align - 1)))
+		return EXEC_OK;
+	if (!ci->long_mode)
+		last &= 0xffffffffull;
+	if ((r = lin_to_host(cpu, lin, write ? ACC_WRITE : ACC_READ, false, &h, &g)) ||
+	    ((last ^ lin) >> 12 && (r = lin_to_host(cpu, last, write ? ACC_WRITE : ACC_READ, false, &h, &g))))
+		return r;
+	cpu_raise(cpu, CPU_EXC_AC, true, 0);
+	return EXEC_EXC;
+}
+
 /* Segmented accesses: the segment's limit and rights first (seg_check), then paging. */
 int mem_read_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t *val)
 {
 	int r = seg_check(cpu, seg, off, size, false);
+	uint64_t lin = seg_linear(cpu, seg, off);
 
 	*val = 0;
-	return r ? r : mem_read_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
+	if (!r)
+		r = ac_check(cpu, lin, size, false);
+	return r ? r : mem_read_lin(cpu, lin, size, val, false);
 }
 
 int mem_write_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t val)
 {
 	int r = seg_check(cpu, seg, off, size, true);
+	uint64_t lin = seg_linear(cpu, seg, off);
 
-	return r ? r : mem_write_lin(cpu, seg_linear(cpu, seg, off), size, val, false);
+	if (!r)
+		r = ac_check(cpu, lin, size, true);
+	return r ? r : mem_write_lin(cpu, lin, size, val, false);
 }
 
 /*
@@ -440,7 +490,7 @@ int mem_rw_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, void *buf,
 	uint8_t *p = buf;
 	int r;
 
-	if ((r = seg_check(cpu, seg, off, size, write)))
+	if ((r = seg_check(cpu, seg, off, size, write)) || (r = ac_check(cpu, lin, size, write)))
 		return r;
 	if (write) {
 		for (uint64_t pg = lin & ~4095ull;; pg = (pg + 4096) & wrap) {
@@ -475,6 +525,8 @@ uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, boo
 	uint8_t *host;
 
 	*ret = seg_check(cpu, seg, off, size, write);
+	if (!*ret)
+		*ret = ac_check(cpu, lin, size, write);
 	if (*ret || (lin & 4095) + size > 4096 || (lin & (size - 1)))
 		return NULL;
 	dbg_data_check(cpu, lin, size, write);
