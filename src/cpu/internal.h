@@ -142,6 +142,7 @@ struct tlb_entry {
 	uint64_t vpn_exec;	/* page executable */
 	uintptr_t host;		/* host address of the page (0: not RAM) */
 	uint64_t gpa;		/* guest-physical page address */
+	uint8_t shift;		/* log2 of the size of the page it came from (INVLPG) */
 };
 
 /*
@@ -285,6 +286,7 @@ int fetch_bytes(struct cpu *cpu, uint64_t rip, uint8_t *buf, unsigned n);
 /* Host address of the code byte at `lin` (fetch permission checked), NULL if not RAM. */
 int mmu_fetch_host(struct cpu *cpu, uint64_t lin, uint8_t **host);
 void tlb_flush(struct cpu *cpu);
+void tlb_flush_page(struct cpu *cpu, uint64_t lin);
 
 /* Linear address of seg:off (64-bit mode: only FS/GS have a base; else 32-bit wrap). */
 static inline uint64_t seg_linear(struct cpu *cpu, int seg, uint64_t off)

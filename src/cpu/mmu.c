@@ -33,6 +33,25 @@ void tlb_flush(struct cpu *cpu)
 	memset(cpu->in->tlb, 0, sizeof(cpu->in->tlb));
 }
 
+/*
+ * INVLPG, INVPCID type 0 (SDM Vol.3 §4.10.4.1): drop the translations of the page that
+ * contains `lin`. An entry filled from a 2-MiB/4-MiB/1-GiB page stands for the whole large
+ * page, whose 4-KiB pieces may sit in many slots, so every slot is looked at (256
+ * compares, much cheaper than refilling the whole TLB). The soft TLB caches no
+ * paging-structure entries, so there is nothing else to invalidate.
+ */
+void tlb_flush_page(struct cpu *cpu, uint64_t lin)
+{
+	uint64_t vpn = lin >> 12;
+
+	for (unsigned i = 0; i < TLB_SIZE; i++) {
+		struct tlb_entry *e = &cpu->in->tlb[i];
+
+		if (e->vpn_read && !(((e->vpn_read - 1) ^ vpn) >> (e->shift - 12)))
+			memset(e, 0, sizeof(*e));
+	}
+}
+
 /* Host pointer to guest-physical `gpa` for a page-table access, or NULL. */
 static uint8_t *pt_ptr(struct cpu *cpu, uint64_t gpa, bool write)
 {
@@ -75,6 +94,7 @@ int cpu_load_pdptrs(struct cpu *cpu, uint64_t cr3)
 struct walk {
 	uint64_t gpa;		/* physical address of the page */
 	bool writable, user, exec;
+	uint8_t shift;		/* log2 of the page size: 12, 21, 22 or 30 */
 };
 
 /*
@@ -101,6 +121,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, bool implicit
 	if (!(cpu->cr0 & CPU_CR0_PG)) {
 		w->gpa = cpu->in->long_mode ? lin : (lin & 0xffffffffull);
 		w->writable = w->user = w->exec = true;
+		w->shift = 12;
 		return 0;
 	}
 	if (cpu->in->long_mode) {
@@ -171,6 +192,7 @@ static int walk(struct cpu *cpu, uint64_t lin, int acc, bool user, bool implicit
 		if (level == 1 || ((entry & PTE_PS) && level <= 3 &&
 				   (cpu->in->long_mode || pae || (cpu->cr4 & CPU_CR4_PSE)))) {
 			page_size = 1ull << shift;
+			w->shift = (uint8_t)shift;
 			if (!pae && !cpu->in->long_mode && level == 2) {
 				/* 4 MiB page: bits 20:13 hold physical address bits 39:32 (PSE-36) */
 				uint64_t base = (entry & 0xffc00000ull) | ((entry & 0x1fe000ull) << 19);
@@ -294,6 +316,7 @@ static int lin_to_host(struct cpu *cpu, uint64_t lin, int acc, bool sys, uint8_t
 		e->vpn_write = (acc == ACC_WRITE && page) ? vpn + 1 : 0;
 		e->vpn_user = w.user ? vpn + 1 : 0;
 		e->vpn_exec = w.exec ? vpn + 1 : 0;
+		e->shift = w.shift;
 	}
 	return EXEC_OK;
 }

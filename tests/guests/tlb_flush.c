@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // What invalidates a cached translation (SDM Vol.3 §4.10.4): the guest reads a page, points
 // its PTE at another frame, runs one invalidation and must then see the new frame. Covered:
-// MOV to CR3 without PCIDs, CR4.PGE toggled for a global page, INVLPG of a global page,
+// MOV to CR3 without PCIDs, CR4.PGE toggled for a global page, INVLPG of a global page and
+// of a 2-MiB page through another of its 4-KiB pieces,
 // CR4.PCIDE set and MOV to CR3 with a PCID (bit 63 set: no #GP, not stored), INVPCID of
 // every type, CR0.WP changes seen at once, and INVPCID's #GP checks. Architecturally a CPU
 // may also drop entries early, so only the values after an invalidation are asserted; the
@@ -19,6 +20,10 @@
 #define GP 13
 
 static volatile uint64_t pte_gva[2];	/* PTEs of T (normal) and T + 0x1000 (global) */
+#define T2 (T + 0x40000000ull)		/* a 2-MiB page (PDPT entry 1 of PML4 entry 1) */
+#define BIG0 0x2000000ull		/* its two possible frames: 32 MiB and 34 MiB; the word at */
+#define BIG1 0x2200000ull		/* offset o of frame k holds o + k */
+static volatile uint64_t pde_gva;
 
 GUEST_CODE static uint64_t rd(uint64_t a)
 {
@@ -87,6 +92,18 @@ GUEST_CODE static void guest_tlb(void)
 	retarget(1, 2);
 	__asm__ volatile("invlpg (%0)" : : "r"(T + 0x1000) : "memory");
 	GUEST_ASSERT_EQ(rd(T + 0x1000), 0x102);
+
+	/*
+	 * A 2-MiB page: two of its 4-KiB pieces are read (the soft TLB holds them in two
+	 * slots), the PDE moves to another 2-MiB frame, and INVLPG of a third address in the
+	 * page must drop the translation of the whole large page.
+	 */
+	GUEST_ASSERT_EQ(rd(T2 + 0x3000), 0x3000 + 0);
+	GUEST_ASSERT_EQ(rd(T2 + 0x5000), 0x5000 + 0);
+	*(volatile uint64_t *)(uintptr_t)pde_gva ^= BIG0 ^ BIG1;
+	__asm__ volatile("invlpg (%0)" : : "r"(T2 + 0x1ff000) : "memory");
+	GUEST_ASSERT_EQ(rd(T2 + 0x3000), 0x3000 + 1);
+	GUEST_ASSERT_EQ(rd(T2 + 0x5000), 0x5000 + 1);
 
 	/* CR0.WP: a supervisor write to a read-only page faults as soon as WP is set again */
 	GUEST_SYNC(1);
@@ -176,9 +193,23 @@ int main(void)
 	for (int i = 0; i < 2; i++)
 		pte_gva[i] = (uint64_t)((uint8_t *)pte[i] - low);	/* low memory is identity-mapped */
 	vm_sync_to_guest(vm, (void *)pte_gva, sizeof(pte_gva));
+	{
+		/* a 2-MiB mapping at T2: map a 4-KiB page to build the tables, then make its PDE large */
+		uint64_t *pml4 = addr_gpa2hva(vm, vm->pml4_gpa), *pdpt, *pd;
+
+		vm_map_4k(vm, T2, PG);
+		pdpt = addr_gpa2hva(vm, pml4[(T2 >> 39) & 511] & 0x000ffffffffff000ull);
+		pd = addr_gpa2hva(vm, pdpt[(T2 >> 30) & 511] & 0x000ffffffffff000ull);
+		pd[0] = BIG0 | 0x83;			/* P RW PS */
+		pde_gva = (uint64_t)((uint8_t *)&pd[0] - low);
+		vm_sync_to_guest(vm, (void *)&pde_gva, sizeof(pde_gva));
+		for (int k = 0; k < 2; k++)
+			for (uint64_t o = 0; o < 0x200000; o += 0x1000)
+				*(uint64_t *)(low + (k ? BIG1 : BIG0) + o) = o + k;
+	}
 	vcpu_set_supported_cpuid(v);	/* PCID and INVPCID */
 
-	if (!vcpu_expect_sync(v, 1, "MOV CR3, CR4.PGE toggle and INVLPG invalidated"))
+	if (!vcpu_expect_sync(v, 1, "MOV CR3, CR4.PGE toggle, INVLPG of a global and of a 2-MiB page invalidated"))
 		goto out;
 	*pte[0] &= ~2ull;		/* T read-only */
 	if (!vcpu_expect_sync(v, 2, "CR0.WP=0 let the write through, WP=1 faulted at once"))

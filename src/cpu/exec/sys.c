@@ -432,18 +432,19 @@ int x_lmsw(struct cpu *cpu, struct insn *in)
 	return cpu_write_cr(cpu, 0, v);
 }
 
+/* INVLPG m: the page holding m's linear address; no fault of any kind (not even non-canonical) */
 int x_invlpg(struct cpu *cpu, struct insn *in)
 {
-	(void)in;
 	cpu->counters.invlpg++;
-	tlb_flush(cpu);
+	tlb_flush_page(cpu, seg_linear(cpu, in->seg, insn_ea(cpu, in)));
 	return EXEC_OK;
 }
 
 /*
  * INVPCID (SDM Vol.2 INVPCID, Vol.3 §4.10.4.1): the checks exactly, then the invalidation.
- * The soft TLB is not tagged by PCID, so every type flushes all of it, which the SDM
- * permits (invalidating more than required is always allowed).
+ * The soft TLB is not tagged by PCID (every CR3 load flushes it, so it only ever holds
+ * the current PCID's translations): type 0 drops that page, the other types flush all of
+ * it, which the SDM permits (invalidating more than required is always allowed).
  */
 int x_invpcid(struct cpu *cpu, struct insn *in)
 {
@@ -467,7 +468,10 @@ int x_invpcid(struct cpu *cpu, struct insn *in)
 	if (type <= 1 && !(cpu->cr4 & CPU_CR4_PCIDE) && (desc[0] & 0xfff))
 		return raise_gp(cpu, 0);	/* only PCID 0 exists without CR4.PCIDE */
 	cpu->counters.invlpg++;
-	tlb_flush(cpu);
+	if (type == 0)
+		tlb_flush_page(cpu, desc[1]);
+	else
+		tlb_flush(cpu);
 	return EXEC_OK;
 }
 
