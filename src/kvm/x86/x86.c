@@ -1286,6 +1286,10 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		/* kvm_arch_vcpu_ioctl_set_mpstate(): without a LAPIC only RUNNABLE exists */
 		if (!vcpu->arch.apic && mp.mp_state != KVM_MP_STATE_RUNNABLE)
 			return -EINVAL;
+		/* kvm_apic_init_sipi_allowed(): no wait-for-SIPI state while in SMM */
+		if (is_smm(vcpu) && (mp.mp_state == KVM_MP_STATE_INIT_RECEIVED ||
+				     mp.mp_state == KVM_MP_STATE_SIPI_RECEIVED))
+			return -EINVAL;
 		switch (mp.mp_state) {
 		case KVM_MP_STATE_RUNNABLE:
 		case KVM_MP_STATE_UNINITIALIZED:
