@@ -1200,6 +1200,8 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, true);
 	case KVM_X86_SETUP_MCE:
 		return kvm_vcpu_ioctl_setup_mce(vcpu, argp);
+	case KVM_X86_SET_MCE:
+		return kvm_vcpu_ioctl_set_mce(vcpu, argp);
 	case KVM_GET_FPU:
 		return kvm_vcpu_ioctl_get_fpu(vcpu, argp);
 	case KVM_SET_FPU:
