@@ -414,6 +414,36 @@ static void test_sregs_interrupt_bitmap(void)
 	vm_free(vm);
 }
 
+/* ---- KVM_SET_XCRS: the valid XCR0 bits come from CPUID leaf 0xD alone ---- */
+static void test_xcrs(void)
+{
+	struct vm *vm = vm_create_empty();
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct { struct kvm_cpuid2 h; struct kvm_cpuid_entry2 e[1]; } c = { .h.nent = 1 };
+	struct kvm_xcrs xc = { .nr_xcrs = 1, .xcrs[0] = { .xcr = 0, .value = 3 } }, g;
+
+	c.e[0] = (struct kvm_cpuid_entry2){ .function = 0xd, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 1 };
+	is(kvm_ioctl(v->fd, KVM_SET_CPUID2, &c), 0, "guest CPUID: leaf 0xD with x87 only, no XSAVE bit");
+	is_errno(kvm_ioctl(v->fd, KVM_SET_XCRS, &xc), EINVAL, "XCR0 x87|SSE beyond leaf 0xD: EINVAL");
+	c.e[0].eax = 3;
+	is(kvm_ioctl(v->fd, KVM_SET_CPUID2, &c), 0, "leaf 0xD with x87|SSE, still no XSAVE bit");
+	is(kvm_ioctl(v->fd, KVM_SET_XCRS, &xc), 0,
+	   "XCR0 x87|SSE is accepted (guest_supported_xcr0 ignores CPUID.1:ECX.XSAVE)");
+	xc.xcrs[0].value = 7;
+	is_errno(kvm_ioctl(v->fd, KVM_SET_XCRS, &xc), EINVAL, "XCR0 with AVX: EINVAL");
+	xc.nr_xcrs = 2;
+	xc.xcrs[0] = (struct kvm_xcr){ .xcr = 1, .value = 7 };
+	xc.xcrs[1] = (struct kvm_xcr){ .xcr = 0, .value = 1 };
+	is(kvm_ioctl(v->fd, KVM_SET_XCRS, &xc), 0, "entries other than XCR0 are skipped");
+	kvm_ioctl(v->fd, KVM_GET_XCRS, &g);
+	ok(g.nr_xcrs == 1 && g.flags == 0 && g.xcrs[0].xcr == 0 && g.xcrs[0].value == 1, "XCR0 = 1 read back");
+	is(kvm_ioctl(v->fd, KVM_SET_XCRS, &g), 0, "SET_XCRS of what GET returned");
+	memset(&xc, 0xff, sizeof(xc));
+	kvm_ioctl(v->fd, KVM_GET_XCRS, &xc);
+	ok(!memcmp(&g, &xc, sizeof(g)), "XCRS get -> set -> get is identical (padding zeroed)");
+	vm_free(vm);
+}
+
 /* ---- KVM_GET/SET_CLOCK ---- */
 static void test_clock(void)
 {
@@ -600,6 +630,7 @@ int main(void)
 	test_mce();
 	test_vcpu_events();
 	test_sregs_interrupt_bitmap();
+	test_xcrs();
 	test_clock();
 	test_irqchip_round_trip();
 	test_msrs_round_trip();
