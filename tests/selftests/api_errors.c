@@ -593,6 +593,19 @@ static void test_bus_full(void)
 	is(kvm_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, &z), 0, "now the zone fits");
 	z.pio = 2;
 	is_errno(kvm_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, &z), EINVAL, "zone pio 2: EINVAL");
+	{
+		int p[2];
+
+		if (pipe(p) == 0) {
+			io.fd = p[0];
+			is_errno(kvm_ioctl(vm->fd, KVM_IOEVENTFD, &io), EINVAL,
+				 "deassign with a descriptor that is no eventfd: EINVAL (eventfd_ctx_fdget)");
+			close(p[0]);
+			close(p[1]);
+		}
+		io.fd = 100000;
+		is_errno(kvm_ioctl(vm->fd, KVM_IOEVENTFD, &io), EBADF, "deassign with a closed descriptor: EBADF");
+	}
 	close(efd);
 	vm_free(vm);
 }
