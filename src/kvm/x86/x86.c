@@ -1311,13 +1311,17 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_TPR_ACCESS_REPORTING: {
 		struct kvm_tpr_access_ctl tac;
 
-		if (!vcpu->arch.apic)
-			return -EINVAL;
+		/*
+		 * vcpu_ioctl_tpr_access_reporting() only checks flags: without an in-kernel
+		 * LAPIC the setting is accepted and has nothing to report (TPR accesses exit
+		 * to userspace as MMIO anyway).
+		 */
 		if (copy_from_user(&tac, argp, sizeof(tac)))
 			return -EFAULT;
 		if (tac.flags)
 			return -EINVAL;
-		kvm_lapic_tpr_access_reporting(vcpu, tac.enabled != 0);
+		if (vcpu->arch.apic)
+			kvm_lapic_tpr_access_reporting(vcpu, tac.enabled != 0);
 		return copy_to_user(argp, &tac, sizeof(tac)) ? -EFAULT : 0;
 	}
 	case KVM_SET_VAPIC_ADDR: {
