@@ -152,6 +152,15 @@ static void test_vcpu_errors(void)
 		is(kvm_ioctl(v->fd, KVM_SET_SIGNAL_MASK, &sm), 0, "SET_SIGNAL_MASK with len 8");
 		is(kvm_ioctl(v->fd, KVM_SET_SIGNAL_MASK, NULL), 0, "SET_SIGNAL_MASK NULL removes the mask");
 	}
+	is(kvm_ioctl(v->fd, KVM_SET_TSC_KHZ, 2500000), 0, "SET_TSC_KHZ 2.5 GHz");
+	{
+		int khz = kvm_ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+
+		is(khz, 2500000, "GET_TSC_KHZ");
+		is(kvm_ioctl(v->fd, KVM_SET_TSC_KHZ, khz), 0, "SET_TSC_KHZ of what GET returned");
+		is(kvm_ioctl(v->fd, KVM_GET_TSC_KHZ, 0), 2500000, "TSC_KHZ get -> set -> get is identical");
+	}
+	is_errno(kvm_ioctl(v->fd, KVM_SET_TSC_KHZ, 0x7fffffff), EINVAL, "SET_TSC_KHZ 0x7fffffff: EINVAL");
 	is(kvm_ioctl(v->fd, KVM_NMI, 0), 0, "KVM_NMI");
 	is(kvm_ioctl(v->fd, KVM_SMI, 0), 0, "KVM_SMI");
 	free(m);
