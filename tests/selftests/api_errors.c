@@ -174,6 +174,8 @@ static void test_vm_enable_cap(void)
 	struct vm *vm = vm_create_empty();
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_MAX_VCPU_ID, .args = { 4 } };
 
+	is(kvm_ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_ENABLE_CAP_VM), 1, "CAP_ENABLE_CAP_VM");
+	is(kvm_ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_ENABLE_CAP), 1, "CAP_ENABLE_CAP (vCPU)");
 	is(kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap), 0, "MAX_VCPU_ID 4 before any vCPU");
 	is(kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap), 0, "the same value again is accepted");
 	cap.args[0] = 8;
