@@ -80,8 +80,10 @@ long kvm_vm_ioctl_clear_dirty_log(struct kvm *kvm, void *argp)
 
 	if (copy_from_user(&log, argp, sizeof(log)))
 		return -EFAULT;
-	if (!kvm->manual_dirty_log_protect)
-		return -EINVAL;
+	/*
+	 * kvm_clear_dirty_log_protect() does not require KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2
+	 * to be enabled: without it the bits are cleared (and the pages re-armed) all the same.
+	 */
 	/* The first page must start a 64-page word. */
 	if (log.first_page & 63)
 		return -EINVAL;

@@ -172,8 +172,11 @@ static long deassign(struct kvm *kvm, const struct kvm_ioeventfd *args)
 	struct ioeventfd **pp;
 	long r = -ENOENT;
 
+	/* eventfd_ctx_fdget() comes first: EBADF, or EINVAL for a file that is no eventfd */
 	if (fcntl(args->fd, F_GETFD) < 0)
 		return -EBADF;
+	if (!kvm_is_eventfd(args->fd))
+		return -EINVAL;
 	pthread_mutex_lock(&kvm->ioeventfds_lock);
 	for (pp = &kvm->ioeventfds; *pp; pp = &(*pp)->next) {
 		struct ioeventfd *p = *pp;

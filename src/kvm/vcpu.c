@@ -62,6 +62,12 @@ int kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 		pthread_mutex_unlock(&kvm->lock);
 		return -EINVAL;
 	}
+	/*
+	 * kvm_arch_vcpu_precreate(): the first creation fixes the id limit, so that
+	 * KVM_ENABLE_CAP(KVM_CAP_MAX_VCPU_ID) can no longer change it afterwards.
+	 */
+	if (!kvm->max_vcpu_ids)
+		kvm->max_vcpu_ids = SWKVM_MAX_VCPU_IDS;
 	if (kvm_get_vcpu_by_id(kvm, (int)id)) {
 		pthread_mutex_unlock(&kvm->lock);
 		return -EEXIST;

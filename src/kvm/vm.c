@@ -155,7 +155,7 @@ long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void *argp)
 		/* only quirks swkvm implements can be named */
 		if (cap.flags || (cap.args[0] & ~(uint64_t)SWKVM_QUIRKS))
 			return -EINVAL;
-		kvm->disabled_quirks = cap.args[0];
+		kvm->disabled_quirks |= cap.args[0];	/* cumulative, as in kvm_vm_ioctl_enable_cap() */
 		return 0;
 	case KVM_CAP_EXIT_HYPERCALL:
 		/* KVM_EXIT_HYPERCALL_VALID_MASK: MAP_GPA_RANGE only */

@@ -92,7 +92,10 @@ static void test_64bit(void)
 	is_errno(kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap), EINVAL, "a quirk swkvm does not have: EINVAL");
 	cap.args[0] = KVM_X86_QUIRK_FIX_HYPERCALL_INSN;
 	is(kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap), 0, "disable FIX_HYPERCALL_INSN");
-	vcpu_expect_sync(v, 6, "then VMMCALL is #UD");
+	/* kvm_vm_ioctl_enable_cap(): disabled quirks accumulate (|=), a later call adds to them */
+	cap.args[0] = KVM_X86_QUIRK_LINT0_REENABLED;
+	is(kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap), 0, "then disable LINT0_REENABLED in a second call");
+	vcpu_expect_sync(v, 6, "VMMCALL is still #UD: FIX_HYPERCALL_INSN stays disabled");
 	vm_free(vm);
 }
 

@@ -2,7 +2,8 @@
 // Save/restore as a VMM migrates: a guest is stopped mid-computation (pending I/O
 // completed with immediate_exit first), every piece of vCPU state is read, written back
 // and read again (identical), then restored into a fresh VM with a copy of guest memory.
-// Both VMs finish the computation; the results must be the same.
+// Both VMs finish the computation, and so does a third that was never stopped; the three
+// results must be the same.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +14,37 @@
 
 static volatile uint64_t table[256];
 
-/* state lives in callee-saved registers, the flags, the x87/SSE registers, memory and the LAPIC */
+/*
+ * State lives in callee-saved registers, the flags, memory, the LAPIC, and in XMM7 and
+ * the x87 stack, which carry an accumulator across the migration point. Guest code is
+ * general-registers-only, so the compiler never touches XMM7 or ST(0) between the asm
+ * statements (they name no clobbers: a general-regs-only function cannot).
+ */
 GUEST_CODE static void guest_main(void)
 {
-	uint64_t x = 0x123456789abcdefull, h = 0;
+	uint64_t x = 0x123456789abcdefull, h = 0, lo, hi;
+	int64_t fp;
 
 	*(volatile uint32_t *)0xfee000f0 = 0x1ff;
 	*(volatile uint32_t *)0xfee00080 = 0x20;	/* TPR */
+	__asm__ volatile("pxor %xmm7, %xmm7\n\tfninit\n\tfld1");
 	for (int i = 0; i < 2 * STEPS; i++) {
 		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 		table[x & 255] += x;
 		h = h * 31 + table[(x >> 8) & 255];
+		/* XMM7 += x, then its halves swap: the order of the additions matters */
+		__asm__ volatile("movq %0, %%xmm6\n\tpaddq %%xmm6, %%xmm7\n\tpshufd $0x4e, %%xmm7, %%xmm7"
+				 : : "r"(x));
+		if (!(i & 1023))	/* ST(0) grows by 1 plus a rounded quotient of ST(0) + 1 and 2 */
+			__asm__ volatile("fld %st(0)\n\tfld1\n\tfaddp\n\tfld1\n\tfadd %st(0), %st(0)\n\t"
+					 "fdivrp\n\tfaddp\n\tfld1\n\tfaddp");
 		if (i == STEPS)
 			GUEST_SYNC2(1, h);	/* the migration point */
 	}
+	__asm__ volatile("movq %%xmm7, %0\n\tpshufd $0x4e, %%xmm7, %%xmm6\n\tmovq %%xmm6, %1\n\tfistpll %2"
+			 : "=r"(lo), "=r"(hi), "=m"(fp));
 	GUEST_SYNC2(2, h ^ *(volatile uint32_t *)0xfee00080);
+	GUEST_SYNC2(3, lo ^ (hi << 1) ^ (uint64_t)fp);
 	GUEST_DONE();
 }
 
@@ -103,12 +120,12 @@ static bool same_state(struct state *a, struct state *b, int nmsrs)
 
 int main(void)
 {
-	struct vcpu *v, *v2;
-	struct vm *vm = vm_create_64_irqchip(&v, guest_main), *vm2;
+	struct vcpu *v, *v2, *v3;
+	struct vm *vm = vm_create_64_irqchip(&v, guest_main), *vm2, *vm3;
 	struct { struct kvm_msr_list h; uint32_t idx[128]; } list = { .h.nmsrs = 128 };
 	struct state *s = calloc(1, sizeof(*s)), *s2 = calloc(1, sizeof(*s2));
 	struct ucall uc;
-	uint64_t h_src, h_dst;
+	uint64_t h_src, h_dst, h_ref, f_src, f_dst, f_ref;
 	int n;
 
 	vcpu_set_supported_cpuid(v);
@@ -136,10 +153,28 @@ int main(void)
 
 	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 2, "the source VM finishes");
 	h_src = uc.args[1];
+	ok(vcpu_get_ucall(v, &uc) == UCALL_SYNC && uc.args[0] == 3, "and reports its SSE/x87 accumulators");
+	f_src = uc.args[1];
 	ok(vcpu_get_ucall(v2, &uc) == UCALL_SYNC && uc.args[0] == 2, "the restored VM finishes");
 	h_dst = uc.args[1];
-	is(h_dst, h_src, "with the same result");
+	ok(vcpu_get_ucall(v2, &uc) == UCALL_SYNC && uc.args[0] == 3, "and reports its SSE/x87 accumulators");
+	f_dst = uc.args[1];
 	is(vcpu_get_ucall(v2, &uc), UCALL_DONE, "restored guest done");
+
+	/* the reference: the same guest run without being stopped */
+	vm3 = vm_create_64_irqchip(&v3, guest_main);
+	vcpu_set_supported_cpuid(v3);
+	ok(vcpu_get_ucall(v3, &uc) == UCALL_SYNC && uc.args[0] == 1, "an uninterrupted VM passes the point");
+	ok(vcpu_get_ucall(v3, &uc) == UCALL_SYNC && uc.args[0] == 2, "and finishes");
+	h_ref = uc.args[1];
+	ok(vcpu_get_ucall(v3, &uc) == UCALL_SYNC && uc.args[0] == 3, "and reports its accumulators");
+	f_ref = uc.args[1];
+	ok(f_ref != 0, "the accumulators are not trivially zero (%#llx)", (unsigned long long)f_ref);
+	is(h_src, h_ref, "source after the round trip: the uninterrupted result");
+	is(h_dst, h_ref, "restored VM: the uninterrupted result");
+	is(f_src, f_ref, "source: the same XMM7 and x87 accumulators");
+	is(f_dst, f_ref, "restored VM: the same XMM7 and x87 accumulators");
+	vm_free(vm3);
 	free(s);
 	free(s2);
 	vm_free(vm2);

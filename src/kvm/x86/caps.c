@@ -25,6 +25,8 @@ long kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_INTERNAL_ERROR_DATA:
 	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_ENABLE_CAP_VM:		/* generic: KVM_ENABLE_CAP on the VM fd (vm.c) */
+	case KVM_CAP_ENABLE_CAP:		/* x86: KVM_ENABLE_CAP on the vCPU fd (x86.c) */
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 	case KVM_CAP_BINARY_STATS_FD:

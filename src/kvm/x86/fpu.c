@@ -146,7 +146,9 @@ long kvm_vcpu_ioctl_get_xcrs(struct kvm_vcpu *vcpu, void *argp)
 
 /*
  * kvm_vcpu_ioctl_x86_set_xcrs() / __kvm_set_xcr(): XCR0 needs x87, SSE before AVX, and
- * only features the guest CPUID offers through leaf 0xD (with XSAVE) plus x87.
+ * only features the guest CPUID offers through leaf 0xD plus x87. guest_supported_xcr0
+ * comes from leaf 0xD alone (cpuid_get_supported_xcr0()): CPUID.1:ECX.XSAVE is not
+ * consulted, so the host may set an XCR0 the guest cannot reach with XSETBV.
  */
 long kvm_vcpu_ioctl_set_xcrs(struct kvm_vcpu *vcpu, void *argp)
 {
@@ -162,7 +164,7 @@ long kvm_vcpu_ioctl_set_xcrs(struct kvm_vcpu *vcpu, void *argp)
 			uint64_t v = x.xcrs[i].value, valid = XFEATURE_FP;
 			struct kvm_cpuid_entry2 *d = kvm_find_cpuid_entry_index(vcpu, 0xd, 0);
 
-			if (d && guest_cpuid_has(vcpu, 1, CPUID_ECX, 26))
+			if (d)
 				valid |= (((uint64_t)d->edx << 32) | d->eax) & SUPPORTED_XFEATURES;
 			if (!(v & XFEATURE_FP) || (v & ~valid))
 				r = -EINVAL;

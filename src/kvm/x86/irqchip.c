@@ -66,10 +66,11 @@ static long irqchip_state(struct kvm *kvm, void *argp, bool set)
 {
 	struct kvm_irqchip chip;
 
-	if (!irqchip_in_kernel(kvm))
-		return -ENXIO;
+	/* kvm_arch_vm_ioctl(): the argument is copied in (EFAULT) before the irqchip check */
 	if (copy_from_user(&chip, argp, sizeof(chip)))
 		return -EFAULT;
+	if (!irqchip_in_kernel(kvm))
+		return -ENXIO;
 	switch (chip.chip_id) {
 	/* per-chip cases */
 	case KVM_IRQCHIP_PIC_MASTER:

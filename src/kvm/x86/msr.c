@@ -472,6 +472,69 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set)
 	return r;
 }
 
+#define MCI_STATUS_VAL	(1ull << 63)
+#define MCI_STATUS_OVER	(1ull << 62)
+#define MCI_STATUS_UC	(1ull << 61)
+#define MCI_STATUS_PCC	(1ull << 57)
+#define MCI_STATUS_S	(1ull << 56)
+#define MCI_STATUS_AR	(1ull << 55)
+#define MCG_STATUS_MCIP	(1ull << 2)
+
+/*
+ * KVM_X86_SET_MCE: kvm_vcpu_ioctl_x86_set_mce(). An uncorrected error raises #MC
+ * (or shuts the guest down if one is in progress or CR4.MCE is clear), a corrected
+ * one only fills the bank. A UCNA (uncorrected, no action required) fills the bank;
+ * without MCG_CMCI_P (not offered) it signals nothing.
+ */
+long kvm_vcpu_ioctl_set_mce(struct kvm_vcpu *vcpu, void *argp)
+{
+	struct kvm_x86_mce mce;
+	unsigned banks_n = vcpu->arch.mcg_cap & 0xff;
+	uint64_t *bank;
+
+	if (copy_from_user(&mce, argp, sizeof(mce)))
+		return -EFAULT;
+	if (mce.bank >= banks_n || !(mce.status & MCI_STATUS_VAL))
+		return -EINVAL;
+	bank = &vcpu->arch.mce_banks[4 * mce.bank];
+	/* is_ucna() / kvm_vcpu_x86_set_ucna() */
+	if (!mce.mcg_status && (mce.status & MCI_STATUS_UC) &&
+	    !(mce.status & (MCI_STATUS_PCC | MCI_STATUS_S | MCI_STATUS_AR))) {
+		bank[1] = mce.status;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+		vcpu->arch.mcg_status = mce.mcg_status;
+		return 0;
+	}
+	if (mce.status & MCI_STATUS_UC) {
+		/* reporting disabled by MCG_CTL or MCi_CTL not all ones: dropped */
+		if ((vcpu->arch.mcg_cap & MCG_CTL_P) && vcpu->arch.mcg_ctl != ~0ull)
+			return 0;
+		if (bank[0] != ~0ull)
+			return 0;
+		if ((vcpu->arch.mcg_status & MCG_STATUS_MCIP) || !(vcpu->cpu->cr4 & CPU_CR4_MCE)) {
+			vcpu->arch.triple_fault = true;	/* KVM_REQ_TRIPLE_FAULT */
+			return 0;
+		}
+		if (bank[1] & MCI_STATUS_VAL)
+			mce.status |= MCI_STATUS_OVER;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+		vcpu->arch.mcg_status = mce.mcg_status;
+		bank[1] = mce.status;
+		cpu_queue_exception(vcpu->cpu, CPU_EXC_MC, false, 0);
+	} else if (!(bank[1] & MCI_STATUS_VAL) || !(bank[1] & MCI_STATUS_UC)) {
+		if (bank[1] & MCI_STATUS_VAL)
+			mce.status |= MCI_STATUS_OVER;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+		bank[1] = mce.status;
+	} else {
+		bank[1] |= MCI_STATUS_OVER;
+	}
+	return 0;
+}
+
 /* KVM_X86_GET_MCE_CAP_SUPPORTED */
 long kvm_dev_ioctl_get_mce_cap(void *argp)
 {

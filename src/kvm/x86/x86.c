@@ -917,10 +917,13 @@ static void kvm_get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->cr2 = c->cr2;
 	sregs->cr3 = c->cr3;
 	sregs->cr4 = c->cr4;
-	sregs->cr8 = c->cr8;
+	/* kvm_get_cr8(): with the in-kernel LAPIC, CR8 is its TPR */
+	sregs->cr8 = vcpu->arch.apic ? kvm_lapic_get_cr8(vcpu) : c->cr8;
 	sregs->efer = c->efer;
 	sregs->apic_base = vcpu->apic_base;
-	/* interrupt_bitmap: no userspace-injected interrupt is pending in this model yet. */
+	/* __get_sregs(): an interrupt queued for injection (KVM_INTERRUPT) is reported here */
+	if (vcpu->arch.queued_irq >= 0)
+		sregs->interrupt_bitmap[vcpu->arch.queued_irq / 64] |= 1ull << (vcpu->arch.queued_irq % 64);
 }
 
 static bool kvm_is_illegal_gpa(struct kvm_vcpu *vcpu, uint64_t gpa)
@@ -969,8 +972,6 @@ static int kvm_set_sregs_common(struct kvm_vcpu *vcpu, const struct kvm_sregs *s
 		return -EINVAL;
 	if (kvm_apic_base_invalid(vcpu, sregs->apic_base))
 		return -EINVAL;
-	if (sregs->cr8 > 15)
-		return -EINVAL;
 
 	vcpu->apic_base = sregs->apic_base;
 	c->gdt.base = sregs->gdt.base;
@@ -979,7 +980,15 @@ static int kvm_set_sregs_common(struct kvm_vcpu *vcpu, const struct kvm_sregs *s
 	c->idt.limit = sregs->idt.limit;
 	c->cr2 = sregs->cr2;
 	c->cr3 = sregs->cr3;
-	c->cr8 = sregs->cr8;
+	/*
+	 * __set_sregs_common() ignores kvm_set_cr8()'s result: a CR8 above 15 is not an
+	 * error, it just leaves CR8 (the TPR) as it was.
+	 */
+	if (sregs->cr8 <= 15) {
+		c->cr8 = sregs->cr8;
+		if (vcpu->arch.apic)
+			kvm_lapic_set_tpr(vcpu, sregs->cr8);	/* kvm_set_cr8() */
+	}
 	c->efer = sregs->efer;
 	c->cr0 = sregs->cr0;
 	c->cr4 = sregs->cr4;
@@ -995,9 +1004,21 @@ static int kvm_set_sregs_common(struct kvm_vcpu *vcpu, const struct kvm_sregs *s
 	return 0;
 }
 
+/* __set_sregs(): the lowest vector set in interrupt_bitmap is queued for injection */
 static int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
-	return kvm_set_sregs_common(vcpu, sregs, true);
+	int r = kvm_set_sregs_common(vcpu, sregs, true);
+
+	if (r)
+		return r;
+	for (int i = 0; i < 256; i++) {
+		if ((sregs->interrupt_bitmap[i / 64] >> (i % 64)) & 1) {
+			vcpu->arch.queued_irq = i;
+			kvm_make_request(vcpu, KVM_REQ_EVENT);
+			break;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -1179,6 +1200,8 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		return kvm_vcpu_ioctl_msrs(vcpu, argp, true);
 	case KVM_X86_SETUP_MCE:
 		return kvm_vcpu_ioctl_setup_mce(vcpu, argp);
+	case KVM_X86_SET_MCE:
+		return kvm_vcpu_ioctl_set_mce(vcpu, argp);
 	case KVM_GET_FPU:
 		return kvm_vcpu_ioctl_get_fpu(vcpu, argp);
 	case KVM_SET_FPU:
@@ -1265,6 +1288,10 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		/* kvm_arch_vcpu_ioctl_set_mpstate(): without a LAPIC only RUNNABLE exists */
 		if (!vcpu->arch.apic && mp.mp_state != KVM_MP_STATE_RUNNABLE)
 			return -EINVAL;
+		/* kvm_apic_init_sipi_allowed(): no wait-for-SIPI state while in SMM */
+		if (is_smm(vcpu) && (mp.mp_state == KVM_MP_STATE_INIT_RECEIVED ||
+				     mp.mp_state == KVM_MP_STATE_SIPI_RECEIVED))
+			return -EINVAL;
 		switch (mp.mp_state) {
 		case KVM_MP_STATE_RUNNABLE:
 		case KVM_MP_STATE_UNINITIALIZED:
@@ -1284,13 +1311,17 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_TPR_ACCESS_REPORTING: {
 		struct kvm_tpr_access_ctl tac;
 
-		if (!vcpu->arch.apic)
-			return -EINVAL;
+		/*
+		 * vcpu_ioctl_tpr_access_reporting() only checks flags: without an in-kernel
+		 * LAPIC the setting is accepted and has nothing to report (TPR accesses exit
+		 * to userspace as MMIO anyway).
+		 */
 		if (copy_from_user(&tac, argp, sizeof(tac)))
 			return -EFAULT;
 		if (tac.flags)
 			return -EINVAL;
-		kvm_lapic_tpr_access_reporting(vcpu, tac.enabled != 0);
+		if (vcpu->arch.apic)
+			kvm_lapic_tpr_access_reporting(vcpu, tac.enabled != 0);
 		return copy_to_user(argp, &tac, sizeof(tac)) ? -EFAULT : 0;
 	}
 	case KVM_SET_VAPIC_ADDR: {

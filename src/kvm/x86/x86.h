@@ -74,6 +74,7 @@ long kvm_vcpu_ioctl_set_cpuid(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, void *argp);
 long kvm_dev_ioctl_get_mce_cap(void *argp);
 long kvm_vcpu_ioctl_setup_mce(struct kvm_vcpu *vcpu, void *argp);
+long kvm_vcpu_ioctl_set_mce(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_fpu(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_set_fpu(struct kvm_vcpu *vcpu, void *argp);
 long kvm_vcpu_ioctl_get_xsave(struct kvm_vcpu *vcpu, void *argp);
