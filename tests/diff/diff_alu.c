@@ -10,7 +10,10 @@
 // #DE on swkvm through its IDT with every register, flag and byte of memory unchanged.
 // Lazy flags alternate on and off between cases. Before the random cases an edge-value
 // matrix runs every ALU op, shift/rotate (counts 0..65), MUL/IMUL/DIV/IDIV and
-// INC/DEC/NOT/NEG at every size over fixed edge values.
+// INC/DEC/NOT/NEG at every size over fixed edge values. The random kinds include
+// CMPXCHG8B/16B, XLAT, LOOP/JRCXZ/Jcc/JMP/CALL/RET (observed through a skipped NOT and
+// CALL's pushed address), PUSH/POP forms and ENTER/LEAVE; then string instructions, LOOP
+// and JECXZ with a 32-bit address size run with the native state below 4 GiB.
 // SWKVM_DIFF_CASES sets the number of random cases (default 200000); SWKVM_DIFF_SEED
 // the seed.
 #include <inttypes.h>
@@ -46,7 +49,7 @@ struct state {
 	uint64_t gpr[16];
 	uint64_t rflags;
 	uint8_t mem[64];
-};
+} __attribute__((aligned(16)));		/* CMPXCHG16B needs a 16-byte aligned operand */
 _Static_assert(__builtin_offsetof(struct state, mem) == MEM_OFF, "layout");
 
 #define RM_MEM 100		/* "rm" value meaning: the memory operand [r15 + disp32] */
@@ -228,7 +231,7 @@ struct tmpl {
 
 enum { K_ALU, K_ALU_IMM, K_UNARY, K_SHIFT, K_MULDIV, K_IMUL2, K_IMUL3, K_BT, K_BT_IMM, K_BSX, K_POPCNT, K_MOVBE,
        K_SHXD, K_MOVX, K_CMOV, K_SETCC, K_BSWAP, K_XADD, K_CMPXCHG, K_XCHG, K_CBW, K_FLAG, K_LEA,
-       K_STRING, K_PAIR, K_ZCNT, K_NKINDS };
+       K_STRING, K_PAIR, K_ZCNT, K_CX8, K_XLAT, K_BRANCH, K_STACK, K_NKINDS };
 
 static uint64_t rng_state;
 
@@ -346,7 +349,7 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		rm &= 3;
 	}
 	if (kind != K_BSWAP && kind != K_CBW && kind != K_FLAG && kind != K_LEA && kind != K_STRING &&
-	    rnd() % 3 == 0) {
+	    kind < K_CX8 && rnd() % 3 == 0) {
 		bool lockable = kind == K_ALU || kind == K_ALU_IMM || kind == K_UNARY || kind == K_BT ||
 				kind == K_BT_IMM || kind == K_XADD || kind == K_CMPXCHG;
 		rm = RM_MEM;
@@ -741,6 +744,148 @@ static void gen_case(struct gen *g, int kind, struct state *in)
 		put(g, 0xfc);	/* cld: natively DF must be clear on return */
 		break;
 	}
+	case K_CX8: {
+		/* [LOCK] CMPXCHG8B/16B [r15+disp]: equal (store ECX:EBX/RCX:RBX) or not (load EDX:EAX) */
+		bool wide = rnd() & 1;
+		unsigned half = wide ? 8 : 4, d = wide ? 8 + 16 * (unsigned)(rnd() % 3) : (unsigned)(rnd() % 57);
+		uint32_t disp = MEM_OFF + d;	/* 16B: MEM_OFF + d is 16-byte aligned, as the state is */
+
+		g->what = "cmpxchg8b/16b";
+		if (rnd() & 1) {
+			memcpy(in->mem + d, &in->gpr[CPU_RAX], half);
+			memcpy(in->mem + d + half, &in->gpr[CPU_RDX], half);
+			if (rnd() & 1)	/* equal low halves only */
+				in->mem[d + half] ^= 1;
+		}
+		g->locked = rnd() & 1;
+		put(g, wide ? 0x49 : 0x41);
+		put(g, 0x0f); put(g, 0xc7); put(g, 0x8f);
+		memcpy(&g->b[g->n], &disp, 4); g->n += 4;
+		break;
+	}
+	case K_XLAT: {
+		/* lea rbx, [r15+MEM_OFF]; [REX.W] xlat; sub rbx, r15 (RBX is then MEM_OFF on both sides) */
+		uint32_t disp = MEM_OFF;
+
+		g->what = "xlat";
+		in->gpr[CPU_RAX] = (in->gpr[CPU_RAX] & ~0xffull) | (rnd() % 64);
+		put(g, 0x49); put(g, 0x8d); put(g, 0x9f);
+		memcpy(&g->b[g->n], &disp, 4); g->n += 4;
+		if (rnd() & 1)
+			put(g, 0x48);
+		put(g, 0xd7);
+		put(g, 0x4c); put(g, 0x29); put(g, 0xfb);
+		break;
+	}
+	case K_BRANCH: {
+		/*
+		 * Control flow, observed through a NOT that the branch skips or not: LOOP/LOOPE/
+		 * LOOPNE and JRCXZ (with and without 67: RCX or ECX), Jcc rel32, JMP rel8/rel32,
+		 * CALL/RET, and CALL's pushed return address popped and compared with LEA [RIP].
+		 */
+		int c1 = pick_reg(), c2 = pick_reg(), form = (int)(rnd() % 6);
+
+		g->what = "loop/jrcxz/jcc/jmp/call/ret";
+		if (rnd() % 4 == 0)
+			in->gpr[CPU_RCX] &= rnd() % 3 == 0 ? 0xffffffff00000000ull : 1;	/* ECX or RCX 0 or 1 */
+		switch (form) {
+		case 0: case 1:	/* [67] LOOP/LOOPE/LOOPNE/JRCXZ +3 */
+			if (rnd() & 1)
+				put(g, 0x67);
+			put(g, (uint8_t)(form == 1 ? 0xe3 : 0xe0 + rnd() % 3));
+			put(g, 3);
+			break;
+		case 2:		/* Jcc rel32 +3 */
+			put(g, 0x0f); put(g, (uint8_t)(0x80 + rnd() % 16));
+			put(g, 3); put(g, 0); put(g, 0); put(g, 0);
+			break;
+		case 3:		/* JMP rel8 / rel32 +3 */
+			if (rnd() & 1) {
+				put(g, 0xeb); put(g, 3);
+			} else {
+				put(g, 0xe9); put(g, 3); put(g, 0); put(g, 0); put(g, 0);
+			}
+			break;
+		case 4:		/* call +2; jmp +4; ret; (not c1, skipped) */
+			put(g, 0xe8); put(g, 2); put(g, 0); put(g, 0); put(g, 0);
+			put(g, 0xeb); put(g, 4);
+			put(g, 0xc3);
+			break;
+		default: {	/* call +0; pop c2; lea c1, [rip - back]; sub c2, c1 (0 if the push was right) */
+			int32_t back;
+			put(g, 0xe8); put(g, 0); put(g, 0); put(g, 0); put(g, 0);
+			if (c2 & 8)
+				put(g, 0x41);
+			put(g, (uint8_t)(0x58 + (c2 & 7)));
+			back = -(int32_t)((c2 & 8 ? 2 : 1) + 7);
+			put(g, (uint8_t)(0x48 | ((c1 & 8) ? 4 : 0))); put(g, 0x8d);
+			put(g, (uint8_t)(0x05 | ((c1 & 7) << 3)));
+			memcpy(&g->b[g->n], &back, 4); g->n += 4;
+			put(g, (uint8_t)(0x48 | ((c1 & 8) ? 4 : 0) | ((c2 & 8) ? 1 : 0))); put(g, 0x29);
+			put(g, (uint8_t)(0xc0 | ((c1 & 7) << 3) | (c2 & 7)));
+			if (c1 & 8)	/* mov c1d, 0: c1 held an address of this world */
+				put(g, 0x41);
+			put(g, (uint8_t)(0xb8 + (c1 & 7))); put(g, 0); put(g, 0); put(g, 0); put(g, 0);
+			return;
+		}
+		}
+		/* not c1 (3 bytes) */
+		put(g, (uint8_t)(0x48 | ((c1 & 8) ? 1 : 0))); put(g, 0xf7); put(g, (uint8_t)(0xd0 | (c1 & 7)));
+		break;
+	}
+	case K_STACK: {
+		/*
+		 * Balanced stack sequences: PUSH r/imm8/imm32/m then POP r/m (64-bit), 66 PUSH r16
+		 * then 66 POP r16, and ENTER n,0/1 ... LEAVE with RBP - RSP read in between.
+		 */
+		int c1 = pick_reg(), c2 = pick_reg(), form = (int)(rnd() % 6);
+		uint32_t d1 = MEM_OFF + (uint32_t)(rnd() % 57), d2 = MEM_OFF + (uint32_t)(rnd() % 57);
+
+		g->what = "push/pop/enter/leave";
+		switch (form) {
+		case 0:		/* push c1; pop c2 */
+			if (c1 & 8) put(g, 0x41);
+			put(g, (uint8_t)(0x50 + (c1 & 7)));
+			if (c2 & 8) put(g, 0x41);
+			put(g, (uint8_t)(0x58 + (c2 & 7)));
+			break;
+		case 1:		/* push imm8 / imm32 (sign-extended); pop c2 */
+			if (rnd() & 1) {
+				put(g, 0x6a); put(g, (uint8_t)rnd());
+			} else {
+				uint32_t imm = (uint32_t)rnd();
+				put(g, 0x68);
+				memcpy(&g->b[g->n], &imm, 4); g->n += 4;
+			}
+			if (c2 & 8) put(g, 0x41);
+			put(g, (uint8_t)(0x58 + (c2 & 7)));
+			break;
+		case 2:		/* push qword [r15+d1]; pop qword [r15+d2] */
+			put(g, 0x41); put(g, 0xff); put(g, 0xb7);
+			memcpy(&g->b[g->n], &d1, 4); g->n += 4;
+			put(g, 0x41); put(g, 0x8f); put(g, 0x87);
+			memcpy(&g->b[g->n], &d2, 4); g->n += 4;
+			break;
+		case 3:		/* 66 push c1 (16 bits); 66 pop c2: only c2's low word changes */
+			put(g, 0x66);
+			if (c1 & 8) put(g, 0x41);
+			put(g, (uint8_t)(0x50 + (c1 & 7)));
+			put(g, 0x66);
+			if (c2 & 8) put(g, 0x41);
+			put(g, (uint8_t)(0x58 + (c2 & 7)));
+			break;
+		default: {	/* enter n, level; mov c1, rbp; sub c1, rsp; leave */
+			uint16_t n = (uint16_t)(rnd() % 0x3000);
+			put(g, 0xc8); put(g, (uint8_t)n); put(g, (uint8_t)(n >> 8)); put(g, (uint8_t)(form == 5));
+			put(g, (uint8_t)(0x48 | ((c1 & 8) ? 1 : 0))); put(g, 0x89); put(g, (uint8_t)(0xe8 | (c1 & 7)));
+			put(g, (uint8_t)(0x48 | ((c1 & 8) ? 1 : 0))); put(g, 0x29); put(g, (uint8_t)(0xe0 | (c1 & 7)));
+			put(g, 0xc9);
+			g->undef = F_A;	/* from the SUB: RSP's low nibble differs between the worlds */
+			break;
+		}
+		}
+		break;
+	}
 	default: { /* LEA r, [base + index*scale + disp8] */
 		int base = pick_reg(), index = pick_reg();
 		if (size == 1)
@@ -955,6 +1100,99 @@ static void edge_matrix(struct cpu *cpu)
 	ok(bad == 0 && n > 60000, "edge-value matrix: %ld cases, %ld mismatches", n, bad);
 }
 
+/*
+ * 32-bit address size in 64-bit mode (67h): string instructions and LOOP/JRCXZ use
+ * ESI/EDI/ECX, and the host writes them zero-extended. Natively the state (and so the
+ * scratch block the pointers aim at) is placed below 4 GiB; each side's pointers are
+ * given as offsets into the state plus that side's base, with random upper halves.
+ */
+#define LOW_STATE 0x20000000ull
+
+static void addr32_cases(struct cpu *cpu, long cases)
+{
+	struct state *low = mmap((void *)(uintptr_t)LOW_STATE, 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	static const uint8_t ops[] = { 0xa4, 0xa6, 0xaa, 0xac, 0xae };
+	long bad = 0, zero_count = 0;
+
+	if (low == MAP_FAILED || (uintptr_t)low != LOW_STATE) {
+		ok(false, "67h cases: cannot map the native state below 4 GiB at %#llx", LOW_STATE);
+		return;
+	}
+	for (long c = 0; c < cases; c++) {
+		struct state init, nat, emu;
+		struct gen g = { .what = "67h: string ops, loop, jrcxz" };
+		uint64_t mask = FL_ALL;
+		int run;
+
+		for (int r = 0; r < 16; r++)
+			init.gpr[r] = edge_value();
+		init.rflags = (rnd() & FL_ALL) | 2;
+		for (int i = 0; i < 64; i += 8) {
+			uint64_t v = edge_value();
+			memcpy(init.mem + i, &v, 8);
+		}
+		/* offsets into the state, random upper halves (ignored with 67h) */
+		init.gpr[CPU_RSI] = (rnd() << 32) | (MEM_OFF + 24 + rnd() % 8);
+		init.gpr[CPU_RDI] = (rnd() << 32) | (MEM_OFF + 24 + rnd() % 8);
+		init.gpr[CPU_RCX] = (rnd() << 32) | (rnd() % 5);
+		zero_count += (uint32_t)init.gpr[CPU_RCX] == 0;
+		if (c % 3 == 2) {	/* 67 LOOP/LOOPE/LOOPNE/JECXZ +3; not rax */
+			put(&g, 0x67);
+			put(&g, (uint8_t)(0xe0 + rnd() % 4));
+			put(&g, 3);
+			put(&g, 0x48); put(&g, 0xf7); put(&g, 0xd0);
+		} else {
+			uint8_t opc = ops[rnd() % 5];
+			unsigned size = pick_size();
+			int rep = (int)(rnd() % 3);
+
+			if (rnd() & 1)
+				put(&g, 0xfd);	/* std */
+			put(&g, 0x67);
+			if (rep == 1)
+				put(&g, 0xf3);
+			else if (rep == 2)
+				put(&g, (opc == 0xa6 || opc == 0xae) ? 0xf2 : 0xf3);
+			if (size == 2)
+				put(&g, 0x66);
+			else if (size == 8)
+				put(&g, 0x48);
+			put(&g, (uint8_t)(opc + (size == 1 ? 0 : 1)));
+			put(&g, 0xfc);	/* cld */
+		}
+		*low = init;
+		low->gpr[CPU_RSI] += LOW_STATE;
+		low->gpr[CPU_RDI] += LOW_STATE;
+		if (run_native(g.b, g.n, low))
+			tap_bail("67h case faulted natively");
+		nat = *low;
+		nat.gpr[CPU_RSI] -= LOW_STATE;
+		nat.gpr[CPU_RDI] -= LOW_STATE;
+		emu = init;
+		emu.gpr[CPU_RSI] += STATE_GPA;
+		emu.gpr[CPU_RDI] += STATE_GPA;
+		run = run_swkvm(cpu, g.b, g.n, &emu);
+		emu.gpr[CPU_RSI] -= STATE_GPA;
+		emu.gpr[CPU_RDI] -= STATE_GPA;
+		if (run == RUN_DONE && !memcmp(nat.gpr, emu.gpr, sizeof(nat.gpr)) &&
+		    !memcmp(nat.mem, emu.mem, sizeof(nat.mem)) && !((nat.rflags ^ emu.rflags) & mask))
+			continue;
+		if (bad++ < 10) {
+			char hex[100];
+			hexbytes(g.b, g.n, hex);
+			tap_diag("mismatch (67h): %s(swkvm run %d)", hex, run);
+			for (int r = 0; r < 16; r++)
+				if (nat.gpr[r] != emu.gpr[r])
+					tap_diag("  r%d: in %016" PRIx64 " host %016" PRIx64 " swkvm %016" PRIx64, r,
+						 init.gpr[r], nat.gpr[r], emu.gpr[r]);
+		}
+	}
+	munmap(low, 4096);
+	ok(bad == 0 && zero_count > 0, "67h in 64-bit mode (ESI/EDI/ECX, zero-extended when written): "
+	   "%ld cases, %ld mismatches", cases, bad);
+}
+
 int main(void)
 {
 	const char *env = getenv("SWKVM_DIFF_CASES"), *seed = getenv("SWKVM_DIFF_SEED");
@@ -977,6 +1215,7 @@ int main(void)
 		sigaction(SIGFPE, &sa, NULL);
 	}
 	edge_matrix(cpu);
+	addr32_cases(cpu, cases / 10);
 	for (long c = 0; c < cases; c++) {
 		struct state init;
 		struct gen g;

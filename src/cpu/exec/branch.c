@@ -99,11 +99,11 @@ int x_call_ind(struct cpu *cpu, struct insn *in)
 /* LOOP/LOOPE/LOOPNE: the count register is CX/ECX/RCX by address size */
 int x_loop(struct cpu *cpu, struct insn *in)
 {
-	uint64_t m = size_mask(in->addrsize);
-	uint64_t c = (cpu->gpr[CPU_RCX] - 1) & m;
+	uint64_t c = (cpu->gpr[CPU_RCX] - 1) & size_mask(in->addrsize);
 	bool take = c != 0;
 
-	cpu->gpr[CPU_RCX] = (cpu->gpr[CPU_RCX] & ~m) | c;
+	/* ECX with a 32-bit address size: zero-extended in 64-bit mode (checked against the host) */
+	reg_write(cpu, CPU_RCX, in->addrsize, c);
 	if (in->op->arg == 0)
 		take = take && !flag(cpu, CPU_FLAG_ZF);
 	else if (in->op->arg == 1)

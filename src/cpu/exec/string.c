@@ -18,11 +18,10 @@ static unsigned elem_size(struct insn *in)
 
 static void advance(struct cpu *cpu, struct insn *in, int reg, unsigned size)
 {
-	uint64_t m = size_mask(in->addrsize);
-	uint64_t v = cpu->gpr[reg];
 	uint64_t d = flag(cpu, CPU_FLAG_DF) ? (uint64_t)-(int64_t)size : size;
 
-	cpu->gpr[reg] = (v & ~m) | ((v + d) & m);
+	/* a 32-bit address size writes ESI/EDI/ECX, zero-extended in 64-bit mode as any 32-bit write */
+	reg_write(cpu, reg, in->addrsize, cpu->gpr[reg] + d);
 }
 
 /* One element; `cmp` receives whether a CMPS/SCAS compare found equality. */
@@ -108,7 +107,7 @@ static int string_op(struct cpu *cpu, struct insn *in, int kind)
 		r = element(cpu, in, kind, &equal);
 		if (r)
 			return r;
-		cpu->gpr[CPU_RCX] = (cpu->gpr[CPU_RCX] & ~m) | ((c - 1) & m);
+		reg_write(cpu, CPU_RCX, in->addrsize, c - 1);
 		/* this element is done: its I/O answers must not be replayed for the next one */
 		ci->nanswers = ci->answer_pos = 0;
 		/* REPE/REPNE end on the compare result (F3 = while equal, F2 = while not equal) */
