@@ -9,6 +9,7 @@
 // with kcmp(KCMP_FILE) on the open file description.
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,18 +73,31 @@ static bool ioeventfd_in_range(const struct ioeventfd *p, uint64_t addr, int len
 	return v == p->datamatch;
 }
 
+/*
+ * eventfd_signal(): add 1 to the counter, never blocking. The kernel saturates a full
+ * counter silently; write(2) on a VMM's blocking eventfd would instead wait for a reader,
+ * stalling the vCPU thread (or the irqchip with its lock held). So write only when poll
+ * says there is room: a counter that has none is already as signalled as it can be.
+ */
+void kvm_eventfd_signal(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	uint64_t one = 1;
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) && write(fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: another writer filled it in between (non-blocking descriptor) */
+	}
+}
+
 static int ioeventfd_write(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, uint64_t addr,
 			   int len, const void *val)
 {
 	struct ioeventfd *p = (struct ioeventfd *)dev;
-	uint64_t one = 1;
 
 	(void)vcpu;
 	if (!ioeventfd_in_range(p, addr, len, val))
 		return -EOPNOTSUPP;
-	/* eventfd_signal(): a saturated counter (EAGAIN) still counts as signalled */
-	if (write(p->fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		return -EOPNOTSUPP;
+	kvm_eventfd_signal(p->fd);
 	return 0;
 }
 

@@ -205,7 +205,6 @@ long kvm_vm_ioctl_irqfd(struct kvm *kvm, void *argp)
 void kvm_irqfd_ack(struct kvm *kvm, uint32_t gsi)
 {
 	struct kvm_irqfds *s = kvm->irqfds;
-	uint64_t one = 1;
 
 	if (!s)
 		return;
@@ -214,9 +213,7 @@ void kvm_irqfd_ack(struct kvm *kvm, uint32_t gsi)
 		if (f->resamplefd >= 0 && f->gsi == gsi && f->asserted) {
 			f->asserted = false;
 			kvm_set_irq(kvm, KVM_IRQFD_RESAMPLE_IRQ_SOURCE_ID, gsi, 0, false);
-			if (write(f->resamplefd, &one, sizeof(one)) < 0) {
-				/* a saturated counter still reads as signalled */
-			}
+			kvm_eventfd_signal(f->resamplefd);
 		}
 	pthread_mutex_unlock(&s->lock);
 }
@@ -229,7 +226,6 @@ void kvm_irqfd_ack(struct kvm *kvm, uint32_t gsi)
 bool kvm_irqfd_notify_resampler(struct kvm *kvm, uint32_t gsi)
 {
 	struct kvm_irqfds *s = kvm->irqfds;
-	uint64_t one = 1;
 	bool found = false;
 
 	if (!s)
@@ -238,9 +234,7 @@ bool kvm_irqfd_notify_resampler(struct kvm *kvm, uint32_t gsi)
 	for (struct irqfd *f = s->list; f; f = f->next)
 		if (f->resamplefd >= 0 && f->gsi == gsi) {
 			found = true;
-			if (write(f->resamplefd, &one, sizeof(one)) < 0) {
-				/* a saturated counter still reads as signalled */
-			}
+			kvm_eventfd_signal(f->resamplefd);
 		}
 	pthread_mutex_unlock(&s->lock);
 	return found;

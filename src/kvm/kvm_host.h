@@ -159,6 +159,7 @@ void kvm_ioeventfd_destroy(struct kvm *kvm);
 long kvm_vm_ioctl_coalesced_mmio(struct kvm *kvm, void *argp, bool reg);
 /* eventfd.c helpers shared with irqfd.c */
 bool kvm_is_eventfd(int fd);
+void kvm_eventfd_signal(int fd);
 bool kvm_same_file(int a, int b);
 /* irqfd.c: KVM_IRQFD, and the EOI of a GSI for resampling irqfds */
 long kvm_vm_ioctl_irqfd(struct kvm *kvm, void *argp);

@@ -86,6 +86,27 @@ int main(void)
 	is(vcpu_run(v), 0, "run again");
 	ok(v->run->exit_reason == KVM_EXIT_IO && ((uint8_t *)v->run)[v->run->io.data_offset] == 0x42,
 	   "after deassign the 0x42 OUT exits");
+	{
+		/*
+		 * A blocking eventfd whose counter is full (0xfffffffffffffffe, the most it
+		 * holds): the kernel's eventfd_signal() saturates silently, so the matching
+		 * OUT must neither block the vCPU nor exit.
+		 */
+		int full = eventfd(0, 0);
+		uint64_t most = 0xfffffffffffffffeull;
+
+		ok(write(full, &most, 8) == 8, "a blocking eventfd filled to its maximum");
+		is(ioeventfd(vm, 0x50, 1, full, PIO | DM, 0x43), 0, "assigned to the 0x43 OUT");
+		r.rip = 0x1004;		/* mov al, 0x43; out 0x50, al; the MMIO store; hlt */
+		vcpu_set_regs(v, &r);
+		alarm(20);		/* a vCPU blocked in write(2) ends the test here */
+		is(vcpu_run(v), 0, "run with it saturated");
+		alarm(0);
+		is(v->run->exit_reason, KVM_EXIT_HLT,
+		   "the 0x43 OUT signalled it without blocking or exiting (the next exit is the HLT)");
+		is(count(full), most, "the counter stayed at its maximum");
+		close(full);
+	}
 	close(pio);
 	close(mmio);
 	close(other);
