@@ -457,7 +457,7 @@ static unsigned ac_alignment(unsigned size)
 	}
 }
 
-static int ac_check(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
+static __attribute__((noinline)) int ac_fault(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
 {
 	struct cpu_internal *ci = cpu->in;
 	unsigned align;
@@ -465,7 +465,7 @@ static int ac_check(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
 	uint64_t g, last = lin + size - 1;
 	int r;
 
-	if (__builtin_expect(!(ci->rflags & CPU_FLAG_AC), 1) || ci->cpl != 3 || !(cpu->cr0 & CPU_CR0_AM))
+	if (ci->cpl != 3 || !(cpu->cr0 & CPU_CR0_AM))
 		return EXEC_OK;
 	align = ac_alignment(size);
 	if (!align || !(lin & (align - 1)))
@@ -477,6 +477,14 @@ static int ac_check(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
 		return r;
 	cpu_raise(cpu, CPU_EXC_AC, true, 0);
 	return EXEC_EXC;
+}
+
+/* the hot path: one test of EFLAGS.AC (clear in almost all code) */
+static inline int ac_check(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
+{
+	if (__builtin_expect(!(cpu->in->rflags & CPU_FLAG_AC), 1))
+		return EXEC_OK;
+	return ac_fault(cpu, lin, size, write);
 }
 
 /* Segmented accesses: the segment's limit and rights first (seg_check), then paging. */

@@ -174,7 +174,7 @@ __asm__(".pushsection .text\n"
 	"	syscall\n"
 	".popsection\n");
 
-static void guest_main(void)
+GUEST_CODE static void guest_main(void)
 {
 	uint64_t cr0, *idt = (uint64_t *)0x2000;
 
