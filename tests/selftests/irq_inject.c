@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Userspace irqchip path: KVM_INTERRUPT, the interrupt window, KVM_NMI, KVM_GET/SET_VCPU_EVENTS,
-// KVM_GET/SET_MP_STATE.
+// KVM_GET/SET_MP_STATE, and the state a vCPU reports after HLT with interrupts disabled.
 #include <stdio.h>
 
 #include "kvm_util.h"
@@ -131,6 +131,49 @@ static void test_events_and_mp_state(void)
 	vm_free(vm);
 }
 
+/*
+ * A vCPU parked with CLI; HLT (SeaBIOS's AP after its SIPI, QEMU -smp 2 with
+ * kernel-irqchip=off): without an in-kernel LAPIC, HLT is an exit to userspace and the
+ * vCPU stays RUNNABLE (__kvm_emulate_halt()); post_kvm_run_save() reports IF=0 and not
+ * ready for injection; GET_VCPU_EVENTS has nothing pending (no NMI, no SMI, no latched
+ * INIT) and KVM_RUN continues after the HLT. These are the values QEMU's
+ * kvm_arch_get_registers() reads from its halted AP.
+ */
+static void test_cli_hlt_state(void)
+{
+	/* 0x1000: cli; hlt; hlt */
+	static const uint8_t park[] = { 0xfa, 0xf4, 0xf4 };
+	struct vm *vm;
+	uint8_t *mem;
+	struct vcpu *v = vm_create_realmode(&vm, &mem, park, sizeof(park));
+	struct kvm_run *run = v->run;
+	struct kvm_vcpu_events ev;
+	struct kvm_mp_state mp;
+	struct kvm_regs r;
+
+	is(vcpu_run(v), 0, "run CLI; HLT");
+	is(run->exit_reason, KVM_EXIT_HLT, "KVM_EXIT_HLT (no in-kernel LAPIC)");
+	r = vcpu_regs(v);
+	is(r.rip, 0x1002, "RIP past the HLT");
+	is(r.rflags, 0x2, "RFLAGS 0x2 (IF=0)");
+	is(run->if_flag, 0, "if_flag 0");
+	is(run->ready_for_interrupt_injection, 0, "not ready for interrupt injection");
+	is(kvm_ioctl(v->fd, KVM_GET_MP_STATE, &mp), 0, "GET_MP_STATE");
+	is(mp.mp_state, KVM_MP_STATE_RUNNABLE, "still RUNNABLE: userspace owns the halt");
+	memset(&ev, 0xff, sizeof(ev));
+	is(kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev), 0, "GET_VCPU_EVENTS");
+	is(ev.flags, KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM,
+	   "flags");
+	ok(!ev.exception.injected && !ev.interrupt.injected && !ev.interrupt.shadow, "no event, no shadow");
+	ok(!ev.nmi.injected && !ev.nmi.pending && !ev.nmi.masked, "no NMI pending or masked");
+	ok(!ev.smi.smm && !ev.smi.pending && !ev.smi.smm_inside_nmi && !ev.smi.latched_init,
+	   "not in SMM, no SMI pending, no latched INIT");
+	is(vcpu_run(v), 0, "KVM_RUN again");
+	is(run->exit_reason, KVM_EXIT_HLT, "the next HLT");
+	is(vcpu_regs(v).rip, 0x1003, "the first HLT was not re-executed");
+	vm_free(vm);
+}
+
 int main(void)
 {
 	struct vm *vm = vm_create_empty();
@@ -142,5 +185,6 @@ int main(void)
 	test_window_and_interrupt();
 	test_nmi();
 	test_events_and_mp_state();
+	test_cli_hlt_state();
 	return tap_done();
 }

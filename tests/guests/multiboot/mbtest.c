@@ -42,6 +42,15 @@ static int memeq(const void *a, const void *b, uint32_t n)
 	return 1;
 }
 
+/*
+ * Option NAME at p: only where a space-separated word of the command line starts, since
+ * the loader puts the kernel's path first ("/work/wt-irqoff/..." must not mean "irq").
+ */
+static int opt(const char *cmd, const char *p, const char *name, uint32_t n)
+{
+	return (p == cmd || p[-1] == ' ') && memeq(p, name, n);
+}
+
 static uint8_t cmos(uint8_t reg)
 {
 	outb(0x70, reg);
@@ -312,7 +321,7 @@ void mb_main(uint32_t magic, const struct mbi *mbi)
 
 	/* "exit=N" anywhere on the command line */
 	for (const char *p = cmd; *p; p++) {
-		if (memeq(p, "exit=", 5)) {
+		if (opt(cmd, p, "exit=", 5)) {
 			for (p += 5; *p >= '0' && *p <= '9'; p++)
 				code = code * 10 + (unsigned)(*p - '0');
 			break;
@@ -320,7 +329,7 @@ void mb_main(uint32_t magic, const struct mbi *mbi)
 	}
 	/* "echo": show each received byte until a '.', polling LSR.DR */
 	for (const char *p = cmd; *p; p++) {
-		if (memeq(p, "echo", 4)) {
+		if (opt(cmd, p, "echo", 4)) {
 			uint8_t c;
 
 			printk("rx");
@@ -335,11 +344,11 @@ void mb_main(uint32_t magic, const struct mbi *mbi)
 		}
 	}
 	for (const char *p = cmd; *p; p++)
-		if (memeq(p, "smp", 3))
+		if (opt(cmd, p, "smp", 3))
 			smp_mode();
 	/* power off / reset the ways Linux does: ACPI S5, i8042, 0xCF9, port 0x92 */
 	for (const char *p = cmd; *p; p++) {
-		if (memeq(p, "off=", 4)) {
+		if (opt(cmd, p, "off=", 4)) {
 			printk("off %c\n", p[4]);
 			switch (p[4]) {
 			case 'a': outw(0x604, (5 << 10) | (1 << 13)); break;	/* SLP_TYP 5, SLP_EN */
@@ -352,7 +361,7 @@ void mb_main(uint32_t magic, const struct mbi *mbi)
 	}
 	/* "crash": an empty IDT, then int3: #GP, #DF, triple fault */
 	for (const char *p = cmd; *p; p++) {
-		if (memeq(p, "crash", 5)) {
+		if (opt(cmd, p, "crash", 5)) {
 			struct __attribute__((packed)) { uint16_t limit; uint32_t base; } none = { 0, 0 };
 
 			printk("crashing\n");
@@ -360,7 +369,7 @@ void mb_main(uint32_t magic, const struct mbi *mbi)
 		}
 	}
 	for (const char *p = cmd; *p; p++) {
-		if (memeq(p, "irq", 3)) {
+		if (opt(cmd, p, "irq", 3)) {
 			irq_mode();
 			break;
 		}
