@@ -1102,7 +1102,7 @@ static void test_io_bp(struct cpu *cpu, const char *n)
 
 int main(void)
 {
-	for (unsigned sw = 0; sw < 8; sw += 7) {
+	for (unsigned sw = 0; sw <= SW_ALL_OFF; sw += SW_ALL_OFF) {
 		struct cpu *cpu = cpu_with_switches(sw);
 		const char *n = switch_name(sw);
 
