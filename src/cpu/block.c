@@ -187,31 +187,50 @@ static struct block *block_build(struct cpu *cpu, struct block **slot, uint64_t 
 	return b;
 }
 
-/* Executes the block's instructions from RIP; stops early as the run loop needs. */
+/*
+ * Executes the block's instructions from RIP; stops early as the run loop needs: after an
+ * exception, an exit, an MMIO store to report, a store into this block's page (the rest
+ * may be stale), or a REP instruction that yielded at its own RIP.
+ */
 static int block_exec(struct cpu *cpu, struct block *b)
 {
 	struct cpu_internal *ci = cpu->in;
+	unsigned last = b->ninsn - 1u;
 	int r = EXEC_OK;
 
 	ci->blk_gfn = b->gpa >> 12;
 	ci->blk_smc = false;
-	for (unsigned i = 0; i < b->ninsn; i++) {
+	ci->answer_pos = 0;	/* the per-instruction state step() resets */
+	ci->nmmio_staged = 0;
+	ci->bp_data_hits = 0;
+	/*
+	 * All but the last instruction are plain (insn_continues()): no CPL check, no
+	 * IRET, and TF, the shadow and the replay log are clear (block_run()). block_run()
+	 * also checked that the block lies below the IP/EIP wrap, so RIP just adds up.
+	 * The common outcome, committed with nothing staged and no breakpoint hit, is
+	 * committed here; anything else goes through cpu_finish_insn() as in step().
+	 */
+	for (unsigned i = 0; i < last; i++) {
 		struct insn *ip = &b->insn[i];
+		uint64_t rip = cpu->rip;
 
-		ci->fault_rip = cpu->rip;
-		ci->answer_pos = 0;
-		ci->nmmio_staged = 0;
-		ci->bp_data_hits = 0;
-		r = cpu_exec_insn(cpu, ip, 0);
-		/*
-		 * Back to the run loop after an exception, an exit, an MMIO store to report, a
-		 * store into this block's page (the rest may be stale), or a REP instruction
-		 * that yielded at its own RIP.
-		 */
-		if (r != EXEC_OK || ci->exc_pending || ci->nmmio_writes || ci->blk_smc ||
-		    cpu->rip != ci->fault_rip + ip->len)
-			break;
+		ci->fault_rip = rip;
+		cpu->rip = rip + ip->len;
+		r = ip->op->handler(cpu, ip);
+		if (__builtin_expect(r == EXEC_OK && !ci->nmmio_staged && !ci->bp_data_hits, 1)) {
+			ci->io_waiting = false;
+			ci->rflags &= ~(uint64_t)CPU_FLAG_RF;	/* RF lasts one instruction */
+		} else {
+			r = cpu_finish_insn(cpu, ip, r, 0, false);
+			if (r != EXEC_OK)
+				goto out;
+		}
+		if (ci->exc_pending || ci->nmmio_writes || ci->blk_smc || cpu->rip != rip + ip->len)
+			goto out;
 	}
+	ci->fault_rip = cpu->rip;
+	r = cpu_exec_insn(cpu, &b->insn[last], 0);
+out:
 	ci->blk_gfn = ~0ull;
 	return r;
 }

@@ -651,6 +651,17 @@ int cpu_exec_insn(struct cpu *cpu, struct insn *ip, uint8_t shadow_before)
 			      : (ci->fault_rip + ip->len) & size_mask(ci->def_size);
 	tf = (ci->rflags & CPU_FLAG_TF) != 0;
 	r = ip->op->handler(cpu, ip);
+	return cpu_finish_insn(cpu, ip, r, shadow_before, tf);
+}
+
+/*
+ * After the handler returned `r`: commit (with the traps after an instruction) or roll
+ * back. `tf`: EFLAGS.TF when the instruction began.
+ */
+int cpu_finish_insn(struct cpu *cpu, struct insn *ip, int r, uint8_t shadow_before, bool tf)
+{
+	struct cpu_internal *ci = cpu->in;
+
 	switch (r) {
 	case EXEC_OK:
 		commit_insn(cpu, shadow_before, ip->op->handler == x_iret);

@@ -372,6 +372,7 @@ int block_run(struct cpu *cpu);
 /* cpu.c: one instruction through the per-instruction path; one decoded instruction */
 int cpu_step(struct cpu *cpu);
 int cpu_exec_insn(struct cpu *cpu, struct insn *ip, uint8_t shadow_before);
+int cpu_finish_insn(struct cpu *cpu, struct insn *ip, int r, uint8_t shadow_before, bool tf);
 /* Rolls back the instruction in flight: RIP to its start, staged MMIO stores dropped. */
 void cpu_abort_insn(struct cpu *cpu);
 
