@@ -197,7 +197,7 @@ int main(void)
 	if (is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "guest patched code from another page, the same page, "
 		"the next instruction and a page-crossing instruction, and ran the new code")) {
 		is(uc.args[0], 8, "f as the guest left it");
-		*(uint32_t *)(low + F + 1) = 0x77777777;	/* the VMM writes guest code */
+		memcpy(low + F + 1, &(uint32_t){ 0x77777777 }, 4);	/* the VMM writes guest code */
 		is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "second sync");
 		is(uc.args[0], 0x77777777, "code written by the VMM between two KVM_RUNs is executed");
 		is(vcpu_get_ucall(v, &uc), UCALL_DONE, "done");
