@@ -56,7 +56,7 @@ static inline uint64_t block_mode(struct cpu *cpu)
 
 static inline unsigned block_slot(uint64_t gpa, uint64_t mode)
 {
-	return (unsigned)(((gpa ^ (mode << 40)) * 0x9e3779b97f4a7c15ull) >> 52) & (BLOCK_TABLE_SIZE - 1);
+	return (unsigned)(((gpa ^ (mode << 40)) * 0x9e3779b97f4a7c15ull) >> (64 - BLOCK_TABLE_BITS));
 }
 
 /*
@@ -158,8 +158,9 @@ static struct block *block_build(struct cpu *cpu, struct block **slot, uint64_t 
 	for (unsigned i = 0; i < n; i++)
 		span += insn[i].len;
 	if (!b || b->cap < n) {
-		/* room for n instructions of up to 15 bytes each */
-		struct block *nb = malloc(sizeof(*nb) + n * (sizeof(struct insn) + 15));
+		/* room for n instructions of up to 15 bytes each, then the decoded ones */
+		size_t head = (sizeof(*b) + n * 15 + _Alignof(struct insn) - 1) & ~(_Alignof(struct insn) - 1);
+		struct block *nb = malloc(head + n * sizeof(struct insn));
 
 		if (!nb) {
 			*first = insn[0];	/* no memory: run the one instruction uncached */
@@ -168,7 +169,7 @@ static struct block *block_build(struct cpu *cpu, struct block **slot, uint64_t 
 		free(b);
 		*slot = b = nb;
 		b->cap = (uint8_t)n;
-		b->src = (uint8_t *)&b->insn[n];
+		b->insn = (struct insn *)((uint8_t *)b + head);
 	}
 	b->gpa = gpa;
 	b->mode = mode;

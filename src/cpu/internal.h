@@ -168,7 +168,8 @@ struct dcache_entry {
  * SWKVM_CPU_NO_BLOCKS=1 turns them off.
  */
 #define BLOCK_MAX_INSNS 32
-#define BLOCK_TABLE_SIZE 4096	/* slots, direct-mapped by a hash of (gpa, mode) */
+#define BLOCK_TABLE_BITS 14
+#define BLOCK_TABLE_SIZE (1u << BLOCK_TABLE_BITS)	/* slots, direct-mapped by a hash of (gpa, mode) */
 
 struct block {
 	uint64_t gpa;		/* guest-physical address of the first byte */
@@ -176,8 +177,9 @@ struct block {
 	uint16_t span;		/* bytes from the first byte to past the last instruction */
 	uint8_t ninsn;		/* instructions: the last one may end the block */
 	uint8_t cap;		/* instructions the allocation has room for */
-	uint8_t *src;		/* the `span` bytes they were decoded from (after insn[cap]) */
-	struct insn insn[];
+	struct insn *insn;	/* the decoded instructions, after src[] in the same allocation */
+	/* the `span` bytes they were decoded from, next to the key: one cache line for both */
+	uint8_t src[];
 };
 
 /* Lazy arithmetic flags: the operation that last set them (exec/flags.c) */
