@@ -148,6 +148,12 @@ struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
 		const char *nodc = getenv("SWKVM_CPU_NO_DCACHE");
 		cpu->in->dcache_disabled = nodc && *nodc && *nodc != '0';
 	}
+	{
+		/* the decoded-block off switch: every instruction through step() */
+		const char *nob = getenv("SWKVM_CPU_NO_BLOCKS");
+		cpu->in->blocks_disabled = nob && *nob && *nob != '0';
+	}
+	cpu->in->blk_gfn = ~0ull;
 	if (!cpu->in->dcache_disabled) {
 		cpu->in->dcache = calloc(DCACHE_SIZE, sizeof(struct dcache_entry));
 		if (!cpu->in->dcache) {
@@ -156,6 +162,12 @@ struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
 			return NULL;
 		}
 	}
+	if (blocks_init(cpu)) {
+		free(cpu->in->dcache);
+		free(cpu->in);
+		free(cpu);
+		return NULL;
+	}
 	cpu_reset(cpu, false);
 	return cpu;
 }
@@ -163,6 +175,7 @@ struct cpu *cpu_create(const struct cpu_host_ops *ops, void *opaque)
 void cpu_destroy(struct cpu *cpu)
 {
 	if (cpu) {
+		blocks_free(cpu);
 		free(cpu->in->dcache);
 		free(cpu->in);
 		free(cpu);
@@ -504,7 +517,7 @@ static void commit_insn(struct cpu *cpu, uint8_t shadow_before, bool keep_rf)
 		ci->rflags &= ~(uint64_t)CPU_FLAG_RF;
 }
 
-static void abort_insn(struct cpu *cpu)
+void cpu_abort_insn(struct cpu *cpu)
 {
 	struct cpu_internal *ci = cpu->in;
 
@@ -558,12 +571,11 @@ static inline bool same_bytes(const uint8_t *a, const uint8_t *b, unsigned n)
 }
 
 /* Executes one instruction. Returns EXEC_OK, EXEC_EXC (exception pending), EXEC_IO or EXEC_EXIT. */
-static int step(struct cpu *cpu)
+int cpu_step(struct cpu *cpu)
 {
 	struct cpu_internal *ci = cpu->in;
 	uint8_t shadow_before = cpu->shadow;
 	struct insn in, *ip = &in;
-	bool tf;
 	int r;
 
 	ci->fault_rip = cpu->rip;
@@ -594,13 +606,13 @@ static int step(struct cpu *cpu)
 		if (de->mode == mode && de->lin == lin && (lin & 4095) + de->in.len <= 4096 &&
 		    (ci->code64 || cpu->rip + de->in.len - 1 <= cpu->seg[CPU_CS].limit) &&
 		    (tlb_hit(ci, lin, ACC_FETCH, ci->cpl == 3, &host, &gpa) ||
-		     mmu_fetch_host(cpu, lin, &host) == EXEC_OK) && host &&
+		     mmu_fetch_host(cpu, lin, &host, &gpa) == EXEC_OK) && host &&
 		    same_bytes(host, de->in.bytes, de->in.len)) {
 			ip = &de->in;	/* handlers' edits to a decoded insn are deterministic */
 		} else {
 			r = cpu_decode(cpu, &in);
 			if (r) {
-				abort_insn(cpu);
+				cpu_abort_insn(cpu);
 				return r;
 			}
 			if ((lin & 4095) + in.len <= 4096) {
@@ -613,18 +625,43 @@ static int step(struct cpu *cpu)
 	} else {
 		r = cpu_decode(cpu, &in);
 		if (r) {
-			abort_insn(cpu);
+			cpu_abort_insn(cpu);
 			return r;
 		}
 	}
+	return cpu_exec_insn(cpu, ip, shadow_before);
+}
+
+/*
+ * Executes the decoded instruction at RIP (ci->fault_rip set, the per-instruction state
+ * reset): the CPL check of `priv` rows, RIP advanced, the handler, then commit or roll
+ * back, traps after it. `shadow_before`: the interrupt shadow the instruction began in.
+ */
+int cpu_exec_insn(struct cpu *cpu, struct insn *ip, uint8_t shadow_before)
+{
+	struct cpu_internal *ci = cpu->in;
+	bool tf;
+	int r;
+
 	if (ip->op->priv && ci->cpl != 0) {
-		abort_insn(cpu);
+		cpu_abort_insn(cpu);
 		return raise_gp(cpu, 0);
 	}
 	cpu->rip = ci->code64 ? ci->fault_rip + ip->len
 			      : (ci->fault_rip + ip->len) & size_mask(ci->def_size);
 	tf = (ci->rflags & CPU_FLAG_TF) != 0;
 	r = ip->op->handler(cpu, ip);
+	return cpu_finish_insn(cpu, ip, r, shadow_before, tf);
+}
+
+/*
+ * After the handler returned `r`: commit (with the traps after an instruction) or roll
+ * back. `tf`: EFLAGS.TF when the instruction began.
+ */
+int cpu_finish_insn(struct cpu *cpu, struct insn *ip, int r, uint8_t shadow_before, bool tf)
+{
+	struct cpu_internal *ci = cpu->in;
+
 	switch (r) {
 	case EXEC_OK:
 		commit_insn(cpu, shadow_before, ip->op->handler == x_iret);
@@ -658,11 +695,11 @@ static int step(struct cpu *cpu)
 		commit_insn(cpu, shadow_before, false);
 		return r;
 	case EXEC_IO:
-		abort_insn(cpu);
+		cpu_abort_insn(cpu);
 		ci->io_waiting = true;
 		return r;
 	default:
-		abort_insn(cpu);
+		cpu_abort_insn(cpu);
 		ci->nanswers = 0;
 		return EXEC_EXC;
 	}
@@ -716,7 +753,7 @@ enum cpu_exit_reason cpu_run(struct cpu *cpu, struct cpu_exit *out)
 			memset(out, 0, sizeof(*out));
 			return out->reason = CPU_EXIT_REQUEST;
 		}
-		r = step(cpu);
+		r = ci->blocks ? block_run(cpu) : cpu_step(cpu);
 		if (r == EXEC_IO || r == EXEC_EXIT) {
 			*out = ci->exit;
 			return out->reason;
@@ -761,7 +798,7 @@ enum cpu_exit_reason cpu_finish_io(struct cpu *cpu, struct cpu_exit *out)
 	memset(out, 0, sizeof(*out));
 	if (!ci->nanswers)
 		return CPU_EXIT_NONE;
-	r = step(cpu);
+	r = cpu_step(cpu);
 	if (r == EXEC_IO || r == EXEC_EXIT) {
 		*out = ci->exit;
 		return out->reason;

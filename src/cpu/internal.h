@@ -159,6 +159,30 @@ struct dcache_entry {
 	struct insn in;
 };
 
+/*
+ * Decoded blocks (block.c): up to BLOCK_MAX_INSNS instructions decoded once, lying in one
+ * guest page and ending at the first instruction that is not a plain data operation
+ * (control transfers, mode, segment, flag-system and privileged instructions, I/O ...).
+ * Keyed by the guest-physical address of the first byte and the mode bits decoding
+ * depends on; validated on every entry by comparing the bytes they were decoded from
+ * with guest memory, because DMA and other vCPUs write guest memory without telling us.
+ * SWKVM_CPU_NO_BLOCKS=1 turns them off.
+ */
+#define BLOCK_MAX_INSNS 32
+#define BLOCK_TABLE_BITS 14
+#define BLOCK_TABLE_SIZE (1u << BLOCK_TABLE_BITS)	/* slots, direct-mapped by a hash of (gpa, mode) */
+
+struct block {
+	uint64_t gpa;		/* guest-physical address of the first byte */
+	uint64_t mode;		/* block_mode() when decoded */
+	uint16_t span;		/* bytes from the first byte to past the last instruction */
+	uint8_t ninsn;		/* instructions: the last one may end the block */
+	uint8_t cap;		/* instructions the allocation has room for */
+	struct insn *insn;	/* the decoded instructions, after src[] in the same allocation */
+	/* the `span` bytes they were decoded from, next to the key: one cache line for both */
+	uint8_t src[];
+};
+
 /* Lazy arithmetic flags: the operation that last set them (exec/flags.c) */
 enum lazy_op { LF_NONE = 0, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
 
@@ -230,6 +254,14 @@ struct cpu_internal {
 	bool dcache_disabled;	/* SWKVM_CPU_NO_DCACHE: decode every instruction */
 	struct dcache_entry *dcache;
 	uint32_t dcache_features;	/* cpu->features the cached decodes were made with */
+	bool blocks_disabled;	/* SWKVM_CPU_NO_BLOCKS: one instruction per step() */
+	struct block **blocks;	/* BLOCK_TABLE_SIZE slots, NULL when disabled */
+	/*
+	 * The guest-physical page of the block being executed (~0 outside one); a store to
+	 * it sets blk_smc so the block ends after the storing instruction (mmu.c).
+	 */
+	uint64_t blk_gfn;
+	bool blk_smc;
 };
 
 /* ---- shared helpers (cpu.c, mmu.c, exec/) ---- */
@@ -258,6 +290,11 @@ static inline void dbg_data_check(struct cpu *cpu, uint64_t lin, unsigned size, 
 
 /* Decoder (decode/decode.c). Returns EXEC_OK, or EXEC_EXC with #UD/#GP/#PF raised. */
 int cpu_decode(struct cpu *cpu, struct insn *in);
+/*
+ * The same for an instruction that must lie in the page of its first byte: one that
+ * continues into the next page returns EXEC_EXIT without fetching from it.
+ */
+int cpu_decode_in_page(struct cpu *cpu, struct insn *in);
 extern const struct opcode opcode_map1[256];	/* one-byte opcodes */
 extern const struct opcode opcode_map2[256];	/* 0F xx */
 extern const struct opcode opcode_map3[256];	/* 0F 38 xx */
@@ -284,7 +321,7 @@ int mem_rw_seg(struct cpu *cpu, int seg, uint64_t off, unsigned size, void *buf,
 uint8_t *mem_host_ptr(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write, int *ret);
 int fetch_bytes(struct cpu *cpu, uint64_t rip, uint8_t *buf, unsigned n);
 /* Host address of the code byte at `lin` (fetch permission checked), NULL if not RAM. */
-int mmu_fetch_host(struct cpu *cpu, uint64_t lin, uint8_t **host);
+int mmu_fetch_host(struct cpu *cpu, uint64_t lin, uint8_t **host, uint64_t *gpa);
 void tlb_flush(struct cpu *cpu);
 void tlb_flush_page(struct cpu *cpu, uint64_t lin);
 
@@ -323,6 +360,25 @@ static inline bool tlb_hit(struct cpu_internal *ci, uint64_t lin, int acc, bool 
 	*gpa = e->gpa | (lin & 4095);
 	return true;
 }
+
+/* A store to guest-physical `gpa`: ends a running block that was decoded from its page. */
+static inline void block_note_store(struct cpu_internal *ci, uint64_t gpa)
+{
+	if (__builtin_expect((gpa >> 12) == ci->blk_gfn, 0))
+		ci->blk_smc = true;
+}
+
+/* Decoded blocks (block.c) */
+int blocks_init(struct cpu *cpu);
+void blocks_free(struct cpu *cpu);
+/* Executes a block at RIP, or falls back to one instruction; returns as step() does. */
+int block_run(struct cpu *cpu);
+/* cpu.c: one instruction through the per-instruction path; one decoded instruction */
+int cpu_step(struct cpu *cpu);
+int cpu_exec_insn(struct cpu *cpu, struct insn *ip, uint8_t shadow_before);
+int cpu_finish_insn(struct cpu *cpu, struct insn *ip, int r, uint8_t shadow_before, bool tf);
+/* Rolls back the instruction in flight: RIP to its start, staged MMIO stores dropped. */
+void cpu_abort_insn(struct cpu *cpu);
 
 /* Port I/O through the replay log (exec/io.c) */
 int io_port_read(struct cpu *cpu, uint16_t port, unsigned size, uint32_t *val);

@@ -244,12 +244,16 @@ leaf:
 			continue;
 		if (!pae && !cpu->in->long_mode) {
 			uint32_t bits = (uint32_t)PTE_A | ((i == n - 1 && write) ? (uint32_t)PTE_D : 0);
-			if ((*(uint32_t *)pentries[i] & bits) != bits && (wp = pt_ptr(cpu, pgpa[i], true)))
+			if ((*(uint32_t *)pentries[i] & bits) != bits && (wp = pt_ptr(cpu, pgpa[i], true))) {
+				block_note_store(cpu->in, pgpa[i]);	/* a table in the block's page */
 				__atomic_fetch_or((uint32_t *)wp, bits, __ATOMIC_SEQ_CST);
+			}
 		} else {
 			uint64_t bits = PTE_A | ((i == n - 1 && write) ? PTE_D : 0);
-			if ((*pentries[i] & bits) != bits && (wp = pt_ptr(cpu, pgpa[i], true)))
+			if ((*pentries[i] & bits) != bits && (wp = pt_ptr(cpu, pgpa[i], true))) {
+				block_note_store(cpu->in, pgpa[i]);
 				__atomic_fetch_or((uint64_t *)wp, bits, __ATOMIC_SEQ_CST);
+			}
 		}
 	}
 	w->writable = rw || (!user && !wp);
@@ -300,13 +304,18 @@ static int lin_to_host(struct cpu *cpu, uint64_t lin, int acc, bool sys, uint8_t
 
 	/* an implicit supervisor access (sys) to a user page is always SMAP-checked by a walk */
 	if (tlb_hit(ci, lin, acc, user, host, gpa) &&
-	    !(sys && (ci->sup_prot & SUP_SMAP) && acc != ACC_FETCH && e->vpn_user == vpn + 1))
+	    !(sys && (ci->sup_prot & SUP_SMAP) && acc != ACC_FETCH && e->vpn_user == vpn + 1)) {
+		if (acc == ACC_WRITE)
+			block_note_store(ci, *gpa);
 		return EXEC_OK;
+	}
 	r = walk(cpu, lin, acc, user, sys, &w);
 	if (r)
 		return r;
 	page = cpu->ops->gpa_page(cpu->opaque, w.gpa >> 12, acc == ACC_WRITE);
 	*gpa = w.gpa;
+	if (acc == ACC_WRITE)
+		block_note_store(ci, w.gpa);
 	*host = page ? page + (lin & 4095) : NULL;
 	/* Write permission is cached only after a write walk (D bit set, page marked dirty). */
 	if (!ci->tlb_disabled) {
@@ -578,9 +587,7 @@ int fetch_bytes(struct cpu *cpu, uint64_t lin, uint8_t *buf, unsigned n)
 	return r;
 }
 
-int mmu_fetch_host(struct cpu *cpu, uint64_t lin, uint8_t **host)
+int mmu_fetch_host(struct cpu *cpu, uint64_t lin, uint8_t **host, uint64_t *gpa)
 {
-	uint64_t gpa;
-
-	return lin_to_host(cpu, lin, ACC_FETCH, false, host, &gpa);
+	return lin_to_host(cpu, lin, ACC_FETCH, false, host, gpa);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The guest-running selftests again with the fast paths switched off: the soft TLB
-# (SWKVM_CPU_NO_TLB=1) and the decoded-instruction cache (SWKVM_CPU_NO_DCACHE=1).
+# (SWKVM_CPU_NO_TLB=1) and the decoded-instruction cache (SWKVM_CPU_NO_DCACHE=1); the
+# decoded blocks stay on, so they run with every fetch walking (no_blocks.t turns them off).
 # Every fast path has an off switch and the functional tests pass both ways.
 set -u
 O=${O:-build}

@@ -41,23 +41,29 @@ static inline uint64_t get64(uint64_t gpa)
 
 /*
  * The fast paths' off switches, as combinations: bit 0 soft TLB off, bit 1 decode cache
- * off, bit 2 lazy flags off. The environment is read by cpu_create().
+ * off, bit 2 lazy flags off, bit 3 decoded blocks off (SW_ALL_OFF: all four). The
+ * environment is read by cpu_create().
  */
+#define SW_COMBINATIONS 16
+#define SW_ALL_OFF 15
 static inline struct cpu *cpu_with_switches(unsigned sw)
 {
 	setenv("SWKVM_CPU_NO_TLB", (sw & 1) ? "1" : "0", 1);
 	setenv("SWKVM_CPU_NO_DCACHE", (sw & 2) ? "1" : "0", 1);
 	setenv("SWKVM_CPU_NO_LAZY_FLAGS", (sw & 4) ? "1" : "0", 1);
+	setenv("SWKVM_CPU_NO_BLOCKS", (sw & 8) ? "1" : "0", 1);
 	return cpu_create(&harness_ops, NULL);
 }
 
 static inline const char *switch_name(unsigned sw)
 {
-	static const char *names[8] = {
+	static const char *names[SW_COMBINATIONS] = {
 		"all fast paths on", "TLB off", "dcache off", "TLB+dcache off",
-		"lazy flags off", "TLB+lazy off", "dcache+lazy off", "all fast paths off",
+		"lazy flags off", "TLB+lazy off", "dcache+lazy off", "TLB+dcache+lazy off",
+		"blocks off", "TLB+blocks off", "dcache+blocks off", "TLB+dcache+blocks off",
+		"lazy+blocks off", "TLB+lazy+blocks off", "dcache+lazy+blocks off", "all fast paths off",
 	};
-	return names[sw & 7];
+	return names[sw % SW_COMBINATIONS];
 }
 
 /* CPU modes for decoder tests: CS 16-bit real mode, 32-bit protected mode, 64-bit mode */

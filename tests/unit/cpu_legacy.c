@@ -180,7 +180,7 @@ static void test_features(struct cpu *cpu, const char *n)
 
 int main(void)
 {
-	for (unsigned sw = 0; sw < 8; sw += 4) {
+	for (unsigned sw = 0; sw < SW_COMBINATIONS; sw += 4) {
 		struct cpu *cpu = cpu_with_switches(sw);
 		const char *n = switch_name(sw);
 

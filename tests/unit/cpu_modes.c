@@ -3,7 +3,7 @@
 // port I/O replay and IVT delivery, a long-mode program with 4-level paging, intercepted
 // CPUID/RDMSR, MMIO read replay and write reporting, REP OUTSB, #PF through the IDT, a
 // ring-3 HLT (#GP with a TSS stack switch), triple fault and the attention words. Every
-// scenario runs under all eight combinations of the fast paths' off switches.
+// scenario runs under all sixteen combinations of the fast paths' off switches.
 #include <stdio.h>
 
 #include "cpu_harness.h"
@@ -281,7 +281,7 @@ static void test_long(unsigned sw)
 int main(void)
 {
 	test_reset();
-	for (unsigned sw = 0; sw < 8; sw++) {
+	for (unsigned sw = 0; sw < SW_COMBINATIONS; sw++) {
 		test_real(sw);
 		test_long(sw);
 	}

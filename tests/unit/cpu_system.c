@@ -265,6 +265,20 @@ static void test_code_limits(struct cpu *cpu, const char *n)
 	ld(cpu, CPU_CS, 0x70);
 	ok(run_at(cpu, 0x4ffd, "\x90\x90\x90", 3) == CPU_EXC_GP && FRAME(cpu, 1) == 0x5000,
 	   "CS limit (%s): the first instruction past the limit is #GP(0)", n);
+	/*
+	 * The same code (a decoded block, when they are on) run under a smaller limit
+	 * faults at the first instruction past it, and runs whole again under a larger one.
+	 */
+	ld(cpu, CPU_CS, 0x08);
+	ok(run_at(cpu, 0x4a00, "\x90\x90\x90\x90\x90\x90", 6) == -1,
+	   "CS limit (%s): six NOPs, then CPUID, with a 4-GiB limit", n);
+	cpu->seg[CPU_CS].limit = 0x4a03;
+	cpu_state_changed(cpu);
+	ok(run_at(cpu, 0x4a00, "\x90\x90\x90\x90\x90\x90", 6) == CPU_EXC_GP && ERR(cpu) == 0 &&
+	   FRAME(cpu, 1) == 0x4a04, "CS limit (%s): the same code with limit 4A03h is #GP(0) at 4A04h", n);
+	ld(cpu, CPU_CS, 0x08);
+	ok(run_at(cpu, 0x4a00, "\x90\x90\x90\x90\x90\x90", 6) == -1,
+	   "CS limit (%s): and runs to the CPUID with the 4-GiB limit again", n);
 }
 
 static void test_real_limits(struct cpu *cpu, const char *n)
@@ -1102,7 +1116,7 @@ static void test_io_bp(struct cpu *cpu, const char *n)
 
 int main(void)
 {
-	for (unsigned sw = 0; sw < 8; sw += 7) {
+	for (unsigned sw = 0; sw <= SW_ALL_OFF; sw += SW_ALL_OFF) {
 		struct cpu *cpu = cpu_with_switches(sw);
 		const char *n = switch_name(sw);
 

@@ -14,6 +14,7 @@ struct fetcher {
 	uint8_t buf[16];
 	unsigned have, pos;
 	unsigned max;		/* bytes that may be fetched: 15, fewer near the CS limit */
+	bool page_only;		/* decoding ahead for a block: never touch the next page */
 	int err;
 };
 
@@ -26,6 +27,9 @@ static int fetch_more(struct fetcher *f, unsigned need)
 
 		if (chunk > 16 - f->have)
 			chunk = 16 - f->have;
+		/* the instruction crosses into the next page: no fetch, no walk, no fault */
+		if (f->page_only && f->have && (at & 4095) == 0)
+			return f->err = EXEC_EXIT;
 		r = fetch_bytes(f->cpu, at, f->buf + f->have, chunk);
 		if (r)
 			return f->err = r;
@@ -243,10 +247,10 @@ static const struct opcode *resolve(struct fetcher *f, struct insn *in, const st
 	return NULL;
 }
 
-int cpu_decode(struct cpu *cpu, struct insn *in)
+static int decode(struct cpu *cpu, struct insn *in, bool page_only)
 {
 	struct cpu_internal *ci = cpu->in;
-	struct fetcher f = { .cpu = cpu };
+	struct fetcher f = { .cpu = cpu, .page_only = page_only };
 	const struct opcode *row;
 	const struct opdesc *ops;
 	static const struct opdesc no_ops[3];
@@ -450,4 +454,14 @@ opcode:
 	in->len = (uint8_t)f.pos;
 	memcpy(in->bytes, f.buf, f.pos);
 	return EXEC_OK;
+}
+
+int cpu_decode(struct cpu *cpu, struct insn *in)
+{
+	return decode(cpu, in, false);
+}
+
+int cpu_decode_in_page(struct cpu *cpu, struct insn *in)
+{
+	return decode(cpu, in, true);
 }
