@@ -144,7 +144,8 @@ GUEST_CODE static void guest_main(void)
 	tb = now_ns();
 	edges = decided = wrong = 0;
 	last = 0x20;
-	while (now_ns() - tb < 10000000) {
+	/* 10 ms, longer (up to 2 s) while a loaded host leaves fewer than 100 decidable samples */
+	while (now_ns() - tb < 10000000 || (decided < 100 && now_ns() - tb < 2000000000)) {
 		uint64_t tp = now_ns();
 		int o = inb(0x61) & 0x20;
 		uint64_t tq = now_ns();
@@ -340,7 +341,8 @@ int main(void)
 
 	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "gate restart; channel 0 interrupts through the PIC");
 	e = uc.args[1];
-	ok(e >= 49990000 && e < 150000000, "IRQ0 at 1 kHz: 50 ticks took %.3f ms (49.99 at the earliest)", e / 1e6);
+	/* the bound that matters is the lower one; the upper one only catches a stopped timer */
+	ok(e >= 49990000 && e < 2000000000, "IRQ0 at 1 kHz: 50 ticks took %.3f ms (49.99 at the earliest)", e / 1e6);
 
 	is(vcpu_get_ucall(v, &uc), UCALL_SYNC, "20 ms with IF=0, reinjection on");
 	{
