@@ -1100,6 +1100,18 @@ static void edge_matrix(struct cpu *cpu)
 	ok(bad == 0 && n > 60000, "edge-value matrix: %ld cases, %ld mismatches", n, bad);
 }
 
+/* random and edge values in every register, the arithmetic flags and the scratch block */
+static void random_state(struct state *st)
+{
+	for (int r = 0; r < 16; r++)
+		st->gpr[r] = edge_value();
+	st->rflags = (rnd() & FL_ALL) | 2;
+	for (int i = 0; i < 64; i += 8) {
+		uint64_t v = edge_value();
+		memcpy(st->mem + i, &v, 8);
+	}
+}
+
 /*
  * 32-bit address size in 64-bit mode (67h): string instructions and LOOP/JRCXZ use
  * ESI/EDI/ECX, and the host writes them zero-extended. Natively the state (and so the
@@ -1125,13 +1137,7 @@ static void addr32_cases(struct cpu *cpu, long cases)
 		uint64_t mask = FL_ALL;
 		int run;
 
-		for (int r = 0; r < 16; r++)
-			init.gpr[r] = edge_value();
-		init.rflags = (rnd() & FL_ALL) | 2;
-		for (int i = 0; i < 64; i += 8) {
-			uint64_t v = edge_value();
-			memcpy(init.mem + i, &v, 8);
-		}
+		random_state(&init);
 		/* offsets into the state, random upper halves (ignored with 67h) */
 		init.gpr[CPU_RSI] = (rnd() << 32) | (MEM_OFF + 24 + rnd() % 8);
 		init.gpr[CPU_RDI] = (rnd() << 32) | (MEM_OFF + 24 + rnd() % 8);
@@ -1222,13 +1228,7 @@ int main(void)
 		int kind = (int)(c % K_NKINDS);
 		bool lazy_off = (c / K_NKINDS) & 1;
 
-		for (int r = 0; r < 16; r++)
-			init.gpr[r] = edge_value();
-		init.rflags = (rnd() & FL_ALL) | 2;
-		for (int i = 0; i < 64; i += 8) {
-			uint64_t v = edge_value();
-			memcpy(init.mem + i, &v, 8);
-		}
+		random_state(&init);
 		gen_case(&g, kind, &init);
 		g.kind_string = kind == K_STRING;
 		kind_name[kind] = g.what;
