@@ -51,8 +51,37 @@ int op_read(struct cpu *cpu, struct insn *in, int i, uint64_t *val)
 	case OPT_REG:
 		*val = reg_read(cpu, o->reg, o->size);
 		return EXEC_OK;
-	case OPT_MEM:
-		return mem_read_seg(cpu, in->seg, insn_ea(cpu, in), o->size, val);
+	case OPT_MEM: {
+		/*
+		 * The common case inline: the segment checks pass, no alignment checking, no
+		 * data breakpoint armed, and the operand lies in one RAM page the soft TLB
+		 * holds readable. Everything else (faults, MMIO, page crossings) takes
+		 * mem_read_seg(), which repeats the segment check and does the rest.
+		 */
+		struct cpu_internal *ci = cpu->in;
+		uint64_t off = insn_ea(cpu, in), lin, gpa, v = 0;
+		unsigned size = o->size;
+		uint8_t *h;
+		int r = seg_check(cpu, in->seg, off, size, false);
+
+		if (r)
+			return r;
+		lin = seg_linear(cpu, in->seg, off);
+		if (__builtin_expect(size <= 8 && (lin & 4095) + size <= 4096 &&
+				     !(ci->rflags & CPU_FLAG_AC) && !ci->bp_data_mask &&
+				     tlb_hit(ci, lin, ACC_READ, ci->cpl == 3, &h, &gpa) && h, 1)) {
+			switch (size) {	/* constant sizes: single loads, no memcpy() call */
+			case 1: v = *h; break;
+			case 2: { uint16_t t; __builtin_memcpy(&t, h, 2); v = t; break; }
+			case 4: { uint32_t t; __builtin_memcpy(&t, h, 4); v = t; break; }
+			case 8: __builtin_memcpy(&v, h, 8); break;
+			default: return mem_read_seg(cpu, in->seg, off, size, val);
+			}
+			*val = v;
+			return EXEC_OK;
+		}
+		return mem_read_seg(cpu, in->seg, off, size, val);
+	}
 	case OPT_IMM:
 		/* Ib/Iz are sign-extended to the operand size (SDM Vol.2 §3.1.1.3) */
 		*val = o->imm & size_mask(in->opsize > o->size ? in->opsize : o->size);
