@@ -9,36 +9,7 @@
 // Locking: each APIC has one mutex protecting its registers; no code path holds two APIC
 // locks, and nothing calls into another chip (IOAPIC EOI, IPI delivery) with one held.
 // The timer callback takes no lock at all: it only marks the timer pending and kicks.
-#include <errno.h>
-#include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "kvm/kvm_host.h"
-#include "kvm/timer.h"
-#include "kvm/x86/irq.h"
-#include "kvm/x86/lapic.h"
-#include "kvm/x86/x86.h"
-
-#define APIC_VERSION		0x14u
-#define LAPIC_MMIO_LENGTH	4096u
-#define APIC_BUS_CYCLE_NS	1u	/* KVM's default APIC bus: 1 GHz */
-#define MIN_TIMER_PERIOD_NS	200000ull	/* KVM's min_timer_period_us = 200 */
-#define APIC_BROADCAST		0xffu
-#define X2APIC_BROADCAST	0xffffffffu
-#define APIC_DFR_FLAT		0xffffffffu
-#define APIC_DFR_CLUSTER	0x0fffffffu
-#define APIC_LDR_MASK		(0xffu << 24)
-#define APIC_SPIV_DIRECTED_EOI	(1u << 12)
-#define APIC_LVR_DIRECTED_EOI	(1u << 24)
-#define MCG_CMCI_P		(1ull << 10)
-#define X2APIC_ICR_RESERVED	(0xfff00000ull | (3ull << 16) | (1ull << 13))
-
-enum { LVT_TIMER, LVT_THERMAL, LVT_PERFCTR, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_CMCI, NR_LVT };
-
-#define LVT_MASK	(APIC_LVT_MASKED | APIC_ICR_BUSY | APIC_VECTOR_MASK)
-#define LINT_MASK	(LVT_MASK | APIC_MODE_MASK | APIC_INPUT_POLARITY | APIC_LVT_REMOTE_IRR | \
-			 APIC_LVT_LEVEL_TRIGGER)
+#include "kvm/x86/lapic_internal.h"
 
 /* Writable bits of each LVT (the timer's mode bits are added per guest CPUID). */
 static const uint32_t lvt_mask[NR_LVT] = {
@@ -50,120 +21,6 @@ static const uint32_t lvt_mask[NR_LVT] = {
 	[LVT_ERROR] = LVT_MASK,
 	[LVT_CMCI] = LVT_MASK | APIC_MODE_MASK,
 };
-
-struct kvm_lapic {
-	struct kvm_vcpu *vcpu;
-	pthread_mutex_t lock;
-	uint8_t regs[KVM_APIC_REG_SIZE] __attribute__((aligned(16)));
-	uint64_t base_address;
-	bool sw_enabled;
-	int nr_lvt_entries;
-	uint32_t divide_count;
-	uint32_t timer_mode_mask;	/* 1 << 17, plus 2 << 17 with TSC-deadline in CPUID */
-	uint32_t timer_mode;
-	uint32_t arb_prio;		/* lowest-priority arbitration counter */
-	bool lvt0_in_nmi_mode;
-
-	/* timer: changed only with the timer cancelled, except target by its callback */
-	struct kvm_timer timer;
-	uint64_t period;		/* ns, 0 = not running (one-shot/periodic) */
-	_Atomic uint64_t target;	/* CLOCK_MONOTONIC ns of the next expiry */
-	uint64_t tscdeadline;
-	atomic_int timer_pending;
-
-	/*
-	 * PV EOI (vcpu->arch.pv_eoi_msr): the vCPU thread only. highest_isr_cache is KVM's:
-	 * the vector just moved to ISR, forgotten at the next EOI; PV EOI is offered for it only.
-	 */
-	bool pv_eoi_pending;
-	int highest_isr_cache;
-
-	/* KVM_TPR_ACCESS_REPORTING and KVM_SET_VAPIC_ADDR (vCPU thread) */
-	bool tpr_access_reporting;
-	bool tpr_access_hit, tpr_access_write;
-	uint64_t vapic_addr;
-
-	/* events for the vCPU thread */
-	_Atomic unsigned pending_events;	/* APIC_PENDING_INIT / _SIPI */
-	_Atomic uint8_t sipi_vector;
-	atomic_uint nmis;
-};
-
-/* ---- register helpers ---- */
-
-static inline uint32_t reg_get(const struct kvm_lapic *a, unsigned off)
-{
-	uint32_t v;
-
-	memcpy(&v, a->regs + off, 4);
-	return v;
-}
-
-static inline void reg_set(struct kvm_lapic *a, unsigned off, uint32_t v)
-{
-	memcpy(a->regs + off, &v, 4);
-}
-
-static inline unsigned lvt_reg(int i)
-{
-	return i == LVT_CMCI ? APIC_LVTCMCI : APIC_LVTT + 0x10u * (unsigned)i;
-}
-
-static inline bool vec_test(const struct kvm_lapic *a, unsigned base, int vec)
-{
-	return reg_get(a, base + 0x10u * ((unsigned)vec >> 5)) & (1u << (vec & 31));
-}
-
-static inline void vec_set(struct kvm_lapic *a, unsigned base, int vec)
-{
-	unsigned off = base + 0x10u * ((unsigned)vec >> 5);
-
-	reg_set(a, off, reg_get(a, off) | (1u << (vec & 31)));
-}
-
-static inline void vec_clear(struct kvm_lapic *a, unsigned base, int vec)
-{
-	unsigned off = base + 0x10u * ((unsigned)vec >> 5);
-
-	reg_set(a, off, reg_get(a, off) & ~(1u << (vec & 31)));
-}
-
-/* The highest vector set in a 256-bit ISR/TMR/IRR array, or -1. */
-static int highest_vector(const struct kvm_lapic *a, unsigned base)
-{
-	for (int i = 7; i >= 0; i--) {
-		uint32_t w = reg_get(a, base + 0x10u * (unsigned)i);
-
-		if (w)
-			return i * 32 + 31 - __builtin_clz(w);
-	}
-	return -1;
-}
-
-static inline bool hw_enabled(const struct kvm_lapic *a)
-{
-	return (a->vcpu->apic_base & MSR_IA32_APICBASE_ENABLE) != 0;
-}
-
-static inline bool x2apic_mode(const struct kvm_lapic *a)
-{
-	return (a->vcpu->apic_base & MSR_IA32_APICBASE_EXTD) != 0;
-}
-
-static inline bool apic_enabled(const struct kvm_lapic *a)
-{
-	return a->sw_enabled && hw_enabled(a);
-}
-
-static inline bool quirk(const struct kvm_lapic *a, uint64_t q)
-{
-	return !(a->vcpu->kvm->disabled_quirks & q);
-}
-
-static inline struct kvm_lapic *vcpu_apic(struct kvm_vcpu *vcpu)
-{
-	return vcpu->arch.apic;
-}
 
 /* ---- IDs and modes ---- */
 
@@ -211,7 +68,7 @@ static uint32_t compute_ppr(const struct kvm_lapic *a)
 	return (tpr & 0xf0) >= (isrv & 0xf0) ? (tpr & 0xff) : (isrv & 0xf0);
 }
 
-static uint32_t update_ppr(struct kvm_lapic *a)
+uint32_t lapic_update_ppr(struct kvm_lapic *a)
 {
 	uint32_t ppr = compute_ppr(a);
 
@@ -514,7 +371,7 @@ static int set_eoi_locked(struct kvm_lapic *a, bool *level)
 		return -1;
 	vec_clear(a, APIC_ISR, vector);
 	a->highest_isr_cache = -1;
-	update_ppr(a);
+	lapic_update_ppr(a);
 	*level = vec_test(a, APIC_TMR, vector);
 	return vector;
 }
@@ -731,7 +588,7 @@ static int reg_read_locked(struct kvm_lapic *a, unsigned off, int len, void *dat
 		v = lvtt_tscdeadline(a) ? 0 : get_tmcct(a);
 		break;
 	case APIC_PROCPRI:
-		v = update_ppr(a);
+		v = lapic_update_ppr(a);
 		break;
 	default:
 		v = reg_get(a, off);
@@ -802,7 +659,7 @@ static int reg_write_locked(struct kvm_lapic *a, unsigned reg, uint32_t val, str
 			a->tpr_access_write = true;
 		}
 		reg_set(a, APIC_TASKPRI, val & 0xff);
-		update_ppr(a);
+		lapic_update_ppr(a);
 		return 0;
 	case APIC_EOI:
 		aw->eoi_vector = set_eoi_locked(a, &aw->eoi_level);
@@ -922,7 +779,7 @@ static void after_write(struct kvm_lapic *a, struct after_write *aw)
 	send_eoi(a, aw->eoi_vector, aw->eoi_level);
 }
 
-static int reg_write(struct kvm_lapic *a, unsigned reg, uint32_t val)
+int lapic_reg_write(struct kvm_lapic *a, unsigned reg, uint32_t val)
 {
 	struct after_write aw = { .eoi_vector = -1 };
 	int r;
@@ -976,7 +833,7 @@ int kvm_lapic_mmio_write(struct kvm_vcpu *vcpu, uint64_t gpa, int len, const voi
 	if (len != 4 || (off & 0xf))
 		return 0;
 	memcpy(&v, val, 4);
-	reg_write(a, off & 0xff0, v);
+	lapic_reg_write(a, off & 0xff0, v);
 	return 0;
 }
 
@@ -1027,7 +884,7 @@ int kvm_x2apic_msr_write(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t data)
 	}
 	if (data >> 32)
 		return 1;
-	return reg_write(a, reg, (uint32_t)data);
+	return lapic_reg_write(a, reg, (uint32_t)data);
 }
 
 /* ---- TSC deadline MSR ---- */
@@ -1070,7 +927,7 @@ void kvm_lapic_set_tpr(struct kvm_vcpu *vcpu, uint64_t cr8)
 
 	pthread_mutex_lock(&a->lock);
 	reg_set(a, APIC_TASKPRI, (uint32_t)(cr8 & 0xf) << 4);
-	update_ppr(a);
+	lapic_update_ppr(a);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -1112,7 +969,7 @@ int kvm_apic_has_interrupt(struct kvm_vcpu *vcpu)
 	if (!a || !hw_enabled(a))
 		return -1;
 	pthread_mutex_lock(&a->lock);
-	r = has_interrupt_for_ppr(a, update_ppr(a));
+	r = has_interrupt_for_ppr(a, lapic_update_ppr(a));
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -1125,13 +982,13 @@ int kvm_get_apic_interrupt(struct kvm_vcpu *vcpu)
 	if (!a || !hw_enabled(a))
 		return -1;
 	pthread_mutex_lock(&a->lock);
-	vector = has_interrupt_for_ppr(a, update_ppr(a));
+	vector = has_interrupt_for_ppr(a, lapic_update_ppr(a));
 	if (vector >= 0) {
 		/* kvm_apic_ack_interrupt(): IRR -> ISR, PPR rises (SDM §11.8.4) */
 		vec_clear(a, APIC_IRR, vector);
 		vec_set(a, APIC_ISR, vector);
 		a->highest_isr_cache = vector;
-		update_ppr(a);
+		lapic_update_ppr(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 	return vector;
@@ -1402,7 +1259,7 @@ void kvm_lapic_reset(struct kvm_vcpu *vcpu, bool init_event)
 	a->period = 0;
 	a->tscdeadline = 0;
 	atomic_store(&a->timer_pending, 0);
-	update_ppr(a);
+	lapic_update_ppr(a);
 	a->arb_prio = 0;
 	vcpu->arch.pv_eoi_msr = 0;
 	a->pv_eoi_pending = false;
@@ -1451,7 +1308,7 @@ int kvm_apic_set_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s)
 	memcpy(a->regs, s->regs, sizeof(a->regs));
 	a->highest_isr_cache = -1;
 	set_version(a);
-	update_ppr(a);
+	lapic_update_ppr(a);
 	atomic_store(&a->timer_pending, 0);
 	a->tscdeadline = 0;
 	a->timer_mode = reg_get(a, APIC_LVTT) & a->timer_mode_mask;
@@ -1463,154 +1320,6 @@ int kvm_apic_set_state(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s)
 	pthread_mutex_unlock(&a->lock);
 	kvm_vcpu_kick(vcpu);
 	return 0;
-}
-
-/* ---- PV EOI (Documentation/virt/kvm/x86/msr.rst, MSR_KVM_PV_EOI_EN) ---- */
-
-static void vapic_to_guest(struct kvm_vcpu *vcpu, struct kvm_lapic *a);
-static void vapic_from_guest(struct kvm_vcpu *vcpu, struct kvm_lapic *a);
-
-int kvm_lapic_set_pv_eoi(struct kvm_vcpu *vcpu, uint64_t data)
-{
-	struct kvm_lapic *a = vcpu_apic(vcpu);
-	uint64_t gpa = data & ~1ull;
-
-	if (gpa & 3)
-		return 1;
-	if (data & 1) {
-		/* kvm_gfn_to_hva_cache_init(): the byte must be guest RAM */
-		struct kvm_memslots *s = atomic_load(&vcpu->kvm->memslots[0]);
-
-		if (!kvm_gfn_to_memslot(s, gpa >> PAGE_SHIFT))
-			return 1;
-	}
-	vcpu->arch.pv_eoi_msr = data;
-	if (a)
-		a->pv_eoi_pending = false;
-	return 0;
-}
-
-/*
- * apic_sync_pv_eoi_to_guest(), before entry: offer the guest a PV EOI (the byte set to
- * KVM_PV_EOI_ENABLED) only when it is safe: nothing in IRR, the in-service vector is the
- * one just delivered, and no IOAPIC needs to see its EOI (level-triggered).
- */
-void kvm_lapic_sync_to_vapic(struct kvm_vcpu *vcpu)
-{
-	struct kvm_lapic *a = vcpu_apic(vcpu);
-	uint8_t one = 1;
-	bool offer;
-
-	if (a && a->vapic_addr)
-		vapic_to_guest(vcpu, a);
-	if (!a || !(vcpu->arch.pv_eoi_msr & 1) || a->pv_eoi_pending)
-		return;
-	pthread_mutex_lock(&a->lock);
-	offer = highest_vector(a, APIC_IRR) < 0 && a->highest_isr_cache >= 0 &&
-		!vec_test(a, APIC_TMR, a->highest_isr_cache);
-	pthread_mutex_unlock(&a->lock);
-	if (offer && kvm_write_guest_page(vcpu, vcpu->arch.pv_eoi_msr & ~1ull, &one, 1))
-		a->pv_eoi_pending = true;
-}
-
-/*
- * apic_sync_pv_eoi_from_guest(), after an exit: if the guest cleared the byte it did
- * its EOI that way and we perform it; otherwise we withdraw the offer.
- */
-void kvm_lapic_sync_from_vapic(struct kvm_vcpu *vcpu)
-{
-	struct kvm_lapic *a = vcpu_apic(vcpu);
-	uint64_t gpa;
-	uint8_t v = 0, zero = 0;
-
-	if (a && a->vapic_addr)
-		vapic_from_guest(vcpu, a);
-	if (!a || !a->pv_eoi_pending)
-		return;
-	a->pv_eoi_pending = false;
-	gpa = vcpu->arch.pv_eoi_msr & ~1ull;
-	if (!kvm_read_guest_page(vcpu, gpa, &v, 1))
-		return;
-	if (v & 1) {
-		kvm_write_guest_page(vcpu, gpa, &zero, 1);
-		return;
-	}
-	reg_write(a, APIC_EOI, 0);
-}
-
-/* ---- TPR access reporting and the VAPIC page (QEMU's kvmvapic) ---- */
-
-long kvm_lapic_tpr_access_reporting(struct kvm_vcpu *vcpu, bool enable)
-{
-	struct kvm_lapic *a = vcpu_apic(vcpu);
-
-	pthread_mutex_lock(&a->lock);
-	a->tpr_access_reporting = enable;
-	a->tpr_access_hit = false;
-	pthread_mutex_unlock(&a->lock);
-	return 0;
-}
-
-bool kvm_lapic_take_tpr_access(struct kvm_vcpu *vcpu, bool *write)
-{
-	struct kvm_lapic *a = vcpu_apic(vcpu);
-	bool hit;
-
-	if (!a)
-		return false;
-	pthread_mutex_lock(&a->lock);
-	hit = a->tpr_access_hit;
-	*write = a->tpr_access_write;
-	a->tpr_access_hit = false;
-	pthread_mutex_unlock(&a->lock);
-	return hit;
-}
-
-/* kvm_lapic_set_vapic_addr(): 0 turns the page off; otherwise it must be guest RAM */
-long kvm_lapic_set_vapic_addr(struct kvm_vcpu *vcpu, uint64_t gpa)
-{
-	struct kvm_lapic *a = vcpu_apic(vcpu);
-
-	if (gpa) {
-		struct kvm_memslots *s = atomic_load(&vcpu->kvm->memslots[0]);
-
-		if (!kvm_gfn_to_memslot(s, gpa >> PAGE_SHIFT) ||
-		    !kvm_gfn_to_memslot(s, (gpa + 3) >> PAGE_SHIFT))
-			return -EINVAL;
-	}
-	a->vapic_addr = gpa;
-	return 0;
-}
-
-/*
- * kvm_lapic_sync_to_vapic()/_from_vapic() for the VAPIC page: before entry the u32 at
- * vapic_addr gets TPR | (highest ISR class) << 8 | highest IRR << 24; after an exit the
- * guest's TPR byte there is taken back into the APIC.
- */
-static void vapic_to_guest(struct kvm_vcpu *vcpu, struct kvm_lapic *a)
-{
-	uint32_t tpr, data;
-	int irr, isr;
-
-	pthread_mutex_lock(&a->lock);
-	tpr = reg_get(a, APIC_TASKPRI) & 0xff;
-	irr = highest_vector(a, APIC_IRR);
-	isr = highest_vector(a, APIC_ISR);
-	pthread_mutex_unlock(&a->lock);
-	data = tpr | ((uint32_t)(isr < 0 ? 0 : isr) & 0xf0) << 8 | (uint32_t)(irr < 0 ? 0 : irr) << 24;
-	kvm_write_guest_page(vcpu, a->vapic_addr, &data, sizeof(data));
-}
-
-static void vapic_from_guest(struct kvm_vcpu *vcpu, struct kvm_lapic *a)
-{
-	uint32_t data;
-
-	if (!kvm_read_guest_page(vcpu, a->vapic_addr, &data, sizeof(data)))
-		return;
-	pthread_mutex_lock(&a->lock);
-	reg_set(a, APIC_TASKPRI, data & 0xff);
-	update_ppr(a);
-	pthread_mutex_unlock(&a->lock);
 }
 
 /* The guest CPUID changed: the LVT timer modes it may use follow TSC-deadline. */
