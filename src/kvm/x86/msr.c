@@ -486,6 +486,13 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set)
  * one only fills the bank. A UCNA (uncorrected, no action required) fills the bank;
  * without MCG_CMCI_P (not offered) it signals nothing.
  */
+static void mce_fill_bank(uint64_t *bank, const struct kvm_x86_mce *mce, uint64_t status)
+{
+	bank[1] = status;	/* MCi_STATUS */
+	bank[2] = mce->addr;	/* MCi_ADDR */
+	bank[3] = mce->misc;	/* MCi_MISC */
+}
+
 long kvm_vcpu_ioctl_set_mce(struct kvm_vcpu *vcpu, void *argp)
 {
 	struct kvm_x86_mce mce;
@@ -500,9 +507,7 @@ long kvm_vcpu_ioctl_set_mce(struct kvm_vcpu *vcpu, void *argp)
 	/* is_ucna() / kvm_vcpu_x86_set_ucna() */
 	if (!mce.mcg_status && (mce.status & MCI_STATUS_UC) &&
 	    !(mce.status & (MCI_STATUS_PCC | MCI_STATUS_S | MCI_STATUS_AR))) {
-		bank[1] = mce.status;
-		bank[2] = mce.addr;
-		bank[3] = mce.misc;
+		mce_fill_bank(bank, &mce, mce.status);
 		vcpu->arch.mcg_status = mce.mcg_status;
 		return 0;
 	}
@@ -516,19 +521,11 @@ long kvm_vcpu_ioctl_set_mce(struct kvm_vcpu *vcpu, void *argp)
 			vcpu->arch.triple_fault = true;	/* KVM_REQ_TRIPLE_FAULT */
 			return 0;
 		}
-		if (bank[1] & MCI_STATUS_VAL)
-			mce.status |= MCI_STATUS_OVER;
-		bank[2] = mce.addr;
-		bank[3] = mce.misc;
+		mce_fill_bank(bank, &mce, mce.status | (bank[1] & MCI_STATUS_VAL ? MCI_STATUS_OVER : 0));
 		vcpu->arch.mcg_status = mce.mcg_status;
-		bank[1] = mce.status;
 		cpu_queue_exception(vcpu->cpu, CPU_EXC_MC, false, 0);
 	} else if (!(bank[1] & MCI_STATUS_VAL) || !(bank[1] & MCI_STATUS_UC)) {
-		if (bank[1] & MCI_STATUS_VAL)
-			mce.status |= MCI_STATUS_OVER;
-		bank[2] = mce.addr;
-		bank[3] = mce.misc;
-		bank[1] = mce.status;
+		mce_fill_bank(bank, &mce, mce.status | (bank[1] & MCI_STATUS_VAL ? MCI_STATUS_OVER : 0));
 	} else {
 		bank[1] |= MCI_STATUS_OVER;
 	}
